@@ -1,0 +1,586 @@
+//! MongoDB (PCRE) regular expressions on the linear-time `regex` crate.
+//!
+//! The PCRE source is translated, not passed through:
+//! - `\d \w \s \b` (and negations) are ASCII in PCRE without UCP, as in
+//!   MongoDB; they become explicit ASCII classes / `(?-u:\b)`.
+//! - Without the `m` option, PCRE's `$` and `\Z` also match before a final
+//!   newline; the matcher retries on the text without its final `\n`.
+//! - `x` (extended) is applied here: unescaped whitespace and `#` comments
+//!   outside classes are dropped.
+//! - Literal `{`, `}`, `]` and class characters that are operators in the
+//!   `regex` crate (`[`, `&&`, `--`, `~~`) are escaped.
+//! - Backreferences, lookaround, atomic groups, possessive quantifiers,
+//!   recursion, conditionals and verbs are rejected with
+//!   [`QueryError::UnsupportedRegex`].
+
+use crate::error::QueryError;
+use crate::limits;
+use regex::{Regex, RegexBuilder};
+
+const W: &str = "0-9A-Za-z_";
+const D: &str = "0-9";
+const S: &str = "\\t\\n\\x0B\\x0C\\r ";
+const H: &str = "\\t \\xA0\\x{1680}\\x{180E}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}";
+const V: &str = "\\n\\x0B\\x0C\\r\\x{85}\\x{2028}\\x{2029}";
+
+/// A compiled MongoDB regular expression.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    pub source: String,
+    pub options: String,
+    regex: Regex,
+    /// Retry without a final newline (PCRE `$` without `m`).
+    retry_trailing_newline: bool,
+    /// The pattern is a plain literal (no metacharacters) and has no options:
+    /// it matches exactly the strings containing `literal`.
+    pub literal: Option<String>,
+}
+
+impl Pattern {
+    pub fn new(source: &str, options: &str) -> Result<Pattern, QueryError> {
+        if source.len() > limits::MAX_REGEX_LEN {
+            return Err(QueryError::Limit("regular expression is too long"));
+        }
+        let (mut i, mut m, mut s, mut x) = (false, false, false, false);
+        for c in options.chars() {
+            match c {
+                'i' => i = true,
+                'm' => m = true,
+                's' => s = true,
+                'x' => x = true,
+                'u' => {}
+                _ => return Err(QueryError::BadRegex(format!("invalid flag in regex options: {c}"))),
+            }
+        }
+        let t = translate(source, x)?;
+        let regex = RegexBuilder::new(&t.pattern)
+            .case_insensitive(i)
+            .multi_line(m)
+            .dot_matches_new_line(s)
+            .size_limit(limits::REGEX_SIZE_LIMIT)
+            .dfa_size_limit(limits::REGEX_DFA_SIZE_LIMIT)
+            .nest_limit(64)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(_) => QueryError::Limit("regular expression compiles too big"),
+                other => QueryError::BadRegex(format!("{source}: {}", first_line(&other.to_string()))),
+            })?;
+        let literal = if options.is_empty() && t.is_literal { Some(source.to_owned()) } else { None };
+        Ok(Pattern {
+            source: source.to_owned(),
+            options: options.to_owned(),
+            regex,
+            retry_trailing_newline: t.dollar && !m,
+            literal,
+        })
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        if self.regex.is_match(s) {
+            return true;
+        }
+        if self.retry_trailing_newline
+            && let Some(t) = s.strip_suffix('\n')
+        {
+            return self.regex.is_match(t);
+        }
+        false
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_owned()
+}
+
+struct Translated {
+    pattern: String,
+    dollar: bool,
+    is_literal: bool,
+}
+
+fn unsupported(what: &str) -> QueryError {
+    QueryError::UnsupportedRegex(what.to_owned())
+}
+
+/// Length of a valid `{n}`, `{n,}`, `{n,m}` or `{,m}` quantifier at `chars[i]`.
+fn quantifier_len(chars: &[char], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    let start = j;
+    while j < chars.len() && chars[j].is_ascii_digit() {
+        j += 1;
+    }
+    let n1 = j - start;
+    let mut n2 = 0;
+    let mut comma = false;
+    if j < chars.len() && chars[j] == ',' {
+        comma = true;
+        j += 1;
+        let s2 = j;
+        while j < chars.len() && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+        n2 = j - s2;
+    }
+    if j < chars.len() && chars[j] == '}' && (n1 > 0 || (comma && n2 > 0)) {
+        Some(j + 1 - i)
+    } else {
+        None
+    }
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric() || !c.is_ascii() || c == ' ' {
+        out.push(c);
+    } else if c.is_ascii_graphic() {
+        out.push('\\');
+        out.push(c);
+    } else {
+        out.push_str(&format!("\\x{{{:X}}}", c as u32));
+    }
+}
+
+fn control_char(c: Option<char>) -> Result<char, QueryError> {
+    match c {
+        Some(c) if c.is_ascii() && !c.is_ascii_control() => Ok(((c.to_ascii_uppercase() as u8) ^ 0x40) as char),
+        _ => Err(QueryError::BadRegex("\\c at end of pattern".into())),
+    }
+}
+
+/// Copies a `{...}` argument of `\x`, `\p` or `\P` verbatim.
+fn copy_braces(chars: &[char], mut i: usize, out: &mut String) -> usize {
+    if chars.get(i) == Some(&'{') {
+        while i < chars.len() {
+            let c = chars[i];
+            out.push(c);
+            i += 1;
+            if c == '}' {
+                break;
+            }
+        }
+    }
+    i
+}
+
+fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut dollar = false;
+    let mut is_literal = !extended;
+    let mut i = 0;
+    // True right after a quantifier (to detect possessive `+`).
+    let mut after_quant = false;
+    while i < chars.len() {
+        let c = chars[i];
+        let was_quant = after_quant;
+        after_quant = false;
+        match c {
+            '\\' => {
+                let Some(&e) = chars.get(i + 1) else {
+                    return Err(QueryError::BadRegex("\\ at end of pattern".into()));
+                };
+                i += 2;
+                is_literal = false;
+                if !e.is_ascii_alphanumeric() {
+                    // escaped punctuation or literal character
+                    push_escaped(&mut out, e);
+                    continue;
+                }
+                match e {
+                    'd' => out.push_str(&format!("[{D}]")),
+                    'D' => out.push_str(&format!("[^{D}]")),
+                    'w' => out.push_str(&format!("[{W}]")),
+                    'W' => out.push_str(&format!("[^{W}]")),
+                    's' => out.push_str(&format!("[{S}]")),
+                    'S' => out.push_str(&format!("[^{S}]")),
+                    'h' => out.push_str(&format!("[{H}]")),
+                    'H' => out.push_str(&format!("[^{H}]")),
+                    'v' => out.push_str(&format!("[{V}]")),
+                    'V' => out.push_str(&format!("[^{V}]")),
+                    'N' => out.push_str("[^\\n]"),
+                    'R' => out.push_str("(?:\\r\\n|[\\n\\x0B\\x0C\\r\\x{85}\\x{2028}\\x{2029}])"),
+                    'b' => out.push_str("(?-u:\\b)"),
+                    'B' => out.push_str("(?-u:\\B)"),
+                    'A' => out.push_str("\\A"),
+                    'z' => out.push_str("\\z"),
+                    'Z' => {
+                        dollar = true;
+                        out.push_str("(?-m:$)");
+                    }
+                    'n' | 't' | 'r' | 'f' => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    'e' => out.push_str("\\x1B"),
+                    'a' => out.push_str("\\x07"),
+                    'c' => {
+                        let cc = control_char(chars.get(i).copied())?;
+                        i += 1;
+                        push_escaped(&mut out, cc);
+                    }
+                    'x' | 'p' | 'P' => {
+                        out.push('\\');
+                        out.push(e);
+                        i = copy_braces(&chars, i, &mut out);
+                    }
+                    'Q' => {
+                        // literal text up to \E
+                        while i < chars.len() {
+                            if chars[i] == '\\' && chars.get(i + 1) == Some(&'E') {
+                                i += 2;
+                                break;
+                            }
+                            push_escaped(&mut out, chars[i]);
+                            i += 1;
+                        }
+                    }
+                    'E' => {}
+                    '1'..='9' | 'k' | 'g' => return Err(unsupported("backreferences")),
+                    'G' | 'K' | 'X' | 'C' => return Err(unsupported(&format!("\\{e}"))),
+                    '0' => out.push_str("\\x00"),
+                    other => {
+                        return Err(QueryError::BadRegex(format!("unrecognized escape \\{other}")));
+                    }
+                }
+            }
+            '[' => {
+                is_literal = false;
+                i = translate_class(&chars, i, &mut out)?;
+            }
+            '(' => {
+                is_literal = false;
+                if chars.get(i + 1) == Some(&'*') {
+                    return Err(unsupported("backtracking control verbs"));
+                }
+                if chars.get(i + 1) != Some(&'?') {
+                    out.push('(');
+                    i += 1;
+                    continue;
+                }
+                let rest: String = chars[i + 2..].iter().take(3).collect();
+                if rest.starts_with('=') || rest.starts_with('!') || rest.starts_with("<=") || rest.starts_with("<!") {
+                    return Err(unsupported("lookahead/lookbehind assertions"));
+                }
+                if rest.starts_with('>') {
+                    return Err(unsupported("atomic groups"));
+                }
+                if rest.starts_with('|') {
+                    return Err(unsupported("branch reset groups"));
+                }
+                if rest.starts_with('(') {
+                    return Err(unsupported("conditional groups"));
+                }
+                if rest.starts_with("P=") {
+                    return Err(unsupported("backreferences"));
+                }
+                if rest.starts_with('R')
+                    || rest.starts_with('&')
+                    || rest.starts_with("P>")
+                    || rest.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') && {
+                        // (?1) (?+1) (?-1) are recursion; (?-i) is a flag group
+                        let t: Vec<char> = rest.chars().collect();
+                        t[0].is_ascii_digit() || t.get(1).is_some_and(|d| d.is_ascii_digit())
+                    }
+                {
+                    return Err(unsupported("recursion"));
+                }
+                if rest.starts_with('#') {
+                    // comment group
+                    let mut j = i + 3;
+                    while j < chars.len() && chars[j] != ')' {
+                        j += 1;
+                    }
+                    if j >= chars.len() {
+                        return Err(QueryError::BadRegex("missing ) after comment".into()));
+                    }
+                    i = j + 1;
+                    continue;
+                }
+                if rest.starts_with('\'') {
+                    // (?'name'...) → (?<name>...)
+                    let mut j = i + 3;
+                    let mut name = String::new();
+                    while j < chars.len() && chars[j] != '\'' {
+                        name.push(chars[j]);
+                        j += 1;
+                    }
+                    if j >= chars.len() {
+                        return Err(QueryError::BadRegex("unterminated group name".into()));
+                    }
+                    out.push_str("(?<");
+                    out.push_str(&name);
+                    out.push('>');
+                    i = j + 1;
+                    continue;
+                }
+                // flag group `(?imsx-imsx)` / `(?i:` or named group `(?<n>` / `(?P<n>`
+                out.push_str("(?");
+                i += 2;
+                let close = if chars.get(i) == Some(&'<') || (chars.get(i) == Some(&'P') && chars.get(i + 1) == Some(&'<')) {
+                    '>'
+                } else {
+                    ':'
+                };
+                while i < chars.len() {
+                    let f = chars[i];
+                    out.push(f);
+                    i += 1;
+                    if f == close || f == ')' || (close == ':' && !(f.is_ascii_alphabetic() || f == '-')) {
+                        break;
+                    }
+                }
+            }
+            '*' | '+' | '?' => {
+                is_literal = false;
+                if was_quant && c == '+' {
+                    return Err(unsupported("possessive quantifiers"));
+                }
+                out.push(c);
+                i += 1;
+                // `*?` lazy: the `?` belongs to this quantifier.
+                if c != '?' || !was_quant {
+                    after_quant = true;
+                }
+                if c == '?' && was_quant {
+                    after_quant = false;
+                }
+            }
+            '{' => match quantifier_len(&chars, i) {
+                Some(n) => {
+                    is_literal = false;
+                    let q: String = chars[i..i + n].iter().collect();
+                    if q.starts_with("{,") {
+                        out.push_str(&format!("{{0{}", &q[1..]));
+                    } else {
+                        out.push_str(&q);
+                    }
+                    i += n;
+                    after_quant = true;
+                }
+                None => {
+                    out.push_str("\\{");
+                    i += 1;
+                }
+            },
+            '}' | ']' => {
+                out.push('\\');
+                out.push(c);
+                i += 1;
+            }
+            '$' => {
+                is_literal = false;
+                dollar = true;
+                out.push('$');
+                i += 1;
+            }
+            '^' | '.' | '|' | ')' => {
+                is_literal = false;
+                out.push(c);
+                i += 1;
+            }
+            c if extended && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0B' || c == '\x0C') => {
+                i += 1;
+                after_quant = was_quant;
+            }
+            '#' if extended => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                after_quant = was_quant;
+            }
+            c => {
+                push_escaped(&mut out, c);
+                i += 1;
+            }
+        }
+    }
+    Ok(Translated { pattern: out, dollar, is_literal })
+}
+
+/// Translates a character class starting at `chars[start] == '['`; returns
+/// the index after its closing `]`.
+fn translate_class(chars: &[char], start: usize, out: &mut String) -> Result<usize, QueryError> {
+    let mut i = start + 1;
+    out.push('[');
+    if chars.get(i) == Some(&'^') {
+        out.push('^');
+        i += 1;
+    }
+    let mut first = true;
+    loop {
+        let Some(&c) = chars.get(i) else {
+            return Err(QueryError::BadRegex("missing terminating ] for character class".into()));
+        };
+        match c {
+            ']' if !first => {
+                out.push(']');
+                return Ok(i + 1);
+            }
+            ']' => {
+                out.push_str("\\]");
+                i += 1;
+            }
+            '[' if chars.get(i + 1) == Some(&':') => {
+                // POSIX class [:alpha:] (ASCII in both engines)
+                let mut j = i + 2;
+                while j < chars.len() && chars[j] != ':' && chars[j] != ']' {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&']') {
+                    let s: String = chars[i..j + 2].iter().collect();
+                    out.push_str(&s);
+                    i = j + 2;
+                } else {
+                    out.push_str("\\[");
+                    i += 1;
+                }
+            }
+            '[' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+                i += 1;
+            }
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                out.push_str("\\-");
+                i += 1;
+            }
+            '\\' => {
+                let Some(&e) = chars.get(i + 1) else {
+                    return Err(QueryError::BadRegex("\\ at end of pattern".into()));
+                };
+                i += 2;
+                match e {
+                    'd' => out.push_str(D),
+                    'w' => out.push_str(W),
+                    's' => out.push_str(S),
+                    'h' => out.push_str(H),
+                    'v' => out.push_str(V),
+                    'D' => out.push_str(&format!("[^{D}]")),
+                    'W' => out.push_str(&format!("[^{W}]")),
+                    'S' => out.push_str(&format!("[^{S}]")),
+                    'H' => out.push_str(&format!("[^{H}]")),
+                    'V' => out.push_str(&format!("[^{V}]")),
+                    'b' => out.push_str("\\x08"),
+                    'n' | 't' | 'r' | 'f' => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    'x' | 'p' | 'P' => {
+                        out.push('\\');
+                        out.push(e);
+                        i = copy_braces(chars, i, out);
+                    }
+                    'e' => out.push_str("\\x1B"),
+                    'a' => out.push_str("\\x07"),
+                    '0' => out.push_str("\\x00"),
+                    'c' => {
+                        let cc = control_char(chars.get(i).copied())?;
+                        i += 1;
+                        push_escaped(out, cc);
+                    }
+                    e if e.is_ascii_alphanumeric() => {
+                        return Err(QueryError::BadRegex(format!("unrecognized escape \\{e} in character class")));
+                    }
+                    e => push_escaped(out, e),
+                }
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+        first = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, o: &str, s: &str) -> bool {
+        Pattern::new(p, o).unwrap().is_match(s)
+    }
+
+    #[test]
+    fn ascii_classes() {
+        // PCRE without UCP: \w \d \s are ASCII
+        assert!(!m(r"^\w$", "", "é"));
+        assert!(m(r"^\w$", "", "_"));
+        assert!(!m(r"\d", "", "٣")); // Arabic-Indic digit
+        assert!(!m(r"\s", "", "\u{00A0}"));
+        assert!(m(r"\s", "", "\x0B"));
+        assert!(m(r"^[\w-]+$", "", "a-b_c"));
+        assert!(!m(r"^[\w]+$", "", "aé"));
+        assert!(m(r"^[^\W]+$", "", "abc"));
+        // \b is an ASCII word boundary: é is not a word character
+        assert!(m(r"\bx", "", "éx"));
+        assert!(!m(r"\Bx", "", "éx"));
+    }
+
+    #[test]
+    fn options() {
+        assert!(m("abc", "i", "xABCx"));
+        assert!(!m("abc", "", "ABC"));
+        assert!(m("^b", "m", "a\nb"));
+        assert!(!m("^b", "", "a\nb"));
+        assert!(m("a.b", "s", "a\nb"));
+        assert!(!m("a.b", "", "a\nb"));
+        assert!(m("a b # comment\n c", "x", "abc"));
+        assert!(m("a[ ]b", "x", "a b"));
+        assert!(Pattern::new("a", "q").is_err());
+        assert!(m("É", "i", "é"));
+    }
+
+    #[test]
+    fn dollar_before_final_newline() {
+        assert!(m("abc$", "", "abc\n"));
+        assert!(!m("abc$", "", "abc\n\n"));
+        assert!(m(r"abc\Z", "", "abc\n"));
+        assert!(!m(r"abc\z", "", "abc\n"));
+    }
+
+    #[test]
+    fn pcre_literals() {
+        assert!(m("a{", "", "a{"));
+        assert!(m("{x}", "", "{x}"));
+        assert!(m("a{2}", "", "aa"));
+        assert!(m("a{,2}b", "", "b"));
+        assert!(m("x]", "", "x]"));
+        assert!(m("[]a]", "", "]"));
+        assert!(m("[a&&b]", "", "&"));
+        assert!(m("[[]", "", "["));
+        assert!(m("[a--]", "", "-"));
+        assert!(m(r"\Q.*\E", "", ".*"));
+        assert!(!m(r"\Q.*\E", "", "ab"));
+        assert!(m("a(?#note)b", "", "ab"));
+        assert!(m("(?'n'a)b", "", "ab"));
+        assert!(m("(?i)abc", "", "ABC"));
+        assert!(m("(?-i:a)", "", "a"));
+        assert!(m("a*?b", "", "aab"));
+    }
+
+    #[test]
+    fn unsupported_features_are_errors() {
+        for p in [r"(a)\1", r"(?<n>a)\k<n>", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "(?>a)", "a*+", "a++", "a?+", "a{2}+", "(?R)", "(?1)", "(*FAIL)", "(?(1)a|b)", r"\G"] {
+            match Pattern::new(p, "") {
+                Err(QueryError::UnsupportedRegex(_)) => {}
+                other => panic!("{p}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn limits() {
+        assert!(matches!(Pattern::new(&"a".repeat(2000), ""), Err(QueryError::Limit(_))));
+        let big = Pattern::new(r"(?:\p{L}{100}){20}", "");
+        assert!(matches!(big, Err(QueryError::Limit(_))), "{big:?}");
+        assert!(matches!(Pattern::new("(", ""), Err(QueryError::BadRegex(_))));
+    }
+
+    #[test]
+    fn literal_detection() {
+        assert_eq!(Pattern::new("abc", "").unwrap().literal.as_deref(), Some("abc"));
+        assert_eq!(Pattern::new("a\\.c", "").unwrap().literal, None);
+        assert_eq!(Pattern::new("abc", "i").unwrap().literal, None);
+        assert_eq!(Pattern::new("a.c", "").unwrap().literal, None);
+    }
+}
