@@ -502,3 +502,62 @@ fn memory_usage_is_reported() {
         "{m:?}"
     );
 }
+
+#[test]
+fn catastrophic_regexp_times_out() {
+    let mut sb = sandbox(
+        r#"class Script { process_incoming_request({ request }) {
+            return /^(a+)+$/.test('a'.repeat(request.n) + 'b');
+        } }"#,
+    );
+    assert_eq!(
+        incoming(&mut sb, json!({ "n": 40 })),
+        Err(CallError::Timeout)
+    );
+}
+
+#[test]
+fn deeply_nested_results_fail_cleanly() {
+    let src = r#"class Script { process_incoming_request({ request }) {
+        let v = [];
+        for (let i = 0; i < request.depth; i++) v = [v];
+        return v;
+    } }"#;
+    let mut sb = sandbox(src);
+    // Within what the host accepts.
+    assert!(matches!(
+        incoming(&mut sb, json!({ "depth": 100 })),
+        Ok(CallOutcome::Value(_))
+    ));
+    // Deeper than the host's JSON nesting limit: an error, the context is fine.
+    match incoming(&mut sb, json!({ "depth": 1000 })) {
+        Err(CallError::Runtime { name, message, .. }) => {
+            assert_eq!(name, "TypeError");
+            assert!(message.contains("cannot be copied out"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!sb.is_poisoned());
+    // Deeper than the engine's stack allows while serialising.
+    let err = incoming(&mut sb, json!({ "depth": 200_000 })).unwrap_err();
+    assert!(err.is_limit(), "{err:?}");
+}
+
+#[test]
+fn oversized_argument_is_out_of_memory() {
+    let mut sb = sandbox(
+        "class Script { process_incoming_request({ request }) { return request.content.length; } }",
+    );
+    let big = "x".repeat(16 * 1024 * 1024);
+    assert_eq!(
+        incoming(&mut sb, json!({ "content": big })),
+        Err(CallError::OutOfMemory)
+    );
+    let mut sb = sandbox(
+        "class Script { process_incoming_request({ request }) { return request.content.length; } }",
+    );
+    assert_eq!(
+        incoming(&mut sb, json!({ "content": "x".repeat(100_000) })),
+        Ok(CallOutcome::Value(json!(100_000)))
+    );
+}
