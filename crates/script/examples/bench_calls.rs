@@ -1,6 +1,7 @@
 //! Warm-call throughput of integration scripts.
 //!
-//! `cargo run --release -p script --example bench_calls [ITERATIONS]`
+//! `cargo run --release -p script --example bench_calls [ITERATIONS] [direct]`
+//! (`direct`: only the single-thread cases, e.g. under `valgrind --tool=callgrind`)
 //!
 //! Measures, for a typical `process_incoming_request` script and a ~1.5 KB
 //! request:
@@ -145,6 +146,9 @@ fn main() {
         per_call(start.elapsed(), n)
     );
 
+    if std::env::args().nth(2).as_deref() == Some("direct") {
+        return;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
