@@ -1,0 +1,43 @@
+//! The REST API: one module per Rocket.Chat endpoint family, merged into one router.
+
+mod auth;
+mod channels;
+mod chat;
+mod groups;
+mod permissions;
+pub mod pagination;
+mod rooms;
+mod teams;
+mod users;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let v1 = Router::new()
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(permissions::routes())
+        .merge(channels::routes())
+        .merge(groups::routes())
+        .merge(rooms::routes())
+        .merge(teams::routes())
+        .merge(chat::routes())
+        .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
+    Router::new()
+        .nest("/api/v1", v1)
+        .merge(auth::info_routes())
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cache-control"),
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("pragma"), HeaderValue::from_static("no-cache")))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("Resource not found".into())
+}

@@ -1,0 +1,266 @@
+//! Posting messages. `process_webhook_message` is Rocket.Chat's `processWebhookMessage`: it
+//! serves `chat.postMessage`, incoming webhooks and the answers of outgoing webhooks alike.
+
+use super::rooms::{add_member, can_access_room, direct_room, is_member};
+use super::{brief_user, doc, str_of};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use serde_json::{Map, Value, json};
+use store::Doc;
+use store::ids::{now_iso, object_id};
+
+/// Why a message could not be sent, in the two shapes Rocket.Chat produces.
+#[derive(Debug)]
+pub enum SendError {
+    /// A Meteor error: code and reason.
+    Meteor { code: String, reason: String },
+    /// A plain JS error message (`error-not-allowed`, `Not enough permission`, ...).
+    Plain(String),
+    Internal(ApiError),
+}
+
+impl SendError {
+    fn meteor(code: &str, reason: &str) -> Self {
+        Self::Meteor { code: code.into(), reason: reason.into() }
+    }
+
+    /// The REST form: Meteor errors as `"<reason> [<code>]"` with `errorType`.
+    pub fn into_api(self) -> ApiError {
+        match self {
+            SendError::Meteor { code, reason } => ApiError::meteor(&code, &reason),
+            SendError::Plain(m) => ApiError::plain(m),
+            SendError::Internal(e) => e,
+        }
+    }
+
+    /// The webhook form: the bare code of Meteor errors, the message of plain ones.
+    pub fn code(&self) -> String {
+        match self {
+            SendError::Meteor { code, .. } => code.clone(),
+            SendError::Plain(m) => m.clone(),
+            SendError::Internal(_) => "error-internal".into(),
+        }
+    }
+}
+
+impl From<ApiError> for SendError {
+    fn from(e: ApiError) -> Self {
+        SendError::Internal(e)
+    }
+}
+
+impl From<store::StoreError> for SendError {
+    fn from(e: store::StoreError) -> Self {
+        SendError::Internal(e.into())
+    }
+}
+
+/// Message defaults of an integration (empty for `chat.postMessage`).
+#[derive(Debug, Default, Clone)]
+pub struct Defaults {
+    pub alias: Option<String>,
+    pub avatar: Option<String>,
+    pub emoji: Option<String>,
+    /// The integration id, set as `bot: {i}` on every message.
+    pub integration_id: Option<String>,
+}
+
+fn truthy_str<'a>(payload: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    payload.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// The message fields of a payload (the `processWebhookMessage` table), before `_id`/`rid`/`u`.
+pub fn message_fields(payload: &Map<String, Value>, defaults: &Defaults) -> Doc {
+    let mut m = Doc::new();
+    let alias = truthy_str(payload, "username")
+        .or_else(|| truthy_str(payload, "alias"))
+        .map(str::to_owned)
+        .or_else(|| defaults.alias.clone().filter(|s| !s.is_empty()));
+    m.insert("alias".into(), json!(alias.unwrap_or_default()));
+    let text = truthy_str(payload, "text").or_else(|| truthy_str(payload, "msg")).unwrap_or_default();
+    m.insert("msg".into(), json!(text.trim()));
+    let attachments = match payload.get("attachments") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                if let Value::Object(att) = &mut a
+                    && let Some(msg) = att.remove("msg")
+                {
+                    let text = msg.as_str().map(|s| json!(s.trim())).unwrap_or(msg);
+                    att.insert("text".into(), text);
+                }
+                a
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
+    m.insert("attachments".into(), Value::Array(attachments));
+    let parse_urls = payload.get("parseUrls").cloned().unwrap_or(json!(!has_attachments));
+    m.insert("parseUrls".into(), parse_urls);
+    if let Some(id) = &defaults.integration_id {
+        m.insert("bot".into(), json!({"i": id}));
+    }
+    m.insert("groupable".into(), payload.get("groupable").cloned().unwrap_or(json!(false)));
+    for key in ["tmid", "customFields"] {
+        if let Some(v) = payload.get(key).filter(|v| !v.is_null()) {
+            m.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(avatar) = truthy_str(payload, "icon_url").or_else(|| truthy_str(payload, "avatar")) {
+        m.insert("avatar".into(), json!(avatar));
+    } else if let Some(emoji) = truthy_str(payload, "icon_emoji").or_else(|| truthy_str(payload, "emoji")) {
+        m.insert("emoji".into(), json!(emoji));
+    } else if let Some(avatar) = defaults.avatar.as_deref().filter(|s| !s.is_empty()) {
+        m.insert("avatar".into(), json!(avatar));
+    } else if let Some(emoji) = defaults.emoji.as_deref().filter(|s| !s.is_empty()) {
+        m.insert("emoji".into(), json!(emoji));
+    }
+    m
+}
+
+/// `getRoomByNameOrIdWithOptionToJoin`: `#name`/`#id`, `@user` (direct room, created when
+/// missing) or a bare id/name; public channels are joined.
+pub async fn resolve_destination(state: &AppState, target: &str, user: &Doc) -> Result<Doc, SendError> {
+    let invalid = || SendError::meteor("invalid-channel", "");
+    let store = state.store();
+    let (room, dm_user) = match target.chars().next() {
+        Some('#') => {
+            let key = &target[1..];
+            let room = match store.room_by_id(key).await? {
+                Some(r) => Some(r),
+                None => store.room_by_name(key).await?,
+            };
+            (room, None)
+        }
+        Some('@') => {
+            let key = &target[1..];
+            let other = match store.user_by_id(key).await? {
+                Some(u) => Some(u),
+                None => store.user_by_username(key).await?,
+            };
+            (None, Some(other.ok_or_else(invalid)?))
+        }
+        _ => {
+            let room = match store.room_by_id(target).await? {
+                Some(r) => Some(r),
+                None => store.room_by_name(target).await?,
+            };
+            match room {
+                Some(r) => (Some(r), None),
+                None => (None, Some(store.user_by_id(target).await?.ok_or_else(invalid)?)),
+            }
+        }
+    };
+    if let Some(other) = dm_user {
+        return Ok(direct_room(state, user, &other).await?);
+    }
+    let room = room.ok_or_else(invalid)?;
+    if str_of(&room, "t") == "c" && !is_member(state, str_of(&room, "_id"), str_of(user, "_id")).await? {
+        if !can_access_room(state, &room, user).await? {
+            return Err(SendError::Plain("error-not-allowed".into()));
+        }
+        add_member(state, &room, user, None).await?;
+    }
+    Ok(room)
+}
+
+/// `canSendMessage` plus message validation for one destination.
+pub async fn check_can_send(state: &AppState, room: &Doc, user: &Doc, message: &Doc) -> Result<(), SendError> {
+    let rid = str_of(room, "_id");
+    if str_of(user, "type") != "app" && !can_access_room(state, room, user).await? {
+        return Err(SendError::Plain("error-not-allowed".into()));
+    }
+    if room.get("ro").and_then(Value::as_bool) == Some(true)
+        && !state.has_permission_in_room(user, "post-readonly", rid).await?
+    {
+        return Err(SendError::Plain("You can't send messages because the room is readonly.".into()));
+    }
+    let max = state.settings.int("Message_MaxAllowedSize").max(0) as usize;
+    let too_long = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.chars().count() > max);
+    if max > 0
+        && (too_long(message.get("msg"))
+            || message
+                .get("attachments")
+                .and_then(Value::as_array)
+                .is_some_and(|atts| atts.iter().any(|a| too_long(a.get("text")))))
+    {
+        return Err(SendError::Plain("error-message-size-exceeded".into()));
+    }
+    let impersonates = message.get("alias").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+        || message.get("avatar").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    if impersonates && !state.has_permission_in_room(user, "message-impersonate", rid).await? {
+        return Err(SendError::Plain("Not enough permission".into()));
+    }
+    Ok(())
+}
+
+/// Minimal parsed-markdown tree: one paragraph of plain text.
+fn markdown(text: &str) -> Value {
+    if text.is_empty() {
+        return json!([]);
+    }
+    json!([{"type": "PARAGRAPH", "value": [{"type": "PLAIN_TEXT", "value": text}]}])
+}
+
+/// Stores a message from `user` in `room`; the one place every message goes through.
+pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc) -> ApiResult<Doc> {
+    let now = now_iso();
+    let mut message = doc(json!({"_id": object_id(), "rid": str_of(room, "_id")}));
+    message.extend(fields);
+    let text = str_of(&message, "msg").to_owned();
+    message.insert("ts".into(), json!(now));
+    message.insert("u".into(), brief_user(user));
+    message.insert("_updatedAt".into(), json!(now));
+    message.entry("urls").or_insert(json!([]));
+    message.insert("mentions".into(), json!([]));
+    message.insert("channels".into(), json!([]));
+    message.insert("md".into(), markdown(&text));
+    message.retain(|_, v| !v.is_null());
+    state.store().insert_message(message.clone()).await?;
+    Ok(message)
+}
+
+/// The outcome per destination, in order.
+pub type Deliveries = Vec<(String, Result<Doc, SendError>)>;
+
+/// Sends `payload` as `user` to each destination. Without `separate`, every destination is
+/// resolved and checked first and the first failure aborts before anything is posted.
+pub async fn process_webhook_message(
+    state: &AppState,
+    payload: &Map<String, Value>,
+    user: &Doc,
+    defaults: &Defaults,
+    destinations: &[String],
+    separate: bool,
+) -> Result<Deliveries, SendError> {
+    let fields = message_fields(payload, defaults);
+    let mut unique: Vec<&String> = Vec::new();
+    for d in destinations {
+        if !unique.contains(&d) {
+            unique.push(d);
+        }
+    }
+    let mut resolved = Vec::with_capacity(unique.len());
+    for d in unique {
+        let room = resolve_destination(state, d, user).await;
+        let checked = match room {
+            Ok(room) => check_can_send(state, &room, user, &fields).await.map(|_| room),
+            Err(e) => Err(e),
+        };
+        match checked {
+            Err(e) if !separate => return Err(e),
+            other => resolved.push((d.clone(), other)),
+        }
+    }
+    let mut out = Vec::with_capacity(resolved.len());
+    for (channel, room) in resolved {
+        let result = match room {
+            Ok(room) => post_message(state, &room, user, fields.clone()).await.map_err(SendError::Internal),
+            Err(e) => Err(e),
+        };
+        out.push((channel, result));
+    }
+    Ok(out)
+}

@@ -1,0 +1,40 @@
+//! Workspace logic shared by the REST handlers and the webhook engines: users, rooms and
+//! their access rules, and message posting.
+
+pub mod messages;
+pub mod rooms;
+pub mod users;
+
+use serde_json::Value;
+use store::Doc;
+
+/// Turns a `json!` object literal into a document.
+pub fn doc(value: Value) -> Doc {
+    match value {
+        Value::Object(map) => map,
+        _ => Doc::new(),
+    }
+}
+
+pub fn str_of<'a>(doc: &'a Doc, key: &str) -> &'a str {
+    doc.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A value at a dotted path (`"u._id"`) inside a document.
+pub fn get_path<'a>(doc: &'a Doc, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = doc.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.get(p)?;
+    }
+    Some(cur)
+}
+
+/// `{_id, username, name}` of a user document, as rooms and messages embed it.
+pub fn brief_user(user: &Doc) -> Value {
+    serde_json::json!({
+        "_id": str_of(user, "_id"),
+        "username": str_of(user, "username"),
+        "name": user.get("name").cloned().unwrap_or(Value::String(String::new())),
+    })
+}

@@ -1,0 +1,108 @@
+//! Liftoff: a Rocket.Chat-compatible integrations server.
+//!
+//! Requests flow one way: HTTP → extractors (auth, arguments) → handler (`api`) → workspace
+//! logic (`domain`) → `store` → Rocket.Chat response envelope (`error`).
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod permissions;
+pub mod ratelimit;
+pub mod settings;
+pub mod state;
+
+use crate::config::Config;
+use crate::state::{AppState, Inner};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+use store::sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted (Rocket.Chat's default is 100 MB for uploads; webhook and
+/// REST payloads are far smaller).
+const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Opens the database named by `DATABASE_URL`.
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let store = SqliteStore::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Err("PostgreSQL is not supported by this build yet; use sqlite://<path>".into())
+    } else {
+        Err(format!("unsupported DATABASE_URL {url:?}: expected sqlite://<path>"))
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    api::router(state.clone())
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Builds the state (settings, permissions, first-start data) over an open store.
+pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Result<AppState, String> {
+    let settings = settings::Settings::load(&*store).await.map_err(|e| e.to_string())?;
+    let permissions = permissions::Permissions::load(&*store).await.map_err(|e| e.to_string())?;
+    let root_url = config.root_url(port);
+    let state = AppState::new(Inner {
+        store,
+        settings,
+        permissions,
+        config,
+        root_url,
+        rate_limiter: Default::default(),
+    });
+    bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
+    Ok(state)
+}
+
+/// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then closes the database.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let store = open_store(&config.database_url)?;
+    let addr: SocketAddr = format!("{}:{}", config.bind_ip, config.port)
+        .parse()
+        .map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = build_state(config, store.clone(), local.port()).await?;
+    tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
+    // A line for scripts and tests that start the binary with PORT=0.
+    println!("liftoff listening on http://{local}");
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("HTTP server stopped; closing the database");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

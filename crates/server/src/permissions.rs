@@ -1,0 +1,149 @@
+//! Roles and permissions: the defaults created on first start and an in-memory
+//! permission → roles map that every check reads, refreshed as soon as it changes.
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use store::{Doc, Store, StoreError, StoreResult};
+
+/// `(role, scope, description)` of the protected roles.
+pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
+    ("admin", "Users", "Admin"),
+    ("moderator", "Subscriptions", "Moderator"),
+    ("leader", "Subscriptions", "Leader"),
+    ("owner", "Subscriptions", "Owner"),
+    ("user", "Users", ""),
+    ("bot", "Users", ""),
+    ("app", "Users", ""),
+    ("guest", "Users", ""),
+    ("anonymous", "Users", ""),
+    ("livechat-agent", "Users", "Livechat Agent"),
+    ("livechat-manager", "Users", "Livechat Manager"),
+];
+
+/// Default permission → roles, as Rocket.Chat ships them.
+pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
+    ("access-permissions", &["admin"]),
+    ("add-user-to-any-c-room", &["admin"]),
+    ("add-user-to-any-p-room", &[]),
+    ("add-user-to-joined-room", &["admin", "owner", "moderator"]),
+    ("api-bypass-rate-limit", &["admin", "bot", "app"]),
+    ("assign-admin-role", &["admin"]),
+    ("bypass-time-limit-edit-and-delete", &["bot", "app"]),
+    ("convert-team", &["admin", "owner"]),
+    ("create-c", &["admin", "user", "bot", "app"]),
+    ("create-d", &["admin", "user", "bot", "app"]),
+    ("create-p", &["admin", "user", "bot", "app"]),
+    ("create-personal-access-tokens", &["admin", "user"]),
+    ("create-team", &["admin", "user"]),
+    ("create-team-channel", &["admin", "owner", "moderator"]),
+    ("create-team-group", &["admin", "owner", "moderator"]),
+    ("create-user", &["admin"]),
+    ("delete-c", &["admin", "owner"]),
+    ("delete-message", &["admin", "owner", "moderator"]),
+    ("delete-own-message", &["admin", "user"]),
+    ("delete-p", &["admin", "owner"]),
+    ("delete-team", &["admin", "owner"]),
+    ("delete-team-channel", &["admin", "owner", "moderator"]),
+    ("delete-team-group", &["admin", "owner", "moderator"]),
+    ("delete-user", &["admin"]),
+    ("edit-message", &["admin", "owner", "moderator"]),
+    ("edit-other-user-info", &["admin"]),
+    ("edit-room", &["admin", "owner", "moderator"]),
+    ("edit-team", &["admin", "owner"]),
+    ("force-delete-message", &["admin", "owner"]),
+    ("join-without-join-code", &["admin", "bot", "app"]),
+    ("leave-c", &["admin", "user", "bot", "anonymous", "app"]),
+    ("leave-p", &["admin", "user", "bot", "anonymous", "app"]),
+    ("manage-incoming-integrations", &["admin"]),
+    ("manage-outgoing-integrations", &["admin"]),
+    ("manage-own-incoming-integrations", &["admin"]),
+    ("manage-own-outgoing-integrations", &["admin"]),
+    ("message-impersonate", &["bot", "app"]),
+    ("post-readonly", &["admin", "owner", "moderator"]),
+    ("preview-c-room", &["admin", "user", "anonymous"]),
+    ("send-many-messages", &["admin", "bot", "app"]),
+    ("set-leader", &["admin", "owner"]),
+    ("set-moderator", &["admin", "owner"]),
+    ("set-owner", &["admin", "owner"]),
+    ("user-generate-access-token", &["admin"]),
+    ("view-all-team-channels", &["admin", "owner"]),
+    ("view-all-teams", &["admin"]),
+    ("view-broadcast-member-list", &["admin", "owner", "moderator"]),
+    ("view-c-room", &["admin", "user", "bot", "app", "anonymous"]),
+    ("view-d-room", &["admin", "user", "bot", "app", "guest"]),
+    ("view-full-other-user-info", &["admin"]),
+    ("view-joined-room", &["guest", "bot", "app", "anonymous"]),
+    ("view-other-user-channels", &["admin"]),
+    ("view-outside-room", &["admin", "owner", "moderator", "user"]),
+    ("view-p-room", &["admin", "user", "anonymous", "guest"]),
+    ("view-room-administration", &["admin"]),
+    ("view-statistics", &["admin"]),
+];
+
+pub fn default_role_docs(now: &str) -> Vec<Doc> {
+    DEFAULT_ROLES
+        .iter()
+        .map(|(name, scope, description)| {
+            doc(json!({"_id": name, "name": name, "scope": scope, "description": description,
+                       "mandatory2fa": false, "protected": true, "_updatedAt": now}))
+        })
+        .collect()
+}
+
+pub fn default_permission_docs(now: &str) -> Vec<Doc> {
+    DEFAULT_PERMISSIONS
+        .iter()
+        .map(|(id, roles)| doc(json!({"_id": id, "roles": roles, "_updatedAt": now})))
+        .collect()
+}
+
+fn doc(v: Value) -> Doc {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("literal objects"),
+    }
+}
+
+/// The permission → roles map every check reads.
+#[derive(Default)]
+pub struct Permissions {
+    roles_by_permission: RwLock<HashMap<String, Vec<String>>>,
+}
+
+impl Permissions {
+    pub async fn load(store: &dyn Store) -> StoreResult<Self> {
+        let this = Self::default();
+        this.reload(store).await?;
+        Ok(this)
+    }
+
+    pub async fn reload(&self, store: &dyn Store) -> StoreResult<()> {
+        let mut map = HashMap::new();
+        for p in store.permissions().await? {
+            let Some(id) = p.get("_id").and_then(Value::as_str) else {
+                return Err(StoreError::Backend("permission without _id".into()));
+            };
+            let roles = p
+                .get("roles")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            map.insert(id.to_owned(), roles);
+        }
+        *self.roles_by_permission.write().expect("permissions lock") = map;
+        Ok(())
+    }
+
+    pub fn exists(&self, permission: &str) -> bool {
+        self.roles_by_permission.read().expect("permissions lock").contains_key(permission)
+    }
+
+    /// Whether any of `roles` is granted `permission`. There is no admin bypass: admins pass
+    /// because `admin` is in the permission's role list.
+    pub fn granted<S: AsRef<str>>(&self, roles: &[S], permission: &str) -> bool {
+        let map = self.roles_by_permission.read().expect("permissions lock");
+        map.get(permission)
+            .is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
+    }
+}

@@ -1,0 +1,120 @@
+//! Workspace settings by their Rocket.Chat ids: defaults, stored values, and
+//! `OVERWRITE_SETTING_<id>` overrides from the environment (applied on every start).
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use store::Store;
+
+/// The settings Liftoff reads, with Rocket.Chat's defaults.
+fn defaults() -> Vec<(&'static str, Value)> {
+    vec![
+        ("Site_Url", json!("")),
+        ("API_Default_Count", json!(50)),
+        ("API_Upper_Count_Limit", json!(100)),
+        ("API_Allow_Infinite_Count", json!(true)),
+        ("API_Enable_Rate_Limiter", json!(true)),
+        ("API_Enable_Rate_Limiter_Limit_Calls_Default", json!(10)),
+        ("API_Enable_Rate_Limiter_Limit_Time_Default", json!(60000)),
+        ("Message_MaxAllowedSize", json!(5000)),
+        ("Message_AllowEditing", json!(true)),
+        ("Message_AllowEditing_BlockEditInMinutes", json!(0)),
+        ("Message_AllowDeleting", json!(true)),
+        ("Message_AllowDeleting_BlockDeleteInMinutes", json!(0)),
+        ("UTF8_Channel_Names_Validation", json!("[0-9a-zA-Z-_.]+")),
+        ("UTF8_User_Names_Validation", json!("[0-9a-zA-Z-_.]+")),
+        ("Accounts_SystemBlockedUsernameList", json!("admin,administrator,system,user")),
+        ("Accounts_Registration_Users_Default_Roles", json!("user")),
+        ("Accounts_RegistrationForm", json!("Public")),
+        ("Accounts_RequireNameForSignUp", json!(true)),
+        ("Initial_Channel_Created", json!(false)),
+    ]
+}
+
+pub struct Settings {
+    values: RwLock<HashMap<String, Value>>,
+}
+
+/// Rocket.Chat's conversion of an override: "true"/"false" (any case) become booleans, numeric
+/// settings are parsed as integers, anything else stays a string.
+fn convert(raw: &str, current: Option<&Value>) -> Value {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        _ => {}
+    }
+    if matches!(current, Some(Value::Number(_))) {
+        if let Ok(n) = raw.trim().parse::<i64>() {
+            return json!(n);
+        }
+    }
+    Value::String(raw.to_owned())
+}
+
+impl Settings {
+    /// Loads settings: defaults, then stored values, then environment overrides (which are saved).
+    pub async fn load(store: &dyn Store) -> Result<Self, store::StoreError> {
+        let mut values: HashMap<String, Value> =
+            defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        for (id, value) in store.settings().await? {
+            values.insert(id, value);
+        }
+        for (key, raw) in std::env::vars() {
+            if let Some(id) = key.strip_prefix("OVERWRITE_SETTING_") {
+                let value = convert(&raw, values.get(id));
+                store.save_setting(id, value.clone()).await?;
+                values.insert(id.to_owned(), value);
+            }
+        }
+        Ok(Self { values: RwLock::new(values) })
+    }
+
+    pub fn get(&self, id: &str) -> Option<Value> {
+        self.values.read().expect("settings lock").get(id).cloned()
+    }
+
+    pub fn int(&self, id: &str) -> i64 {
+        match self.get(id) {
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+            Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    pub fn bool(&self, id: &str) -> bool {
+        match self.get(id) {
+            Some(Value::Bool(b)) => b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(0) != 0,
+            _ => false,
+        }
+    }
+
+    pub fn string(&self, id: &str) -> String {
+        match self.get(id) {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    }
+
+    pub async fn set(&self, store: &dyn Store, id: &str, value: Value) -> Result<(), store::StoreError> {
+        store.save_setting(id, value.clone()).await?;
+        self.values.write().expect("settings lock").insert(id.to_owned(), value);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_overrides_like_rocket_chat() {
+        assert_eq!(convert("TRUE", Some(&json!(false))), json!(true));
+        assert_eq!(convert("false", Some(&json!(10))), json!(false));
+        assert_eq!(convert("100", Some(&json!(50))), json!(100));
+        assert_eq!(convert("100", Some(&json!("x"))), json!("100"));
+        assert_eq!(convert("abc", Some(&json!(5))), json!("abc"));
+    }
+}

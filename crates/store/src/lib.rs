@@ -1,0 +1,20 @@
+//! Liftoff's storage layer.
+//!
+//! Records are Rocket.Chat-shaped JSON documents (`Doc`), so what clients read back is exactly
+//! what was stored. The [`Store`] trait speaks the language of the workspace ("create a room with
+//! its first members", "post a message") rather than SQL, so that each backend can make those
+//! operations atomic in its own way. [`sqlite::SqliteStore`] is the embedded default.
+
+pub mod ids;
+pub mod sqlite;
+mod store;
+
+pub use store::{MessageQuery, Store, StoreError, StoreResult};
+
+/// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).
+pub type Doc = serde_json::Map<String, serde_json::Value>;
+
+/// Reads a string field of a document.
+pub fn str_field<'a>(doc: &'a Doc, key: &str) -> Option<&'a str> {
+    doc.get(key).and_then(|v| v.as_str())
+}

@@ -1,0 +1,74 @@
+//! SQLite schema, applied in order at start; `PRAGMA user_version` records how far we got.
+//!
+//! Every record keeps its whole Rocket.Chat-shaped document in `doc` (JSON text); the other
+//! columns copy the fields that are looked up, joined or kept unique, so those use indexes.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the workspace
+    r#"
+    CREATE TABLE settings (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE roles (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE permissions (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username_lower TEXT UNIQUE,
+        email_lower TEXT UNIQUE,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE login_tokens (
+        hashed_token TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX login_tokens_user ON login_tokens (user_id);
+    CREATE TABLE rooms (
+        id TEXT PRIMARY KEY,
+        name TEXT UNIQUE,
+        t TEXT NOT NULL,
+        team_id TEXT,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX rooms_type ON rooms (t);
+    CREATE INDEX rooms_team ON rooms (team_id);
+    CREATE TABLE subscriptions (
+        rid TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (rid, uid)
+    );
+    CREATE INDEX subscriptions_user ON subscriptions (uid);
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        rid TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX messages_room_ts ON messages (rid, ts);
+    CREATE TABLE teams (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        room_id TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE team_members (
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+    );
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,570 @@
+//! `Store` for SQLite: users, rooms, memberships, messages, teams, roles and settings.
+
+use super::SqliteStore;
+use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
+use crate::ids::now_iso;
+use crate::{Doc, MessageQuery, Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+
+// --- write helpers, run inside the writer's transaction ------------------------------------
+
+fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
+    let id = id_of(user)?;
+    let username = str_of(user, "username").map(str::to_lowercase);
+    let email = user
+        .get("emails")
+        .and_then(|e| e.get(0))
+        .and_then(|e| e.get("address"))
+        .and_then(Value::as_str)
+        .map(str::to_lowercase);
+    let sql = if insert {
+        "INSERT INTO users (id, username_lower, email_lower, doc) VALUES (?1, ?2, ?3, ?4)"
+    } else {
+        "UPDATE users SET username_lower = ?2, email_lower = ?3, doc = ?4 WHERE id = ?1"
+    };
+    let changed = conn
+        .prepare_cached(sql)
+        .map_err(backend)?
+        .execute(params![id, username, email, text(user)])
+        .map_err(|e| {
+            conflict_or_backend(e, &[("users.username_lower", "username"), ("users.email_lower", "email")])
+        })?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResult<()> {
+    let id = id_of(room)?;
+    let sql = if insert {
+        "INSERT INTO rooms (id, name, t, team_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)"
+    } else {
+        "UPDATE rooms SET name = ?2, t = ?3, team_id = ?4, doc = ?5 WHERE id = ?1"
+    };
+    conn.prepare_cached(sql)
+        .map_err(backend)?
+        .execute(params![
+            id,
+            str_of(room, "name"),
+            str_of(room, "t").unwrap_or("c"),
+            str_of(room, "teamId"),
+            text(room)
+        ])
+        .map_err(|e| conflict_or_backend(e, &[("rooms.name", "name"), ("rooms.id", "_id")]))?;
+    Ok(())
+}
+
+fn get_room(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
+    one(conn, "SELECT doc FROM rooms WHERE id = ?1", [id])
+}
+
+fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
+    one(conn, "SELECT doc FROM users WHERE id = ?1", [id])
+}
+
+/// Adds or removes `rid` in the user's `__rooms` list.
+fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
+    let Some(mut user) = get_user(conn, uid)? else { return Ok(()) };
+    let rooms = user.entry("__rooms").or_insert_with(|| json!([]));
+    if let Value::Array(list) = rooms {
+        let present = list.iter().any(|r| r.as_str() == Some(rid));
+        if member && !present {
+            list.push(Value::String(rid.to_owned()));
+        } else if !member && present {
+            list.retain(|r| r.as_str() != Some(rid));
+        } else {
+            return Ok(());
+        }
+    }
+    put_user(conn, &user, false)
+}
+
+fn bump_users_count(conn: &Connection, rid: &str, delta: i64) -> StoreResult<()> {
+    exec(
+        conn,
+        "UPDATE rooms SET doc = json_set(doc, '$.usersCount', max(0, coalesce(json_extract(doc, '$.usersCount'), 0) + ?2), '$._updatedAt', ?3) WHERE id = ?1",
+        params![rid, delta, now_iso()],
+    )?;
+    Ok(())
+}
+
+fn insert_subscription(conn: &Connection, sub: &Doc) -> StoreResult<bool> {
+    let rid = str_of(sub, "rid").ok_or(StoreError::Backend("subscription without rid".into()))?;
+    let uid = sub
+        .get("u")
+        .and_then(|u| u.get("_id"))
+        .and_then(Value::as_str)
+        .ok_or(StoreError::Backend("subscription without u._id".into()))?;
+    let added = exec(
+        conn,
+        "INSERT OR IGNORE INTO subscriptions (rid, uid, doc) VALUES (?1, ?2, ?3)",
+        params![rid, uid, text(sub)],
+    )? == 1;
+    if added {
+        bump_users_count(conn, rid, 1)?;
+        touch_user_rooms(conn, uid, rid, true)?;
+    }
+    Ok(added)
+}
+
+fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
+    let id = id_of(msg)?;
+    let rid = str_of(msg, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
+    let ts = str_of(msg, "ts").unwrap_or_default();
+    conn.prepare_cached("INSERT INTO messages (id, rid, ts, doc) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(backend)?
+        .execute(params![id, rid, ts, text(msg)])
+        .map_err(|e| conflict_or_backend(e, &[("messages.id", "_id")]))?;
+    exec(
+        conn,
+        "UPDATE rooms SET doc = json_set(doc, '$.msgs', coalesce(json_extract(doc, '$.msgs'), 0) + 1, '$.lm', ?2, '$.lastMessage', json(?3), '$._updatedAt', ?2) WHERE id = ?1",
+        params![rid, ts, text(msg)],
+    )?;
+    Ok(())
+}
+
+fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
+    let members: Vec<String> = {
+        let mut stmt = conn.prepare_cached("SELECT uid FROM subscriptions WHERE rid = ?1").map_err(backend)?;
+        let rows = stmt.query_map([rid], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    for uid in &members {
+        touch_user_rooms(conn, uid, rid, false)?;
+    }
+    exec(conn, "DELETE FROM subscriptions WHERE rid = ?1", [rid])?;
+    exec(conn, "DELETE FROM messages WHERE rid = ?1", [rid])?;
+    exec(conn, "DELETE FROM rooms WHERE id = ?1", [rid])?;
+    Ok(())
+}
+
+fn merge_set(doc: &mut Doc, set: Doc) {
+    for (k, v) in set {
+        if v.is_null() {
+            doc.remove(&k);
+        } else {
+            doc.insert(k, v);
+        }
+    }
+}
+
+// --- reads --------------------------------------------------------------------------------
+
+fn strings(conn: &Connection, sql: &str, arg: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt.query_map([arg], |r| r.get(0)).map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn settings(&self) -> StoreResult<Vec<(String, Value)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, value FROM settings").map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, value) = row.map_err(backend)?;
+                out.push((id, serde_json::from_str(&value).unwrap_or(Value::Null)));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn save_setting(&self, id: &str, value: Value) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            exec(
+                c,
+                "INSERT INTO settings (id, value) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET value = excluded.value",
+                params![id, value.to_string()],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn roles(&self) -> StoreResult<Vec<Doc>> {
+        self.read(|c| many(c, "SELECT doc FROM roles ORDER BY id", [])).await
+    }
+
+    async fn ensure_roles(&self, roles: Vec<Doc>) -> StoreResult<()> {
+        self.write(move |c| {
+            for role in &roles {
+                exec(c, "INSERT OR IGNORE INTO roles (id, doc) VALUES (?1, ?2)", params![id_of(role)?, text(role)])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn permissions(&self) -> StoreResult<Vec<Doc>> {
+        self.read(|c| many(c, "SELECT doc FROM permissions ORDER BY id", [])).await
+    }
+
+    async fn ensure_permissions(&self, permissions: Vec<Doc>) -> StoreResult<()> {
+        self.write(move |c| {
+            for p in &permissions {
+                exec(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", params![id_of(p)?, text(p)])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
+        self.write(move |c| {
+            let now = now_iso();
+            for (id, roles) in &updates {
+                let Some(mut doc) = one(c, "SELECT doc FROM permissions WHERE id = ?1", [id])? else {
+                    return Err(StoreError::NotFound);
+                };
+                doc.insert("roles".into(), json!(roles));
+                doc.insert("_updatedAt".into(), json!(now));
+                exec(c, "UPDATE permissions SET doc = ?2 WHERE id = ?1", params![id, text(&doc)])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_user(&self, user: Doc) -> StoreResult<()> {
+        self.write(move |c| put_user(c, &user, true)).await
+    }
+
+    async fn replace_user(&self, user: Doc) -> StoreResult<()> {
+        self.write(move |c| put_user(c, &user, false)).await
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let rooms = strings(c, "SELECT rid FROM subscriptions WHERE uid = ?1", &id)?;
+            for rid in rooms {
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, id])?;
+                bump_users_count(c, &rid, -1)?;
+            }
+            exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [&id])?;
+            exec(c, "DELETE FROM team_members WHERE user_id = ?1", [&id])?;
+            if exec(c, "DELETE FROM users WHERE id = ?1", [&id])? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| get_user(c, &id)).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
+        let key = username.to_lowercase();
+        self.read(move |c| one(c, "SELECT doc FROM users WHERE username_lower = ?1", [key])).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
+        let key = email.to_lowercase();
+        self.read(move |c| one(c, "SELECT doc FROM users WHERE email_lower = ?1", [key])).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<Doc>> {
+        self.read(|c| many(c, "SELECT doc FROM users ORDER BY rowid", [])).await
+    }
+
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Doc>> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.extend(get_user(c, id)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_login_token(&self, user_id: &str, hashed_token: &str) -> StoreResult<()> {
+        let (uid, hashed) = (user_id.to_owned(), hashed_token.to_owned());
+        self.write(move |c| {
+            exec(
+                c,
+                "INSERT OR REPLACE INTO login_tokens (hashed_token, user_id, created_at) VALUES (?1, ?2, ?3)",
+                params![hashed, uid, now_iso()],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn remove_login_token(&self, hashed_token: &str) -> StoreResult<()> {
+        let hashed = hashed_token.to_owned();
+        self.write(move |c| exec(c, "DELETE FROM login_tokens WHERE hashed_token = ?1", [hashed]).map(drop)).await
+    }
+
+    async fn user_id_by_token(&self, hashed_token: &str) -> StoreResult<Option<String>> {
+        let hashed = hashed_token.to_owned();
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            c.prepare_cached("SELECT user_id FROM login_tokens WHERE hashed_token = ?1")
+                .map_err(backend)?
+                .query_row([hashed], |r| r.get(0))
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()> {
+        self.write(move |c| {
+            put_room(c, &room, true)?;
+            for sub in &subscriptions {
+                insert_subscription(c, sub)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| get_room(c, &id)).await
+    }
+
+    async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
+        let name = name.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM rooms WHERE name = ?1", [name])).await
+    }
+
+    async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
+        let t = t.to_owned();
+        self.read(move |c| many(c, "SELECT doc FROM rooms WHERE t = ?1 ORDER BY rowid", [t])).await
+    }
+
+    async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let Some(mut room) = get_room(c, &id)? else { return Ok(None) };
+            merge_set(&mut room, set);
+            room.insert("_updatedAt".into(), json!(now_iso()));
+            put_room(c, &room, false)?;
+            Ok(Some(room))
+        })
+        .await
+    }
+
+    async fn delete_room(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| erase_room(c, &id)).await
+    }
+
+    async fn subscription(&self, rid: &str, uid: &str) -> StoreResult<Option<Doc>> {
+        let (rid, uid) = (rid.to_owned(), uid.to_owned());
+        self.read(move |c| one(c, "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2", [rid, uid])).await
+    }
+
+    async fn subscriptions_of_user(&self, uid: &str) -> StoreResult<Vec<Doc>> {
+        let uid = uid.to_owned();
+        self.read(move |c| many(c, "SELECT doc FROM subscriptions WHERE uid = ?1", [uid])).await
+    }
+
+    async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
+        let rid = rid.to_owned();
+        self.read(move |c| many(c, "SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", [rid])).await
+    }
+
+    async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
+        self.write(move |c| {
+            let added = insert_subscription(c, &subscription)?;
+            if added && let Some(msg) = &system_message {
+                put_message(c, msg)?;
+            }
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
+        let (rid, uid) = (rid.to_owned(), uid.to_owned());
+        self.write(move |c| {
+            let removed =
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, uid])? == 1;
+            if removed {
+                bump_users_count(c, &rid, -1)?;
+                touch_user_rooms(c, &uid, &rid, false)?;
+                if let Some(msg) = &system_message {
+                    put_message(c, msg)?;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn set_subscription_roles(
+        &self,
+        rid: &str,
+        uid: &str,
+        roles: Vec<String>,
+        system_message: Option<Doc>,
+    ) -> StoreResult<()> {
+        let (rid, uid) = (rid.to_owned(), uid.to_owned());
+        self.write(move |c| {
+            let Some(mut sub) = one(c, "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2", [&rid, &uid])?
+            else {
+                return Err(StoreError::NotFound);
+            };
+            sub.insert("roles".into(), json!(roles));
+            sub.insert("_updatedAt".into(), json!(now_iso()));
+            exec(c, "UPDATE subscriptions SET doc = ?3 WHERE rid = ?1 AND uid = ?2", params![rid, uid, text(&sub)])?;
+            if let Some(msg) = &system_message {
+                put_message(c, msg)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_message(&self, message: Doc) -> StoreResult<()> {
+        self.write(move |c| put_message(c, &message)).await
+    }
+
+    async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM messages WHERE id = ?1", [id])).await
+    }
+
+    async fn replace_message(&self, message: Doc) -> StoreResult<()> {
+        self.write(move |c| {
+            let changed = exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
+            if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn delete_message(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let rid: Option<String> = {
+                use rusqlite::OptionalExtension;
+                c.query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0)).optional().map_err(backend)?
+            };
+            let Some(rid) = rid else { return Err(StoreError::NotFound) };
+            exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
+            exec(
+                c,
+                "UPDATE rooms SET doc = json_set(doc, '$.msgs', max(0, coalesce(json_extract(doc, '$.msgs'), 0) - 1)) WHERE id = ?1",
+                [rid],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn room_messages(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let rid = rid.to_owned();
+        self.read(move |c| {
+            let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
+            let mut filter = String::from("rid = ?1");
+            if q.latest.is_some() {
+                filter.push_str(&format!(" AND ts {lt} ?2"));
+            }
+            if q.oldest.is_some() {
+                filter.push_str(&format!(" AND ts {gt} ?3"));
+            }
+            let latest = q.latest.clone().unwrap_or_default();
+            let oldest = q.oldest.clone().unwrap_or_default();
+            let total: i64 = c
+                .prepare_cached(&format!("SELECT count(*) FROM messages WHERE {filter}"))
+                .map_err(backend)?
+                .query_row(params![rid, latest, oldest], |r| r.get(0))
+                .map_err(backend)?;
+            let order = if q.oldest_first { "ASC" } else { "DESC" };
+            let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
+            let sql = format!(
+                "SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ?4 OFFSET ?5"
+            );
+            let docs = many(c, &sql, params![rid, latest, oldest, limit, q.offset as i64])?;
+            Ok((docs, total as usize))
+        })
+        .await
+    }
+
+    async fn create_team(
+        &self,
+        team: Doc,
+        main_room: Doc,
+        room_subscriptions: Vec<Doc>,
+        members: Vec<Doc>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            put_room(c, &main_room, true)?;
+            for sub in &room_subscriptions {
+                insert_subscription(c, sub)?;
+            }
+            let team_id = id_of(&team)?;
+            c.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(backend)?
+                .execute(params![team_id, str_of(&team, "name"), id_of(&main_room)?, text(&team)])
+                .map_err(|e| conflict_or_backend(e, &[("teams.name", "name")]))?;
+            for m in &members {
+                exec(
+                    c,
+                    "INSERT OR IGNORE INTO team_members (team_id, user_id, doc) VALUES (?1, ?2, ?3)",
+                    params![team_id, str_of(m, "userId"), text(m)],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM teams WHERE id = ?1", [id])).await
+    }
+
+    async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
+        let name = name.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM teams WHERE name = ?1", [name])).await
+    }
+
+    async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>> {
+        let (t, u) = (team_id.to_owned(), user_id.to_owned());
+        self.read(move |c| one(c, "SELECT doc FROM team_members WHERE team_id = ?1 AND user_id = ?2", [t, u])).await
+    }
+
+    async fn delete_team(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
+        let team_id = team_id.to_owned();
+        self.write(move |c| {
+            let Some(team) = one(c, "SELECT doc FROM teams WHERE id = ?1", [&team_id])? else {
+                return Err(StoreError::NotFound);
+            };
+            let main = str_of(&team, "roomId").unwrap_or_default().to_owned();
+            for rid in strings(c, "SELECT id FROM rooms WHERE team_id = ?1", &team_id)? {
+                if rid == main || rooms_to_remove.contains(&rid) {
+                    erase_room(c, &rid)?;
+                } else if let Some(mut room) = get_room(c, &rid)? {
+                    room.remove("teamId");
+                    room.remove("teamDefault");
+                    room.insert("_updatedAt".into(), json!(now_iso()));
+                    put_room(c, &room, false)?;
+                }
+            }
+            erase_room(c, &main)?;
+            exec(c, "DELETE FROM team_members WHERE team_id = ?1", [&team_id])?;
+            exec(c, "DELETE FROM teams WHERE id = ?1", [&team_id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        self.shutdown().await;
+    }
+}
+
