@@ -469,26 +469,26 @@ impl Store for SqliteStore {
         let rid = rid.to_owned();
         self.read(move |c| {
             let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
-            let mut filter = String::from("rid = ?1");
-            if q.latest.is_some() {
-                filter.push_str(&format!(" AND ts {lt} ?2"));
+            let mut filter = String::from("rid = ?");
+            let mut args: Vec<rusqlite::types::Value> = vec![rid.into()];
+            if let Some(latest) = q.latest {
+                filter.push_str(&format!(" AND ts {lt} ?"));
+                args.push(latest.into());
             }
-            if q.oldest.is_some() {
-                filter.push_str(&format!(" AND ts {gt} ?3"));
+            if let Some(oldest) = q.oldest {
+                filter.push_str(&format!(" AND ts {gt} ?"));
+                args.push(oldest.into());
             }
-            let latest = q.latest.clone().unwrap_or_default();
-            let oldest = q.oldest.clone().unwrap_or_default();
             let total: i64 = c
                 .prepare_cached(&format!("SELECT count(*) FROM messages WHERE {filter}"))
                 .map_err(backend)?
-                .query_row(params![rid, latest, oldest], |r| r.get(0))
+                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
                 .map_err(backend)?;
             let order = if q.oldest_first { "ASC" } else { "DESC" };
-            let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-            let sql = format!(
-                "SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ?4 OFFSET ?5"
-            );
-            let docs = many(c, &sql, params![rid, latest, oldest, limit, q.offset as i64])?;
+            args.push(q.limit.map(|l| l as i64).unwrap_or(-1).into());
+            args.push((q.offset as i64).into());
+            let sql = format!("SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ? OFFSET ?");
+            let docs = many(c, &sql, rusqlite::params_from_iter(args.iter()))?;
             Ok((docs, total as usize))
         })
         .await
