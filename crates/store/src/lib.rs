@@ -6,9 +6,11 @@
 //! operations atomic in its own way. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod ids;
+mod query;
 pub mod sqlite;
 mod store;
 
+pub use query::DocQuery;
 pub use store::{MessageQuery, Store, StoreError, StoreResult};
 
 /// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).

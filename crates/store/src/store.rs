@@ -1,6 +1,6 @@
 //! The domain-level storage interface shared by every backend.
 
-use crate::Doc;
+use crate::{Doc, DocQuery};
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -116,6 +116,24 @@ pub trait Store: Send + Sync + 'static {
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>>;
     /// Deletes a team: erases `rooms_to_remove` and the main room, detaches its other rooms.
     async fn delete_team(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()>;
+
+    // --- integrations and their history -----------------------------------------------------
+    async fn insert_integration(&self, integration: Doc) -> StoreResult<()>;
+    async fn replace_integration(&self, integration: Doc) -> StoreResult<()>;
+    /// Deletes an integration and its history; returns the deleted document.
+    async fn delete_integration(&self, id: &str) -> StoreResult<Option<Doc>>;
+    async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
+    /// The first integration whose `urls` contains `url`.
+    async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>>;
+    /// A page of integrations matching the query, and how many match in all.
+    async fn find_integrations(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
+    async fn insert_history(&self, record: Doc) -> StoreResult<()>;
+    /// Sets fields of a history record (`Value::Null` removes one).
+    async fn update_history(&self, id: &str, set: Doc) -> StoreResult<()>;
+    async fn history_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
+    async fn find_history(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
+    /// Deletes every history record of an integration; returns how many.
+    async fn clear_history(&self, integration_id: &str) -> StoreResult<usize>;
 
     /// Flushes and closes the backend.
     async fn close(&self);

@@ -2,6 +2,8 @@
 //! of reader connections.
 
 mod docs;
+mod integrations;
+mod listing;
 mod schema;
 mod workspace;
 mod writer;

@@ -59,6 +59,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (team_id, user_id)
     );
     "#,
+    // 2: integrations and their history
+    r#"
+    CREATE TABLE integrations (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX integrations_type ON integrations (type);
+    CREATE INDEX integrations_owner ON integrations (created_by, type);
+    CREATE INDEX integrations_created ON integrations (created_at);
+    CREATE TABLE integration_channels (
+        integration_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        PRIMARY KEY (channel, integration_id)
+    );
+    CREATE INDEX integration_channels_owner ON integration_channels (integration_id, pos);
+    CREATE TABLE integration_history (
+        id TEXT PRIMARY KEY,
+        integration_id TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX integration_history_by_integration ON integration_history (integration_id, updated_at);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

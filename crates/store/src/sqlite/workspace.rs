@@ -3,7 +3,7 @@
 use super::SqliteStore;
 use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
 use crate::ids::now_iso;
-use crate::{Doc, MessageQuery, Store, StoreError, StoreResult};
+use crate::{Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -561,6 +561,50 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn insert_integration(&self, integration: Doc) -> StoreResult<()> {
+        self.insert_integration_doc(integration).await
+    }
+
+    async fn replace_integration(&self, integration: Doc) -> StoreResult<()> {
+        self.replace_integration_doc(integration).await
+    }
+
+    async fn delete_integration(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.delete_integration_doc(id).await
+    }
+
+    async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.integration_doc(id).await
+    }
+
+    async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
+        self.integration_doc_by_url(url).await
+    }
+
+    async fn find_integrations(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.find_integration_docs(query).await
+    }
+
+    async fn insert_history(&self, record: Doc) -> StoreResult<()> {
+        self.insert_history_doc(record).await
+    }
+
+    async fn update_history(&self, id: &str, set: Doc) -> StoreResult<()> {
+        self.update_history_doc(id, set).await
+    }
+
+    async fn history_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.history_doc(id).await
+    }
+
+    async fn find_history(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.find_history_docs(query).await
+    }
+
+    async fn clear_history(&self, integration_id: &str) -> StoreResult<usize> {
+        self.clear_history_docs(integration_id).await
     }
 
     async fn close(&self) {

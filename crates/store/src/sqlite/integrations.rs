@@ -1,0 +1,190 @@
+//! Integrations and their history in SQLite. The fields that listings filter and sort on are
+//! copied into columns (and `channel` into a side table) so those are answered by indexes.
+
+use super::SqliteStore;
+use super::docs::{backend, exec, id_of, one, str_of, text};
+use super::listing::{Table, find};
+use crate::{Doc, DocQuery, StoreError, StoreResult};
+use query::sql::SqlSchema;
+use rusqlite::{Connection, params};
+use serde_json::Value;
+use std::sync::LazyLock;
+
+static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "integrations",
+    schema: SqlSchema::integrations().iso_date("_updatedAt", "integrations.updated_at"),
+    sort_columns: &[
+        ("_id", "integrations.id"),
+        ("type", "integrations.type"),
+        ("name", "integrations.name"),
+        ("_createdBy._id", "integrations.created_by"),
+        ("_createdAt", "integrations.created_at"),
+        ("_updatedAt", "integrations.updated_at"),
+    ],
+    slim: Some(
+        "json_object('_id', integrations.id, 'type', integrations.type, 'name', integrations.name, \
+         '_createdBy', CASE WHEN integrations.created_by IS NULL THEN NULL ELSE json_object('_id', integrations.created_by) END, \
+         '_createdAt', integrations.created_at, '_updatedAt', integrations.updated_at, \
+         'channel', (SELECT json_group_array(channel) FROM (SELECT c.channel FROM integration_channels c \
+                     WHERE c.integration_id = integrations.id ORDER BY c.pos)))",
+    ),
+});
+
+static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "integration_history",
+    schema: SqlSchema::new()
+        .text("_id", "integration_history.id")
+        .text("integration._id", "integration_history.integration_id")
+        .nullable_text("integration._createdBy._id", "integration_history.created_by")
+        .iso_date("_createdAt", "integration_history.created_at")
+        .iso_date("_updatedAt", "integration_history.updated_at"),
+    sort_columns: &[
+        ("_id", "integration_history.id"),
+        ("_createdAt", "integration_history.created_at"),
+        ("_updatedAt", "integration_history.updated_at"),
+    ],
+    slim: None,
+});
+
+fn created_by(doc: &Doc) -> Option<&str> {
+    doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
+}
+
+fn put(conn: &Connection, doc: &Doc, insert: bool) -> StoreResult<()> {
+    let id = id_of(doc)?;
+    let sql = if insert {
+        "INSERT INTO integrations (id, type, name, created_by, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    } else {
+        "UPDATE integrations SET type = ?2, name = ?3, created_by = ?4, created_at = ?5, updated_at = ?6, doc = ?7 WHERE id = ?1"
+    };
+    let changed = conn
+        .prepare_cached(sql)
+        .map_err(backend)?
+        .execute(params![
+            id,
+            str_of(doc, "type").unwrap_or_default(),
+            str_of(doc, "name").unwrap_or_default(),
+            created_by(doc),
+            str_of(doc, "_createdAt").unwrap_or_default(),
+            str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default(),
+            text(doc)
+        ])
+        .map_err(|e| super::docs::conflict_or_backend(e, &[("integrations.id", "_id")]))?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    exec(conn, "DELETE FROM integration_channels WHERE integration_id = ?1", [id])?;
+    if let Some(Value::Array(channels)) = doc.get("channel") {
+        for (pos, c) in channels.iter().enumerate() {
+            if let Some(c) = c.as_str() {
+                exec(
+                    conn,
+                    "INSERT OR IGNORE INTO integration_channels (integration_id, channel, pos) VALUES (?1, ?2, ?3)",
+                    params![id, c, pos as i64],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    pub(super) async fn insert_integration_doc(&self, doc: Doc) -> StoreResult<()> {
+        self.write(move |c| put(c, &doc, true)).await
+    }
+
+    pub(super) async fn replace_integration_doc(&self, doc: Doc) -> StoreResult<()> {
+        self.write(move |c| put(c, &doc, false)).await
+    }
+
+    pub(super) async fn delete_integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let Some(doc) = one(c, "SELECT doc FROM integrations WHERE id = ?1", [&id])? else { return Ok(None) };
+            exec(c, "DELETE FROM integration_channels WHERE integration_id = ?1", [&id])?;
+            exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [&id])?;
+            exec(c, "DELETE FROM integrations WHERE id = ?1", [&id])?;
+            Ok(Some(doc))
+        })
+        .await
+    }
+
+    pub(super) async fn integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM integrations WHERE id = ?1", [id])).await
+    }
+
+    pub(super) async fn integration_doc_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
+        let url = url.to_owned();
+        self.read(move |c| {
+            one(
+                c,
+                "SELECT doc FROM integrations WHERE EXISTS (SELECT 1 FROM json_each(integrations.doc, '$.urls') u WHERE u.value = ?1) ORDER BY rowid LIMIT 1",
+                [url],
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.read(move |c| find(c, &INTEGRATIONS, q)).await
+    }
+
+    pub(super) async fn insert_history_doc(&self, doc: Doc) -> StoreResult<()> {
+        self.write(move |c| {
+            let integration = doc.get("integration").and_then(Value::as_object);
+            exec(
+                c,
+                "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id_of(&doc)?,
+                    integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
+                    integration.and_then(created_by),
+                    str_of(&doc, "_createdAt").unwrap_or_default(),
+                    str_of(&doc, "_updatedAt").or_else(|| str_of(&doc, "_createdAt")).unwrap_or_default(),
+                    text(&doc)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn update_history_doc(&self, id: &str, set: Doc) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let Some(mut doc) = one(c, "SELECT doc FROM integration_history WHERE id = ?1", [&id])? else {
+                return Err(StoreError::NotFound);
+            };
+            for (k, v) in set {
+                if v.is_null() {
+                    doc.remove(&k);
+                } else {
+                    doc.insert(k, v);
+                }
+            }
+            exec(
+                c,
+                "UPDATE integration_history SET updated_at = ?2, doc = ?3 WHERE id = ?1",
+                params![id, str_of(&doc, "_updatedAt").unwrap_or_default(), text(&doc)],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| one(c, "SELECT doc FROM integration_history WHERE id = ?1", [id])).await
+    }
+
+    pub(super) async fn find_history_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.read(move |c| find(c, &HISTORY, q)).await
+    }
+
+    pub(super) async fn clear_history_docs(&self, integration_id: &str) -> StoreResult<usize> {
+        let id = integration_id.to_owned();
+        self.write(move |c| exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [id])).await
+    }
+}
+
