@@ -1,0 +1,108 @@
+//! Filter throughput on integration-shaped documents.
+//!
+//! `bench_filter [--docs N] [--reps R] [--write-docs FILE] [--json FILE]`
+//!
+//! Generates N documents (deterministic), optionally writes them to FILE for
+//! the mingo side of `bench/run.sh`, then times three filters over all of
+//! them: (a) equality on `type`, (b) case-insensitive `$regex` on `name`,
+//! (c) an `$or` of three clauses. Build with `--release`.
+
+use query::Filter;
+use serde_json::{Map, Value, json};
+use std::time::Instant;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const WORDS: &[&str] = &["deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics", "sentry", "Alpha", "release"];
+const CHANNELS: &[&str] = &["#general", "#dev", "#ops", "#random", "#alerts", "@bot", "#support", "#qa"];
+
+pub fn gen_docs(n: usize) -> Vec<Value> {
+    let mut r = Rng(2024);
+    (0..n)
+        .map(|i| {
+            let incoming = r.below(2) == 0;
+            let mut m = Map::new();
+            m.insert("_id".into(), json!(format!("int{i:07}")));
+            m.insert("type".into(), json!(if incoming { "webhook-incoming" } else { "webhook-outgoing" }));
+            m.insert("name".into(), json!(format!("{} {} {}", r.pick(WORDS), r.pick(WORDS), i)));
+            m.insert("enabled".into(), json!(r.below(4) != 0));
+            let nch = 1 + r.below(3);
+            m.insert("channel".into(), Value::Array((0..nch).map(|_| json!(r.pick(CHANNELS))).collect()));
+            m.insert("username".into(), json!(format!("bot{}", r.below(50))));
+            m.insert("alias".into(), json!("Notifier"));
+            m.insert("avatar".into(), json!("https://example.invalid/avatar.png"));
+            m.insert("emoji".into(), json!(":ghost:"));
+            m.insert("scriptEnabled".into(), json!(r.below(2) == 0));
+            m.insert("script".into(), json!("class Script { process_incoming_request({ request }) { return { content: { text: request.content.text } }; } }"));
+            if incoming {
+                m.insert("token".into(), json!(format!("tok{:016x}", r.next())));
+            } else {
+                m.insert("event".into(), json!("sendMessage"));
+                m.insert("urls".into(), json!(["https://example.invalid/hook"]));
+                m.insert("triggerWords".into(), json!(["deploy", "status"]));
+            }
+            let user = format!("u{}", r.below(40));
+            m.insert("_createdBy".into(), json!({"_id": user, "username": format!("user{user}")}));
+            m.insert("_createdAt".into(), json!(format!("2025-{:02}-{:02}T12:00:00.000Z", 1 + r.below(12), 1 + r.below(28))));
+            m.insert("_updatedAt".into(), json!("2025-06-01T00:00:00.000Z"));
+            Value::Object(m)
+        })
+        .collect()
+}
+
+pub fn queries() -> Vec<(&'static str, Value)> {
+    vec![
+        ("a_type_eq", json!({"type": "webhook-incoming"})),
+        ("b_name_regex_i", json!({"name": {"$regex": "alpha", "$options": "i"}})),
+        (
+            "c_or_3",
+            json!({"$or": [{"_createdBy._id": "u7"}, {"channel": "#alerts"}, {"name": {"$regex": "^deploy"}}]}),
+        ),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let n: usize = arg("--docs").and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let reps: usize = arg("--reps").and_then(|s| s.parse().ok()).unwrap_or(10);
+    let docs = gen_docs(n);
+    if let Some(path) = arg("--write-docs") {
+        std::fs::write(&path, serde_json::to_vec(&docs).expect("serialize")).expect("write docs");
+    }
+    let mut results = Vec::new();
+    for (name, q) in queries() {
+        let f = Filter::parse(&q).expect("query");
+        // warm-up
+        let matched = docs.iter().filter(|d| f.matches(d)).count();
+        let start = Instant::now();
+        let mut total = 0usize;
+        for _ in 0..reps {
+            total += docs.iter().filter(|d| f.matches(d)).count();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(total, matched * reps);
+        let dps = (n * reps) as f64 / secs;
+        println!("rust  {name:<16} matched {matched:>7} of {n}  {:>12.0} docs/s  ({reps} reps, {secs:.3}s)", dps);
+        results.push(json!({"name": name, "query": q, "matched": matched, "docs_per_sec": dps}));
+    }
+    if let Some(path) = arg("--json") {
+        std::fs::write(path, serde_json::to_vec_pretty(&results).expect("serialize")).expect("write results");
+    }
+}
