@@ -9,9 +9,11 @@ pub mod bootstrap;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod hooks;
 pub mod http;
 pub mod permissions;
 pub mod ratelimit;
+pub mod scripts;
 pub mod settings;
 pub mod state;
 
@@ -43,6 +45,7 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
 
 pub fn app(state: AppState) -> Router {
     api::router(state.clone())
+        .merge(hooks::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -55,6 +58,13 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
     let settings = settings::Settings::load(&*store).await.map_err(|e| e.to_string())?;
     let permissions = permissions::Permissions::load(&*store).await.map_err(|e| e.to_string())?;
     let root_url = config.root_url(port);
+    let limits = script::Limits {
+        timeout: std::time::Duration::from_millis(settings.int("Integrations_Script_Timeout").max(1) as u64),
+        memory_bytes: (settings.int("Integrations_Script_Memory_Limit_MB").max(1) as usize) * 1024 * 1024,
+        ..Default::default()
+    };
+    let script_policy = scripts::ScriptPolicy::from_env();
+    let scripts = if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
     let state = AppState::new(Inner {
         store,
         settings,
@@ -62,6 +72,8 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         config,
         root_url,
         rate_limiter: Default::default(),
+        scripts,
+        script_policy,
     });
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)

@@ -28,6 +28,12 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Accounts_RegistrationForm", json!("Public")),
         ("Accounts_RequireNameForSignUp", json!(true)),
         ("Initial_Channel_Created", json!(false)),
+        // Liftoff's own settings.
+        ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
+        ("Integrations_Outgoing_Timeout", json!(20000)),
+        ("Integrations_Script_Timeout", json!(3000)),
+        ("Integrations_Script_Memory_Limit_MB", json!(8)),
+        ("API_Allow_Query_And_Fields", json!(true)),
     ]
 }
 

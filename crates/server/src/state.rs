@@ -20,6 +20,10 @@ pub struct Inner {
     /// Public base URL (no trailing slash).
     pub root_url: String,
     pub rate_limiter: RateLimiter,
+    /// The sandbox that runs integration scripts.
+    pub scripts: script::ScriptHost,
+    /// `DISABLE_INTEGRATION_SCRIPTS` / `FREEZE_INTEGRATION_SCRIPTS`.
+    pub script_policy: crate::scripts::ScriptPolicy,
 }
 
 impl Deref for AppState {
