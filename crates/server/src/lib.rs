@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hooks;
+pub mod integration_cache;
 pub mod http;
 pub mod permissions;
 pub mod ratelimit;
@@ -74,6 +75,7 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         rate_limiter: Default::default(),
         scripts,
         script_policy,
+        integrations: Default::default(),
     });
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)

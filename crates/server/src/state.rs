@@ -24,6 +24,7 @@ pub struct Inner {
     pub scripts: script::ScriptHost,
     /// `DISABLE_INTEGRATION_SCRIPTS` / `FREEZE_INTEGRATION_SCRIPTS`.
     pub script_policy: crate::scripts::ScriptPolicy,
+    pub integrations: crate::integration_cache::IntegrationCache,
 }
 
 impl Deref for AppState {
