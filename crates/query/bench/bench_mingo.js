@@ -23,12 +23,12 @@ for (const r of rust) {
   if (matched !== r.matched) throw new Error(`${r.name}: mingo matched ${matched}, rust ${r.matched}`);
   const dps = (docs.length * reps) / secs;
   console.log(`mingo ${r.name.padEnd(16)} matched ${String(matched).padStart(7)} of ${docs.length}  ${dps.toFixed(0).padStart(12)} docs/s  (${reps} reps, ${secs.toFixed(3)}s)`);
-  rows.push([r.name, JSON.stringify(r.query), r.matched, r.docs_per_sec, dps]);
+  rows.push([r.name, JSON.stringify(r.query), r.matched, r.docset_docs_per_sec, r.value_docs_per_sec, dps]);
 }
 const fmt = (x) => Math.round(x).toLocaleString("en-US");
 console.log("");
-console.log("| filter | query | matched | query crate (docs/s) | mingo (docs/s) | ratio |");
-console.log("|---|---|---:|---:|---:|---:|");
-for (const [name, q, m, r, j] of rows) {
-  console.log(`| ${name} | \`${q}\` | ${m} | ${fmt(r)} | ${fmt(j)} | ${(r / j).toFixed(1)}x |`);
+console.log("| filter | query | matched | query crate, DocSet (docs/s) | query crate, Value (docs/s) | mingo (docs/s) | DocSet / mingo | Value / mingo |");
+console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+for (const [name, q, m, c, v, j] of rows) {
+  console.log(`| ${name} | \`${q}\` | ${m} | ${fmt(c)} | ${fmt(v)} | ${fmt(j)} | ${(c / j).toFixed(1)}x | ${(v / j).toFixed(1)}x |`);
 }

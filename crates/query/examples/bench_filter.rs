@@ -5,9 +5,10 @@
 //! Generates N documents (deterministic), optionally writes them to FILE for
 //! the mingo side of `bench/run.sh`, then times three filters over all of
 //! them: (a) equality on `type`, (b) case-insensitive `$regex` on `name`,
-//! (c) an `$or` of three clauses. Build with `--release`.
+//! (c) an `$or` of three clauses, both on `serde_json::Value` documents
+//! and on the same documents in a `DocSet`. Build with `--release`.
 
-use query::Filter;
+use query::{DocSet, Filter};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -86,10 +87,22 @@ fn main() {
     if let Some(path) = arg("--write-docs") {
         std::fs::write(&path, serde_json::to_vec(&docs).expect("serialize")).expect("write docs");
     }
+    let t = Instant::now();
+    let set = DocSet::from_values(&docs);
+    let encode_secs = t.elapsed().as_secs_f64();
+    println!(
+        "rust  DocSet encoding of {n} docs: {:.3}s ({:.1} MB)",
+        encode_secs,
+        set.encoded_bytes() as f64 / 1e6
+    );
     let mut results = Vec::new();
+    let only = arg("--only");
     for (name, q) in queries() {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let f = Filter::parse(&q).expect("query");
-        // warm-up
+        // serde_json::Value documents
         let matched = docs.iter().filter(|d| f.matches(d)).count();
         let start = Instant::now();
         let mut total = 0usize;
@@ -98,9 +111,19 @@ fn main() {
         }
         let secs = start.elapsed().as_secs_f64();
         assert_eq!(total, matched * reps);
-        let dps = (n * reps) as f64 / secs;
-        println!("rust  {name:<16} matched {matched:>7} of {n}  {:>12.0} docs/s  ({reps} reps, {secs:.3}s)", dps);
-        results.push(json!({"name": name, "query": q, "matched": matched, "docs_per_sec": dps}));
+        let value_dps = (n * reps) as f64 / secs;
+        // the same documents in a DocSet
+        assert_eq!(set.iter().filter(|d| f.matches_ref(*d)).count(), matched);
+        let start = Instant::now();
+        let mut total = 0usize;
+        for _ in 0..reps {
+            total += set.iter().filter(|d| f.matches_ref(*d)).count();
+        }
+        let csecs = start.elapsed().as_secs_f64();
+        assert_eq!(total, matched * reps);
+        let set_dps = (n * reps) as f64 / csecs;
+        println!("rust  {name:<16} matched {matched:>7} of {n}  Value: {value_dps:>12.0} docs/s  DocSet: {set_dps:>12.0} docs/s  ({reps} reps)");
+        results.push(json!({"name": name, "query": q, "matched": matched, "value_docs_per_sec": value_dps, "docset_docs_per_sec": set_dps}));
     }
     if let Some(path) = arg("--json") {
         std::fs::write(path, serde_json::to_vec_pretty(&results).expect("serialize")).expect("write results");

@@ -1,5 +1,6 @@
 //! Query filters: parsing MongoDB query documents and matching documents.
 
+use crate::doc::{DocSet, DocValue, Kind, Num};
 use crate::error::QueryError;
 use crate::limits;
 use crate::path::{Cand, Path, Seg, any_cand, check_key};
@@ -53,12 +54,12 @@ impl InList {
     fn has_null(&self) -> bool {
         self.lits.iter().any(Lit::is_null)
     }
-    fn test_one(&self, v: &Value) -> bool {
+    fn test_one<'a, D: DocValue<'a>>(&self, v: D) -> bool {
         if self.lits.iter().any(|l| eq_value_lit(v, l)) {
             return true;
         }
-        match v {
-            Value::String(s) => self.patterns.iter().any(|p| p.is_match(s)),
+        match v.kind() {
+            Kind::Str(s) => self.patterns.iter().any(|p| p.is_match(s)),
             _ => false,
         }
     }
@@ -528,27 +529,42 @@ fn parse_types(v: &Value) -> Result<Vec<TypeSel>, QueryError> {
     }
 }
 
-fn is_int32(n: &serde_json::Number) -> bool {
+fn is_int32(n: Num) -> bool {
     n.as_i64().is_some_and(|i| i32::try_from(i).is_ok())
 }
 
-fn type_ok(v: &Value, ts: &[TypeSel]) -> bool {
-    ts.iter().any(|t| match (t, v) {
-        (TypeSel::Double, Value::Number(n)) => !is_int32(n),
-        (TypeSel::Int, Value::Number(n)) => is_int32(n),
-        (TypeSel::Number, Value::Number(_)) => true,
-        (TypeSel::String, Value::String(_)) => true,
-        (TypeSel::Date, Value::String(s)) => parse_iso_millis(s).is_some(),
-        (TypeSel::Object, Value::Object(_)) => true,
-        (TypeSel::Array, Value::Array(_)) => true,
-        (TypeSel::Bool, Value::Bool(_)) => true,
-        (TypeSel::Null, Value::Null) => true,
+fn type_ok<'a, D: DocValue<'a>>(v: D, ts: &[TypeSel]) -> bool {
+    let k = v.kind();
+    ts.iter().any(|t| match (t, &k) {
+        (TypeSel::Double, Kind::Num(n)) => !is_int32(*n),
+        (TypeSel::Int, Kind::Num(n)) => is_int32(*n),
+        (TypeSel::Number, Kind::Num(_)) => true,
+        (TypeSel::String, Kind::Str(_)) => true,
+        (TypeSel::Date, Kind::Str(s)) => parse_iso_millis(s).is_some(),
+        (TypeSel::Object, Kind::Object) => true,
+        (TypeSel::Array, Kind::Array) => true,
+        (TypeSel::Bool, Kind::Bool(_)) => true,
+        (TypeSel::Null, Kind::Null) => true,
         _ => false,
     })
 }
 
-fn mod_ok(v: &Value, d: i64, r: i64) -> bool {
-    match trunc_num(v) {
+fn trunc_kind(k: Kind) -> Option<i64> {
+    match k {
+        Kind::Num(Num::F(f)) => {
+            if f.is_finite() && f.abs() < 9.2e18 {
+                Some(f.trunc() as i64)
+            } else {
+                None
+            }
+        }
+        Kind::Num(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+fn mod_ok<'a, D: DocValue<'a>>(v: D, d: i64, r: i64) -> bool {
+    match trunc_kind(v.kind()) {
         Some(x) => x.wrapping_rem(d) == r,
         None => false,
     }
@@ -558,14 +574,15 @@ fn mod_ok(v: &Value, d: i64, r: i64) -> bool {
 
 /// Where a predicate's candidates come from.
 #[derive(Clone, Copy)]
-enum Src<'a> {
+enum Src<'p, D> {
     /// A path in a document: candidates and (one level of) array elements.
-    Path(&'a Value, &'a [Seg]),
+    Path(D, &'p [Seg]),
     /// One array element inside `$elemMatch`: the value itself only.
-    Single(&'a Value),
+    Single(D),
 }
 
-fn any<'a>(src: Src<'a>, f: &mut dyn FnMut(Cand<'a>) -> bool) -> bool {
+#[inline]
+fn any<'a, D: DocValue<'a>>(src: Src<'_, D>, f: &mut dyn FnMut(Cand<D>) -> bool) -> bool {
     match src {
         Src::Path(doc, segs) => any_cand(doc, segs, f),
         Src::Single(v) => f(Cand::Val(v)),
@@ -574,39 +591,43 @@ fn any<'a>(src: Src<'a>, f: &mut dyn FnMut(Cand<'a>) -> bool) -> bool {
 
 /// Tests `test` on a candidate, then (when expanding) on its elements.
 #[inline]
-fn val_or_elems(v: &Value, expand: bool, test: &mut dyn FnMut(&Value) -> bool) -> bool {
+fn val_or_elems<'a, D: DocValue<'a>>(v: D, expand: bool, test: &mut dyn FnMut(D) -> bool) -> bool {
     if test(v) {
         return true;
     }
-    if expand && let Value::Array(a) = v {
-        return a.iter().any(test);
+    if expand && v.is_array() {
+        return v.elems().any(test);
     }
     false
 }
 
-fn eq_cand(c: Cand, l: &Lit, expand: bool) -> bool {
+#[inline]
+fn eq_cand<'a, D: DocValue<'a>>(c: Cand<D>, l: &Lit, expand: bool) -> bool {
     match c {
         Cand::Missing => l.is_null(),
         Cand::Val(v) => val_or_elems(v, expand, &mut |x| eq_value_lit(x, l)),
     }
 }
 
-fn in_cand(c: Cand, list: &InList, expand: bool) -> bool {
+fn in_cand<'a, D: DocValue<'a>>(c: Cand<D>, list: &InList, expand: bool) -> bool {
     match c {
         Cand::Missing => list.has_null(),
         Cand::Val(v) => val_or_elems(v, expand, &mut |x| list.test_one(x)),
     }
 }
 
-fn elem_match(body: &ElemBody, c: Cand) -> bool {
-    let Cand::Val(Value::Array(a)) = c else { return false };
-    a.iter().any(|e| match body {
+fn elem_match<'a, D: DocValue<'a>>(body: &ElemBody, c: Cand<D>) -> bool {
+    let Cand::Val(a) = c else { return false };
+    if !a.is_array() {
+        return false;
+    }
+    a.elems().any(|e| match body {
         ElemBody::Value(preds) => preds.iter().all(|p| eval_pred(p, Src::Single(e))),
-        ElemBody::Doc(node) => e.is_object() && node.matches(e),
+        ElemBody::Doc(node) => e.is_object() && node.matches_doc(e),
     })
 }
 
-fn eval_pred(p: &Pred, src: Src) -> bool {
+fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool {
     let expand = matches!(src, Src::Path(..));
     match p {
         Pred::Eq(l) => any(src, &mut |c| eq_cand(c, l, expand)),
@@ -623,7 +644,7 @@ fn eval_pred(p: &Pred, src: Src) -> bool {
             Cand::Val(v) => val_or_elems(v, expand, &mut |x| type_ok(x, ts)),
         }),
         Pred::Regex(re) => any(src, &mut |c| match c {
-            Cand::Val(v) => val_or_elems(v, expand, &mut |x| matches!(x, Value::String(s) if re.is_match(s))),
+            Cand::Val(v) => val_or_elems(v, expand, &mut |x| matches!(x.kind(), Kind::Str(s) if re.is_match(s))),
             Cand::Missing => false,
         }),
         Pred::Not(ps) => !ps.iter().all(|q| eval_pred(q, src)),
@@ -635,7 +656,7 @@ fn eval_pred(p: &Pred, src: Src) -> bool {
                 })
         }
         Pred::ElemMatch(body) => any(src, &mut |c| elem_match(body, c)),
-        Pred::Size(n) => any(src, &mut |c| matches!(c, Cand::Val(Value::Array(a)) if a.len() == *n)),
+        Pred::Size(n) => any(src, &mut |c| matches!(c, Cand::Val(a) if a.is_array() && a.len() == *n)),
         Pred::Mod(d, r) => any(src, &mut |c| match c {
             Cand::Val(v) => val_or_elems(v, expand, &mut |x| mod_ok(x, *d, *r)),
             Cand::Missing => false,
@@ -644,11 +665,11 @@ fn eval_pred(p: &Pred, src: Src) -> bool {
 }
 
 impl Node {
-    pub(crate) fn matches(&self, doc: &Value) -> bool {
+    pub(crate) fn matches_doc<'a, D: DocValue<'a>>(&self, doc: D) -> bool {
         match self {
-            Node::And(kids) => kids.iter().all(|k| k.matches(doc)),
-            Node::Or(kids) => kids.iter().any(|k| k.matches(doc)),
-            Node::Nor(kids) => !kids.iter().any(|k| k.matches(doc)),
+            Node::And(kids) => kids.iter().all(|k| k.matches_doc(doc)),
+            Node::Or(kids) => kids.iter().any(|k| k.matches_doc(doc)),
+            Node::Nor(kids) => !kids.iter().any(|k| k.matches_doc(doc)),
             Node::Field(path, preds) => preds.iter().all(|p| eval_pred(p, Src::Path(doc, &path.segs))),
             Node::Const(b) => *b,
         }
@@ -681,7 +702,17 @@ impl Filter {
 
     /// Does `doc` satisfy the filter?
     pub fn matches(&self, doc: &Value) -> bool {
-        self.node.matches(doc)
+        self.node.matches_doc(doc)
+    }
+
+    /// Does a document of a [`DocSet`] (or any [`DocValue`]) satisfy the filter?
+    pub fn matches_ref<'a, D: DocValue<'a>>(&self, doc: D) -> bool {
+        self.node.matches_doc(doc)
+    }
+
+    /// Indices of the documents of `docs` that match, in order.
+    pub fn select(&self, docs: &DocSet) -> Vec<usize> {
+        docs.iter().enumerate().filter(|(_, d)| self.node.matches_doc(*d)).map(|(i, _)| i).collect()
     }
 
     /// Keeps the documents of `docs` that match, in order.
@@ -765,12 +796,7 @@ impl Path {
     pub(crate) fn trusted(raw: &str) -> Path {
         Path {
             raw: raw.to_owned(),
-            segs: raw
-                .split('.')
-                .map(|p| Seg {
-                    name: p.to_owned(),
-                    index: if !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()) { p.parse().ok() } else { None },
-                })
+            segs: raw.split('.').map(Seg::new)
                 .collect(),
         }
     }

@@ -13,6 +13,7 @@
 //! allow-list of operators is enforced, and regular expressions run on the
 //! linear-time `regex` crate.
 
+pub mod doc;
 pub mod error;
 pub mod filter;
 pub mod limits;
@@ -24,6 +25,7 @@ pub mod sort;
 pub mod sql;
 pub mod value;
 
+pub use doc::{DocRef, DocSet, DocValue};
 pub use error::QueryError;
 pub use filter::Filter;
 pub use pattern::Pattern;

@@ -10,6 +10,7 @@
 //! Operators then look at each candidate and, when it is an array, at its
 //! elements (one level), as MongoDB does.
 
+use crate::doc::{DocValue, Kind, key_hash};
 use crate::error::QueryError;
 use serde_json::Value;
 
@@ -21,6 +22,15 @@ pub struct Seg {
     pub name: String,
     /// Set when the segment is all digits: an array index.
     pub index: Option<usize>,
+    /// `key_hash(name)`, for fast lookups in a `DocSet`.
+    pub hash: u32,
+}
+
+impl Seg {
+    pub fn new(name: &str) -> Seg {
+        let index = if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) { name.parse().ok() } else { None };
+        Seg { name: name.to_owned(), index, hash: key_hash(name) }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,12 +52,7 @@ impl Path {
                 return Err(QueryError::InvalidPath(raw.to_owned()));
             }
             check_key(part)?;
-            let index = if part.len() <= 9 && part.bytes().all(|b| b.is_ascii_digit()) {
-                part.parse().ok()
-            } else {
-                None
-            };
-            segs.push(Seg { name: part.to_owned(), index });
+            segs.push(Seg::new(part));
         }
         if segs.len() > crate::limits::MAX_PATH_SEGMENTS {
             return Err(QueryError::Limit("path has too many segments"));
@@ -65,30 +70,31 @@ pub fn check_key(k: &str) -> Result<(), QueryError> {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub enum Cand<'a> {
+pub enum Cand<D> {
     Missing,
-    Val(&'a Value),
+    Val(D),
 }
 
 /// Calls `f` on each candidate of `segs` in `v`; stops and returns true as
 /// soon as `f` does.
-pub fn any_cand<'a>(v: &'a Value, segs: &[Seg], f: &mut dyn FnMut(Cand<'a>) -> bool) -> bool {
+#[inline]
+pub fn any_cand<'a, D: DocValue<'a>>(v: D, segs: &[Seg], f: &mut dyn FnMut(Cand<D>) -> bool) -> bool {
     let Some((seg, rest)) = segs.split_first() else {
         return f(Cand::Val(v));
     };
-    match v {
-        Value::Object(m) => match m.get(&seg.name) {
+    match v.kind() {
+        Kind::Object => match v.get_hashed(&seg.name, seg.hash) {
             Some(c) => any_cand(c, rest, f),
             None => f(Cand::Missing),
         },
-        Value::Array(a) => {
+        Kind::Array => {
             if let Some(i) = seg.index {
-                match a.get(i) {
+                match v.at(i) {
                     Some(c) => any_cand(c, rest, f),
                     None => f(Cand::Missing),
                 }
             } else {
-                for e in a {
+                for e in v.elems() {
                     if e.is_object() && any_cand(e, segs, f) {
                         return true;
                     }
@@ -122,7 +128,7 @@ mod tests {
     fn cands(v: &Value, p: &str) -> Vec<Option<Value>> {
         let p = Path::parse(p).unwrap();
         let mut out = Vec::new();
-        any_cand(v, &p.segs, &mut |c| {
+        any_cand(v, &p.segs, &mut |c: Cand<&Value>| {
             out.push(match c {
                 Cand::Missing => None,
                 Cand::Val(v) => Some(v.clone()),

@@ -34,6 +34,24 @@ pub struct Pattern {
     /// The pattern is a plain literal (no metacharacters) and has no options:
     /// it matches exactly the strings containing `literal`.
     pub literal: Option<String>,
+    /// An ASCII literal with the `i` option, lowercased: on ASCII text it
+    /// matches exactly the strings containing it in any ASCII case.
+    ci_ascii: Option<Vec<u8>>,
+}
+
+/// Above this haystack × needle size the plain scan gives way to the
+/// linear-time regex engine.
+const NAIVE_SCAN_LIMIT: usize = 8 * 1024;
+
+fn ascii_ci_contains(h: &[u8], n: &[u8]) -> bool {
+    if n.is_empty() {
+        return true;
+    }
+    if h.len() < n.len() {
+        return false;
+    }
+    let first = n[0];
+    (0..=h.len() - n.len()).any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 impl Pattern {
@@ -66,16 +84,27 @@ impl Pattern {
                 other => QueryError::BadRegex(format!("{source}: {}", first_line(&other.to_string()))),
             })?;
         let literal = if options.is_empty() && t.is_literal { Some(source.to_owned()) } else { None };
+        let ci_ascii = if i && !x && t.is_literal && source.is_ascii() { Some(source.to_ascii_lowercase().into_bytes()) } else { None };
         Ok(Pattern {
             source: source.to_owned(),
             options: options.to_owned(),
             regex,
             retry_trailing_newline: t.dollar && !m,
             literal,
+            ci_ascii,
         })
     }
 
     pub fn is_match(&self, s: &str) -> bool {
+        if let Some(lit) = &self.literal {
+            return s.contains(lit.as_str());
+        }
+        if let Some(n) = &self.ci_ascii
+            && s.len().saturating_mul(n.len()) <= NAIVE_SCAN_LIMIT
+            && s.is_ascii()
+        {
+            return ascii_ci_contains(s.as_bytes(), n);
+        }
         if self.regex.is_match(s) {
             return true;
         }
@@ -574,6 +603,20 @@ mod tests {
         let big = Pattern::new(r"(?:\p{L}{100}){20}", "");
         assert!(matches!(big, Err(QueryError::Limit(_))), "{big:?}");
         assert!(matches!(Pattern::new("(", ""), Err(QueryError::BadRegex(_))));
+    }
+
+    #[test]
+    fn literal_fast_paths_agree_with_regex() {
+        for (p, o) in [("alpha", "i"), ("ALPHA", "i"), ("a b", "i"), ("k", "i"), ("s", "i"), ("abc", ""), ("", "i"), ("x-y", "i")] {
+            let pat = Pattern::new(p, o).unwrap();
+            for h in ["", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC", "x-y", "X-Y", "alph", "a\nb"] {
+                let h = h.replace("\\u{212A}", "\u{212A}").replace("\\n", "\n");
+                assert_eq!(pat.is_match(&h), pat.regex.is_match(&h), "{p}/{o} on {h:?}");
+            }
+        }
+        // Unicode case folding still applies to non-ASCII text: KELVIN SIGN matches k
+        assert!(m("k", "i", "\u{212A}"));
+        assert!(m("s", "i", "ſ"));
     }
 
     #[test]

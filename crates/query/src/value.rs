@@ -10,6 +10,7 @@
 //! anything else it is an ordinary string. Strings of any other shape are
 //! never dates.
 
+use crate::doc::{DocValue, Kind, Num};
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
 
@@ -127,21 +128,6 @@ pub(crate) fn lit_rank(l: &Lit) -> u8 {
     }
 }
 
-enum IntOrFloat {
-    Int(i128),
-    Float(f64),
-}
-
-fn num_parts(n: &Number) -> IntOrFloat {
-    if let Some(i) = n.as_i64() {
-        IntOrFloat::Int(i as i128)
-    } else if let Some(u) = n.as_u64() {
-        IntOrFloat::Int(u as i128)
-    } else {
-        IntOrFloat::Float(n.as_f64().unwrap_or(0.0))
-    }
-}
-
 fn cmp_int_float(i: i128, f: f64) -> Ordering {
     if f.is_nan() {
         // MongoDB orders NaN below every other number.
@@ -159,18 +145,28 @@ fn cmp_int_float(i: i128, f: f64) -> Ordering {
 }
 
 /// Numbers compare by value: `1` equals `1.0`.
-pub fn cmp_numbers(a: &Number, b: &Number) -> Ordering {
-    match (num_parts(a), num_parts(b)) {
-        (IntOrFloat::Int(x), IntOrFloat::Int(y)) => x.cmp(&y),
-        (IntOrFloat::Int(x), IntOrFloat::Float(y)) => cmp_int_float(x, y),
-        (IntOrFloat::Float(x), IntOrFloat::Int(y)) => cmp_int_float(y, x).reverse(),
-        (IntOrFloat::Float(x), IntOrFloat::Float(y)) => match (x.is_nan(), y.is_nan()) {
+pub fn cmp_num(a: Num, b: Num) -> Ordering {
+    let int = |n: Num| match n {
+        Num::I(i) => Some(i as i128),
+        Num::U(u) => Some(u as i128),
+        Num::F(_) => None,
+    };
+    match (a, b) {
+        (Num::F(x), Num::F(y)) => match (x.is_nan(), y.is_nan()) {
             (true, true) => Ordering::Equal,
             (true, false) => Ordering::Less,
             (false, true) => Ordering::Greater,
             _ => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         },
+        (Num::F(x), _) => cmp_int_float(int(b).unwrap_or(0), x).reverse(),
+        (_, Num::F(y)) => cmp_int_float(int(a).unwrap_or(0), y),
+        _ => int(a).cmp(&int(b)),
     }
+}
+
+/// Numbers compare by value: `1` equals `1.0`.
+pub fn cmp_numbers(a: &Number, b: &Number) -> Ordering {
+    cmp_num(a.into(), b.into())
 }
 
 /// MongoDB's total order over document values (used by sort).
@@ -214,42 +210,55 @@ pub fn cmp_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+pub(crate) fn rank_kind(k: &Kind) -> u8 {
+    match k {
+        Kind::Null => RANK_NULL,
+        Kind::Bool(_) => RANK_BOOL,
+        Kind::Num(_) => RANK_NUMBER,
+        Kind::Str(_) => RANK_STRING,
+        Kind::Array => RANK_ARRAY,
+        Kind::Object => RANK_OBJECT,
+    }
+}
+
 /// Rank of a document value when compared with literal `l`: an ISO date
 /// string counts as a date when `l` is a date.
-fn rank_against(v: &Value, l: &Lit) -> (u8, Option<i64>) {
-    if let (Value::String(s), Lit::Date(_)) = (v, l)
+#[inline]
+fn rank_against(k: &Kind, l: &Lit) -> (u8, Option<i64>) {
+    if let (Kind::Str(s), Lit::Date(_)) = (k, l)
         && let Some(ms) = parse_iso_millis(s)
     {
         return (RANK_DATE, Some(ms));
     }
-    (rank(v), None)
+    (rank_kind(k), None)
 }
 
 /// Compares a document value with a query literal in MongoDB's order.
-pub fn cmp_value_lit(v: &Value, l: &Lit) -> Ordering {
-    let (rv, date) = rank_against(v, l);
+pub fn cmp_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> Ordering {
+    let k = v.kind();
+    let (rv, date) = rank_against(&k, l);
     let rl = lit_rank(l);
     if rv != rl {
         return rv.cmp(&rl);
     }
-    match (v, l) {
+    match (k, l) {
         (_, Lit::Date(d)) => date.unwrap_or(i64::MIN).cmp(d),
-        (Value::Null, Lit::Null) => Ordering::Equal,
-        (Value::Bool(x), Lit::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Lit::Num(y)) => cmp_numbers(x, y),
-        (Value::String(x), Lit::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Array(x), Lit::Array(y)) => {
-            for (p, q) in x.iter().zip(y.iter()) {
+        (Kind::Null, Lit::Null) => Ordering::Equal,
+        (Kind::Bool(x), Lit::Bool(y)) => x.cmp(y),
+        (Kind::Num(x), Lit::Num(y)) => cmp_num(x, y.into()),
+        (Kind::Str(x), Lit::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Kind::Array, Lit::Array(y)) => {
+            for (p, q) in v.elems().zip(y.iter()) {
                 let o = cmp_value_lit(p, q);
                 if o != Ordering::Equal {
                     return o;
                 }
             }
-            x.len().cmp(&y.len())
+            v.len().cmp(&y.len())
         }
-        (Value::Object(x), Lit::Object(y)) => {
-            for ((ka, va), (kb, vb)) in x.iter().zip(y.iter()) {
-                let o = rank_against(va, vb).0.cmp(&lit_rank(vb));
+        (Kind::Object, Lit::Object(y)) => {
+            for ((ka, va), (kb, vb)) in v.fields().zip(y.iter()) {
+                let o = rank_against(&va.kind(), vb).0.cmp(&lit_rank(vb));
                 if o != Ordering::Equal {
                     return o;
                 }
@@ -262,7 +271,7 @@ pub fn cmp_value_lit(v: &Value, l: &Lit) -> Ordering {
                     return o;
                 }
             }
-            x.len().cmp(&y.len())
+            v.len().cmp(&y.len())
         }
         _ => Ordering::Equal,
     }
@@ -270,20 +279,22 @@ pub fn cmp_value_lit(v: &Value, l: &Lit) -> Ordering {
 
 /// MongoDB equality (comparison-based: numbers by value, objects field by
 /// field in order).
-pub fn eq_value_lit(v: &Value, l: &Lit) -> bool {
+#[inline]
+pub fn eq_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
     // Fast paths for the common scalar cases.
-    match (v, l) {
-        (Value::String(a), Lit::Str(b)) => a == b,
-        (Value::String(_), Lit::Date(_)) => cmp_value_lit(v, l) == Ordering::Equal,
-        (Value::String(_), _) | (_, Lit::Str(_)) => false,
+    match (v.kind(), l) {
+        (Kind::Str(a), Lit::Str(b)) => a == b,
+        (Kind::Str(_), Lit::Date(_)) => cmp_value_lit(v, l) == Ordering::Equal,
+        (Kind::Str(_), _) | (_, Lit::Str(_)) => false,
         _ => cmp_value_lit(v, l) == Ordering::Equal,
     }
 }
 
 /// Same bracket test for `$gt`-style operators: both values must have the
 /// same canonical type.
-pub fn same_bracket(v: &Value, l: &Lit) -> bool {
-    rank_against(v, l).0 == lit_rank(l)
+#[inline]
+pub fn same_bracket<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
+    rank_against(&v.kind(), l).0 == lit_rank(l)
 }
 
 // ---------------------------------------------------------------- dates ----

@@ -390,6 +390,7 @@ fn agrees_with_mingo() {
     for b in 0..batches {
         let docs: Vec<Value> = (0..40).map(|i| doc(&mut r, i)).collect();
         let queries: Vec<Value> = (0..per_batch).map(|_| query(&mut r, 0)).collect();
+        let set = query::DocSet::from_values(&docs);
         let input = json!({"docs": docs, "queries": queries});
         let file = std::env::temp_dir().join(format!("query-mingo-diff-{}-{b}.json", std::process::id()));
         std::fs::write(&file, serde_json::to_vec(&input).unwrap()).unwrap();
@@ -416,9 +417,11 @@ fn agrees_with_mingo() {
                 (Ok(f), None) => (f, theirs),
             };
             queries_run += 1;
-            for (d, t) in docs.iter().zip(theirs.chars()) {
+            let compact: Vec<usize> = ours.select(&set);
+            for (i, (d, t)) in docs.iter().zip(theirs.chars()).enumerate() {
                 compared += 1;
                 let o = ours.matches(d);
+                assert_eq!(o, compact.contains(&i), "Value and DocSet disagree on {q} / {d}");
                 matched_pairs += o as usize;
                 if o != (t == '1') {
                     mismatches.push(format!("query {q}\n  doc {d}\n  ours={o} mingo={}", t == '1'));

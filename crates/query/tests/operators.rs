@@ -4,8 +4,13 @@
 use query::{Filter, QueryError};
 use serde_json::{Value, json};
 
+/// Evaluates on the `Value` and on the compact `DocSet` encoding; both must agree.
 fn m(q: Value, d: Value) -> bool {
-    Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}")).matches(&d)
+    let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let a = f.matches(&d);
+    let set = query::DocSet::from_values([&d]);
+    assert_eq!(a, f.matches_ref(set.get(0).unwrap()), "Value and DocSet disagree on {q} / {d}");
+    a
 }
 
 fn err(q: Value) -> QueryError {
