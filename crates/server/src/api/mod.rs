@@ -4,6 +4,8 @@ mod auth;
 mod channels;
 mod chat;
 mod groups;
+mod integrations;
+pub mod listing;
 mod permissions;
 pub mod pagination;
 mod rooms;
@@ -27,6 +29,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(rooms::routes())
         .merge(teams::routes())
         .merge(chat::routes())
+        .merge(integrations::routes())
         .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
     Router::new()
         .nest("/api/v1", v1)

@@ -1,8 +1,10 @@
 //! Workspace logic shared by the REST handlers and the webhook engines: users, rooms and
 //! their access rules, and message posting.
 
+pub mod integrations;
 pub mod messages;
 pub mod rooms;
+pub mod schema;
 pub mod users;
 
 use serde_json::Value;

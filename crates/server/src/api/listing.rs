@@ -1,0 +1,144 @@
+//! The list parameters shared by every listing endpoint: `offset`/`count`, `sort`, `fields`
+//! and `query`. The caller's `query` is always ANDed with the endpoint's own filters and the
+//! permission scope, so it can only narrow what the caller may see.
+
+use super::pagination::Page;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Args, arg_str};
+use crate::state::AppState;
+use query::params::{ParamError, parse_fields_param, parse_query_param, parse_sort_param};
+use query::{Filter, Projection, Sort};
+use serde_json::Value;
+use store::{Doc, DocQuery};
+
+pub struct ListParams {
+    pub page: Page,
+    pub sort: Option<(Sort, Vec<(String, bool)>)>,
+    pub fields: Option<Projection>,
+    pub query: Option<(Filter, bool)>,
+}
+
+fn param_error(e: ParamError) -> ApiError {
+    ApiError::failure(e.error, e.error_type)
+}
+
+/// Fields whose values the store keeps in index columns: a query over only these (with
+/// operators that compare values) can be matched without loading documents.
+const INDEXED: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt", "channel"];
+const VALUE_OPERATORS: &[&str] = &[
+    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$not", "$and", "$or", "$nor",
+];
+
+fn reads_only_indexed(v: &Value) -> bool {
+    let Value::Object(m) = v else { return false };
+    m.iter().all(|(k, v)| match k.as_str() {
+        "$and" | "$or" | "$nor" => v.as_array().is_some_and(|items| items.iter().all(reads_only_indexed)),
+        key if key.starts_with('$') => false,
+        key => INDEXED.contains(&key) && operators_only(v),
+    })
+}
+
+fn operators_only(v: &Value) -> bool {
+    match v {
+        Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => m.iter().all(|(k, v)| {
+            VALUE_OPERATORS.contains(&k.as_str()) && (k != "$not" || operators_only(v))
+        }),
+        Value::Object(_) | Value::Array(_) => false,
+        _ => true,
+    }
+}
+
+impl ListParams {
+    pub fn from_args(state: &AppState, args: &Args) -> ApiResult<Self> {
+        let page = Page::from_args(&state.settings, args)?;
+        let sort = match arg_str(args, "sort") {
+            Some(raw) => {
+                let sort = parse_sort_param(&raw).map_err(param_error)?;
+                let keys = serde_json::from_str::<Value>(&raw)
+                    .ok()
+                    .and_then(|v| v.as_object().cloned())
+                    .map(|m| m.into_iter().map(|(k, v)| (k, v.as_f64() == Some(1.0))).collect())
+                    .unwrap_or_default();
+                Some((sort, keys))
+            }
+            None => None,
+        };
+        let enabled = state.settings.bool("API_Allow_Query_And_Fields");
+        let fields = match arg_str(args, "fields") {
+            Some(raw) if enabled => Some(parse_fields_param(&raw).map_err(param_error)?),
+            _ => None,
+        };
+        let query = match arg_str(args, "query") {
+            Some(raw) if enabled => {
+                let filter = parse_query_param(&raw).map_err(param_error)?;
+                let indexed = serde_json::from_str::<Value>(&raw).is_ok_and(|v| reads_only_indexed(&v));
+                Some((filter, indexed))
+            }
+            _ => None,
+        };
+        Ok(Self { page, sort, fields, query })
+    }
+
+    /// The store query: `trusted` (scope and endpoint filters) AND the caller's `query`.
+    pub fn doc_query(&self, trusted: Vec<Filter>, default_sort: &[(&str, bool)], trusted_indexed: bool) -> DocQuery {
+        let mut filters = trusted;
+        let mut indexed = trusted_indexed;
+        if let Some((q, q_indexed)) = &self.query {
+            filters.push(q.clone());
+            indexed &= *q_indexed;
+        }
+        let (sort, sort_keys) = match &self.sort {
+            Some((s, keys)) => (Some(s.clone()), keys.clone()),
+            None if default_sort.is_empty() => (None, Vec::new()),
+            None => (
+                Some(Sort::by(default_sort)),
+                default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect(),
+            ),
+        };
+        DocQuery {
+            filter: Filter::and(filters),
+            sort_keys,
+            sort,
+            offset: self.page.offset,
+            limit: self.page.count,
+            indexed_only: indexed,
+        }
+    }
+
+    /// Applies `fields` to the documents of a page.
+    pub fn project(&self, docs: Vec<Doc>) -> Vec<Value> {
+        docs.into_iter()
+            .map(|d| {
+                let v = Value::Object(d);
+                match &self.fields {
+                    Some(p) => p.apply(&v),
+                    None => v,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Rejects query-string keys outside `allowed` (typed routes with `additionalProperties: false`).
+pub fn only_known(args: &Args, allowed: &[&str]) -> ApiResult<()> {
+    if args.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::invalid_params_typed("must NOT have additional properties"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn indexed_only_detection() {
+        assert!(reads_only_indexed(&json!({"type": "webhook-incoming"})));
+        assert!(reads_only_indexed(&json!({"$or": [{"name": {"$regex": "a", "$options": "i"}}, {"_createdBy._id": {"$ne": "x"}}]})));
+        assert!(!reads_only_indexed(&json!({"token": "x"})));
+        assert!(!reads_only_indexed(&json!({"name": {"$exists": true}})));
+        assert!(!reads_only_indexed(&json!({"channel": ["#a"]})), "whole-array equality needs the document");
+        assert!(!reads_only_indexed(&json!({"_createdBy": {"_id": "x"}})));
+    }
+}
