@@ -161,7 +161,11 @@ impl<'a> DocValue<'a> for &'a Value {
 //     6 string: len u32, bytes
 //     7 array:  byte length of the rest u32, count u32, values
 //     8 object: byte length of the rest u32, count u32,
-//               (key len u32, key hash u32, key bytes, value)*
+//               directory: (key hash u32, entry offset from the tag u32)*,
+//               entries: (key len u32, key bytes, value)*
+//
+// The directory lets a lookup compare hashes in a few contiguous bytes and
+// jump to the entry, instead of walking every field before it.
 
 const T_NULL: u8 = 0;
 const T_FALSE: u8 = 1;
@@ -213,18 +217,22 @@ fn encode(buf: &mut Vec<u8>, v: &Value) {
             buf[at..at + 4].copy_from_slice(&(n as u32).to_le_bytes());
         }
         Value::Object(m) => {
+            let tag_at = buf.len();
             buf.push(T_OBJ);
-            let at = buf.len();
             put_u32(buf, 0);
             put_u32(buf, m.len());
-            for (k, e) in m {
+            let dir = buf.len();
+            buf.resize(dir + 8 * m.len(), 0);
+            for (j, (k, e)) in m.iter().enumerate() {
+                let off = buf.len() - tag_at;
+                buf[dir + 8 * j..dir + 8 * j + 4].copy_from_slice(&key_hash(k).to_le_bytes());
+                buf[dir + 8 * j + 4..dir + 8 * j + 8].copy_from_slice(&(off as u32).to_le_bytes());
                 put_u32(buf, k.len());
-                buf.extend_from_slice(&key_hash(k).to_le_bytes());
                 buf.extend_from_slice(k.as_bytes());
                 encode(buf, e);
             }
-            let n = buf.len() - at - 4;
-            buf[at..at + 4].copy_from_slice(&(n as u32).to_le_bytes());
+            let n = buf.len() - tag_at - 5;
+            buf[tag_at + 1..tag_at + 5].copy_from_slice(&(n as u32).to_le_bytes());
         }
     }
 }
@@ -262,11 +270,23 @@ fn str_at(b: &[u8], start: usize, len: usize) -> &str {
     unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
-/// A value inside a [`DocSet`].
+/// A value inside a [`DocSet`]: a whole document, or a value in a column.
 #[derive(Clone, Copy, Debug)]
-pub struct DocRef<'a> {
-    buf: &'a [u8],
-    pos: usize,
+pub struct DocRef<'a>(Repr<'a>);
+
+#[derive(Clone, Copy, Debug)]
+enum Repr<'a> {
+    /// Document `i` of the set (an object whose fields live in columns).
+    Root(&'a DocSet, usize),
+    /// An encoded value.
+    Val(&'a [u8], usize),
+}
+
+impl<'a> DocRef<'a> {
+    #[inline]
+    fn val(buf: &'a [u8], pos: usize) -> DocRef<'a> {
+        DocRef(Repr::Val(buf, pos))
+    }
 }
 
 pub struct CompactElems<'a> {
@@ -283,39 +303,47 @@ impl<'a> Iterator for CompactElems<'a> {
             return None;
         }
         self.left -= 1;
-        let r = DocRef { buf: self.buf, pos: self.pos };
+        let r = DocRef::val(self.buf, self.pos);
         self.pos += size_at(self.buf, self.pos);
         Some(r)
     }
 }
 
-pub struct CompactFields<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    left: usize,
+pub enum CompactFields<'a> {
+    Root { set: &'a DocSet, doc: usize, next: usize, end: usize },
+    Val { buf: &'a [u8], pos: usize, left: usize },
 }
 
 impl<'a> Iterator for CompactFields<'a> {
     type Item = (&'a str, DocRef<'a>);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
+        match self {
+            CompactFields::Root { set, doc, next, end } => {
+                if *next >= *end {
+                    return None;
+                }
+                let col = &set.cols[set.order[*next] as usize];
+                *next += 1;
+                let cell = col.cells[*doc];
+                Some((col.name.as_str(), DocRef::val(&col.buf, cell as usize - 1)))
+            }
+            CompactFields::Val { buf, pos, left } => {
+                if *left == 0 {
+                    return None;
+                }
+                *left -= 1;
+                let klen = u32_at(buf, *pos);
+                let key = str_at(buf, *pos + 4, klen);
+                let vpos = *pos + 4 + klen;
+                *pos = vpos + size_at(buf, vpos);
+                Some((key, DocRef::val(buf, vpos)))
+            }
         }
-        self.left -= 1;
-        let klen = u32_at(self.buf, self.pos);
-        let key = str_at(self.buf, self.pos + 8, klen);
-        let vpos = self.pos + 8 + klen;
-        self.pos = vpos + size_at(self.buf, vpos);
-        Some((key, DocRef { buf: self.buf, pos: vpos }))
     }
 }
 
 impl<'a> DocRef<'a> {
-    fn children(self, tag: u8) -> (usize, usize) {
-        if self.buf[self.pos] == tag { (self.pos + 9, u32_at(self.buf, self.pos + 5)) } else { (self.pos, 0) }
-    }
-
     /// Decodes back into a `serde_json::Value`.
     pub fn to_value(self) -> Value {
         match self.kind() {
@@ -337,8 +365,10 @@ impl<'a> DocValue<'a> for DocRef<'a> {
 
     #[inline]
     fn kind(self) -> Kind<'a> {
-        let b = self.buf;
-        let i = self.pos;
+        let (b, i) = match self.0 {
+            Repr::Root(..) => return Kind::Object,
+            Repr::Val(b, i) => (b, i),
+        };
         match b[i] {
             T_NULL => Kind::Null,
             T_FALSE => Kind::Bool(false),
@@ -357,16 +387,28 @@ impl<'a> DocValue<'a> for DocRef<'a> {
     }
     #[inline]
     fn get_hashed(self, key: &str, hash: u32) -> Option<Self> {
-        let (mut pos, n) = self.children(T_OBJ);
-        let b = self.buf;
-        let kb = key.as_bytes();
-        for _ in 0..n {
-            let klen = u32_at(b, pos);
-            let vpos = pos + 8 + klen;
-            if klen == kb.len() && u32_at(b, pos + 4) as u32 == hash && &b[pos + 8..vpos] == kb {
-                return Some(DocRef { buf: b, pos: vpos });
+        let (b, pos) = match self.0 {
+            Repr::Root(set, doc) => {
+                let col = set.column(key, hash)?;
+                let cell = col.cells.get(doc).copied().unwrap_or(0);
+                return if cell == 0 { None } else { Some(DocRef::val(&col.buf, cell as usize - 1)) };
             }
-            pos = vpos + size_at(b, vpos);
+            Repr::Val(b, pos) => (b, pos),
+        };
+        if b[pos] != T_OBJ {
+            return None;
+        }
+        let n = u32_at(b, pos + 5);
+        let dir = pos + 9;
+        let kb = key.as_bytes();
+        for j in 0..n {
+            if u32_at(b, dir + 8 * j) as u32 == hash {
+                let e = pos + u32_at(b, dir + 8 * j + 4);
+                let klen = u32_at(b, e);
+                if klen == kb.len() && &b[e + 4..e + 4 + klen] == kb {
+                    return Some(DocRef::val(b, e + 4 + klen));
+                }
+            }
         }
         None
     }
@@ -376,32 +418,65 @@ impl<'a> DocValue<'a> for DocRef<'a> {
     }
     #[inline]
     fn elems(self) -> Self::Elems {
-        let (pos, left) = self.children(T_ARR);
-        CompactElems { buf: self.buf, pos, left }
+        match self.0 {
+            Repr::Val(b, pos) if b[pos] == T_ARR => CompactElems { buf: b, pos: pos + 9, left: u32_at(b, pos + 5) },
+            _ => CompactElems { buf: &[], pos: 0, left: 0 },
+        }
     }
     #[inline]
     fn fields(self) -> Self::Fields {
-        let (pos, left) = self.children(T_OBJ);
-        CompactFields { buf: self.buf, pos, left }
+        match self.0 {
+            Repr::Root(set, doc) => CompactFields::Root { set, doc, next: set.order_start[doc], end: set.order_start[doc + 1] },
+            Repr::Val(b, pos) if b[pos] == T_OBJ => {
+                let left = u32_at(b, pos + 5);
+                // entries follow the directory
+                CompactFields::Val { buf: b, pos: pos + 9 + 8 * left, left }
+            }
+            Repr::Val(..) => CompactFields::Val { buf: &[], pos: 0, left: 0 },
+        }
     }
     fn len(self) -> usize {
-        match self.buf[self.pos] {
-            T_ARR | T_OBJ => u32_at(self.buf, self.pos + 5),
-            _ => 0,
+        match self.0 {
+            Repr::Root(set, doc) => set.order_start[doc + 1] - set.order_start[doc],
+            Repr::Val(b, pos) => match b[pos] {
+                T_ARR | T_OBJ => u32_at(b, pos + 5),
+                _ => 0,
+            },
         }
     }
 }
 
-/// Many documents in one contiguous buffer, for fast repeated filtering.
+/// One top-level field of every document: `cells[doc]` is 0 when the
+/// document lacks the field, else 1 + the value's offset in `buf`.
+#[derive(Clone, Debug, Default)]
+struct Column {
+    name: String,
+    hash: u32,
+    cells: Vec<u32>,
+    buf: Vec<u8>,
+}
+
+/// Many documents stored column by column (one column per top-level field,
+/// values encoded contiguously), for fast repeated filtering: a filter only
+/// reads the columns of the fields it names, sequentially.
 #[derive(Clone, Debug, Default)]
 pub struct DocSet {
-    buf: Vec<u8>,
-    starts: Vec<usize>,
+    len: usize,
+    cols: Vec<Column>,
+    /// Open-addressing table from name hash to 1 + column index (0 = empty);
+    /// its length is a power of two at least twice the number of columns.
+    slots: Vec<u32>,
+    /// Field order of each document: `order[order_start[d]..order_start[d + 1]]`.
+    order: Vec<u32>,
+    order_start: Vec<usize>,
+    /// Documents that are not objects: (document, offset in `other`).
+    other_docs: Vec<(usize, usize)>,
+    other: Vec<u8>,
 }
 
 impl DocSet {
     pub fn new() -> DocSet {
-        DocSet::default()
+        DocSet { order_start: vec![0], ..DocSet::default() }
     }
 
     pub fn from_values<'v>(docs: impl IntoIterator<Item = &'v Value>) -> DocSet {
@@ -412,33 +487,111 @@ impl DocSet {
         s
     }
 
-    /// Appends a document. Values nested deeper than serde_json's parser
-    /// allows (128 levels) are encoded recursively as well; keep documents
-    /// to parser-produced depths.
+    #[inline]
+    fn column_index(&self, key: &str, hash: u32) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let c = self.slots[i];
+            if c == 0 {
+                return None;
+            }
+            let col = &self.cols[c as usize - 1];
+            if col.hash == hash && col.name == key {
+                return Some(c as usize - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn add_column(&mut self, key: &str, hash: u32) -> usize {
+        self.cols.push(Column { name: key.to_owned(), hash, cells: Vec::new(), buf: Vec::new() });
+        if self.slots.len() < 2 * self.cols.len() {
+            self.slots = vec![0; (4 * self.cols.len()).next_power_of_two()];
+            for (c, col) in self.cols.iter().enumerate() {
+                let mask = self.slots.len() - 1;
+                let mut i = col.hash as usize & mask;
+                while self.slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = c as u32 + 1;
+            }
+        } else {
+            let mask = self.slots.len() - 1;
+            let mut i = hash as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = self.cols.len() as u32;
+        }
+        self.cols.len() - 1
+    }
+
+    #[inline]
+    fn column(&self, key: &str, hash: u32) -> Option<&Column> {
+        self.column_index(key, hash).map(|c| &self.cols[c])
+    }
+
+    /// Appends a document (any JSON value; objects are stored by column).
     pub fn push(&mut self, doc: &Value) {
-        self.starts.push(self.buf.len());
-        encode(&mut self.buf, doc);
+        let d = self.len;
+        self.len += 1;
+        if self.order_start.is_empty() {
+            self.order_start.push(0);
+        }
+        match doc {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let h = key_hash(k);
+                    let c = match self.column_index(k, h) {
+                        Some(c) => c,
+                        None => self.add_column(k, h),
+                    };
+                    let col = &mut self.cols[c];
+                    col.cells.resize(d, 0);
+                    col.cells.push(col.buf.len() as u32 + 1);
+                    encode(&mut col.buf, v);
+                    self.order.push(c as u32);
+                }
+            }
+            other => {
+                self.other_docs.push((d, self.other.len()));
+                encode(&mut self.other, other);
+            }
+        }
+        self.order_start.push(self.order.len());
     }
 
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.len == 0
     }
 
     pub fn get(&self, i: usize) -> Option<DocRef<'_>> {
-        self.starts.get(i).map(|&pos| DocRef { buf: &self.buf, pos })
+        if i >= self.len {
+            return None;
+        }
+        if !self.other_docs.is_empty()
+            && let Ok(k) = self.other_docs.binary_search_by_key(&i, |&(d, _)| d)
+        {
+            return Some(DocRef::val(&self.other, self.other_docs[k].1));
+        }
+        Some(DocRef(Repr::Root(self, i)))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = DocRef<'_>> {
-        self.starts.iter().map(|&pos| DocRef { buf: &self.buf, pos })
+        (0..self.len).filter_map(|i| self.get(i))
     }
 
     /// Bytes used by the encoded documents.
     pub fn encoded_bytes(&self) -> usize {
-        self.buf.len()
+        self.cols.iter().map(|c| c.buf.len() + 4 * c.cells.len()).sum::<usize>() + self.other.len() + 4 * self.order.len() + 4 * self.slots.len()
     }
 }
 
@@ -461,5 +614,23 @@ mod tests {
         assert!(d.get("zz").is_none());
         assert!(d.get("a").unwrap().get("x").is_none());
         assert_eq!(d.fields().map(|(k, _)| k).collect::<Vec<_>>(), vec!["a", "b", ""]);
+    }
+
+    #[test]
+    fn sparse_columns_keep_each_documents_order() {
+        let docs = [json!({"b": 1, "a": {"x": [1, {"y": 2}]}}), json!({"a": 3}), json!({}), json!([1, 2]), json!({"c": null, "b": "s"})];
+        let s = DocSet::from_values(&docs);
+        assert_eq!(s.len(), docs.len());
+        for (i, d) in docs.iter().enumerate() {
+            assert_eq!(s.get(i).unwrap().to_value(), *d);
+            assert_eq!(s.get(i).unwrap().len(), match d { Value::Object(m) => m.len(), Value::Array(a) => a.len(), _ => 0 });
+        }
+        assert!(s.get(1).unwrap().get("b").is_none());
+        assert!(s.get(2).unwrap().get("a").is_none());
+        assert!(s.get(4).unwrap().get("a").is_none());
+        assert!(matches!(s.get(4).unwrap().get("c").unwrap().kind(), Kind::Null));
+        assert!(s.get(3).unwrap().is_array());
+        assert!(s.get(5).is_none());
+        assert_eq!(s.iter().count(), 5);
     }
 }

@@ -582,7 +582,7 @@ enum Src<'p, D> {
 }
 
 #[inline]
-fn any<'a, D: DocValue<'a>>(src: Src<'_, D>, f: &mut dyn FnMut(Cand<D>) -> bool) -> bool {
+fn any<'a, D: DocValue<'a>, F: FnMut(Cand<D>) -> bool>(src: Src<'_, D>, f: &mut F) -> bool {
     match src {
         Src::Path(doc, segs) => any_cand(doc, segs, f),
         Src::Single(v) => f(Cand::Val(v)),
@@ -591,12 +591,12 @@ fn any<'a, D: DocValue<'a>>(src: Src<'_, D>, f: &mut dyn FnMut(Cand<D>) -> bool)
 
 /// Tests `test` on a candidate, then (when expanding) on its elements.
 #[inline]
-fn val_or_elems<'a, D: DocValue<'a>>(v: D, expand: bool, test: &mut dyn FnMut(D) -> bool) -> bool {
+fn val_or_elems<'a, D: DocValue<'a>, F: FnMut(D) -> bool>(v: D, expand: bool, mut test: F) -> bool {
     if test(v) {
         return true;
     }
     if expand && v.is_array() {
-        return v.elems().any(test);
+        return v.elems().any(&mut test);
     }
     false
 }
@@ -605,14 +605,14 @@ fn val_or_elems<'a, D: DocValue<'a>>(v: D, expand: bool, test: &mut dyn FnMut(D)
 fn eq_cand<'a, D: DocValue<'a>>(c: Cand<D>, l: &Lit, expand: bool) -> bool {
     match c {
         Cand::Missing => l.is_null(),
-        Cand::Val(v) => val_or_elems(v, expand, &mut |x| eq_value_lit(x, l)),
+        Cand::Val(v) => val_or_elems(v, expand, |x| eq_value_lit(x, l)),
     }
 }
 
 fn in_cand<'a, D: DocValue<'a>>(c: Cand<D>, list: &InList, expand: bool) -> bool {
     match c {
         Cand::Missing => list.has_null(),
-        Cand::Val(v) => val_or_elems(v, expand, &mut |x| list.test_one(x)),
+        Cand::Val(v) => val_or_elems(v, expand, |x| list.test_one(x)),
     }
 }
 
@@ -636,15 +636,15 @@ fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool {
         Pred::Nin(list) => !any(src, &mut |c| in_cand(c, list, expand)),
         Pred::Cmp(op, l) => any(src, &mut |c| match c {
             Cand::Missing => l.is_null() && matches!(op, CmpOp::Gte | CmpOp::Lte),
-            Cand::Val(v) => val_or_elems(v, expand, &mut |x| same_bracket(x, l) && op.test(cmp_value_lit(x, l))),
+            Cand::Val(v) => val_or_elems(v, expand, |x| same_bracket(x, l) && op.test(cmp_value_lit(x, l))),
         }),
         Pred::Exists(b) => any(src, &mut |c| matches!(c, Cand::Val(_))) == *b,
         Pred::Type(ts) => any(src, &mut |c| match c {
             Cand::Missing => false,
-            Cand::Val(v) => val_or_elems(v, expand, &mut |x| type_ok(x, ts)),
+            Cand::Val(v) => val_or_elems(v, expand, |x| type_ok(x, ts)),
         }),
         Pred::Regex(re) => any(src, &mut |c| match c {
-            Cand::Val(v) => val_or_elems(v, expand, &mut |x| matches!(x.kind(), Kind::Str(s) if re.is_match(s))),
+            Cand::Val(v) => val_or_elems(v, expand, |x| matches!(x.kind(), Kind::Str(s) if re.is_match(s))),
             Cand::Missing => false,
         }),
         Pred::Not(ps) => !ps.iter().all(|q| eval_pred(q, src)),
@@ -658,7 +658,7 @@ fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool {
         Pred::ElemMatch(body) => any(src, &mut |c| elem_match(body, c)),
         Pred::Size(n) => any(src, &mut |c| matches!(c, Cand::Val(a) if a.is_array() && a.len() == *n)),
         Pred::Mod(d, r) => any(src, &mut |c| match c {
-            Cand::Val(v) => val_or_elems(v, expand, &mut |x| mod_ok(x, *d, *r)),
+            Cand::Val(v) => val_or_elems(v, expand, |x| mod_ok(x, *d, *r)),
             Cand::Missing => false,
         }),
     }
@@ -713,6 +713,11 @@ impl Filter {
     /// Indices of the documents of `docs` that match, in order.
     pub fn select(&self, docs: &DocSet) -> Vec<usize> {
         docs.iter().enumerate().filter(|(_, d)| self.node.matches_doc(*d)).map(|(i, _)| i).collect()
+    }
+
+    /// Number of documents of `docs` that match.
+    pub fn count(&self, docs: &DocSet) -> usize {
+        docs.iter().filter(|d| self.node.matches_doc(*d)).count()
     }
 
     /// Keeps the documents of `docs` that match, in order.

@@ -78,7 +78,7 @@ pub enum Cand<D> {
 /// Calls `f` on each candidate of `segs` in `v`; stops and returns true as
 /// soon as `f` does.
 #[inline]
-pub fn any_cand<'a, D: DocValue<'a>>(v: D, segs: &[Seg], f: &mut dyn FnMut(Cand<D>) -> bool) -> bool {
+pub fn any_cand<'a, D: DocValue<'a>, F: FnMut(Cand<D>) -> bool>(v: D, segs: &[Seg], f: &mut F) -> bool {
     let Some((seg, rest)) = segs.split_first() else {
         return f(Cand::Val(v));
     };

@@ -7,7 +7,7 @@
 
 use query::params::{parse_fields_param, parse_query_param, parse_sort_param};
 use query::sql::{Dialect, SqlSchema, translate};
-use query::{Filter, Pattern};
+use query::{DocSet, Filter, Pattern};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -115,13 +115,12 @@ fn docs() -> Vec<Value> {
     ]
 }
 
-fn exercise(raw: &str, docs: &[Value], schema: &SqlSchema, stats: &mut [usize; 3]) {
+fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: &mut [usize; 3]) {
     match parse_query_param(raw) {
         Ok(f) => {
             stats[0] += 1;
-            for d in docs {
-                let _ = f.matches(d);
-            }
+            let on_values: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
+            assert_eq!(on_values, f.select(set), "Value and DocSet disagree on {raw}");
             let _ = translate(&f, schema, Dialect::Sqlite, 1);
             let _ = translate(&f, schema, Dialect::Postgres, 1);
         }
@@ -146,6 +145,7 @@ fn fuzz_parsers_and_evaluator() {
     let seed: u64 = std::env::var("QUERY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
     let mut r = Rng(seed);
     let docs = docs();
+    let set = DocSet::from_values(&docs);
     let schema = SqlSchema::integrations();
     let start = Instant::now();
     let mut iters = 0u64;
@@ -187,7 +187,7 @@ fn fuzz_parsers_and_evaluator() {
                 }
             }
         };
-        exercise(&raw, &docs, &schema, &mut stats);
+        exercise(&raw, &docs, &set, &schema, &mut stats);
         if r.below(50) == 0 && raw.len() < 2000 && corpus.len() < 500 {
             corpus.push(raw);
         }
