@@ -1,12 +1,13 @@
-//! Documents the evaluator can read: `&serde_json::Value`, and a compact
-//! contiguous encoding ([`DocSet`]) for filtering many documents fast.
+//! Documents the evaluator can read: `&serde_json::Value`, and a columnar
+//! in-memory encoding ([`DocSet`]) for filtering many documents fast.
 //!
 //! A `serde_json::Value` document is a tree of separate heap allocations;
 //! filtering a large collection is bound by cache misses on them. A
-//! [`DocSet`] stores every document in one byte buffer (tagged values,
-//! length-prefixed strings, arrays and objects inline), so a filter reads
-//! each document sequentially. Matching gives the same answers on both (the
-//! differential and unit tests run on both).
+//! [`DocSet`] stores one column per top-level field (each value encoded
+//! contiguously: tagged scalars, length-prefixed strings, arrays, and objects
+//! with a hashed field directory), so a filter reads only the columns of the
+//! fields it names, sequentially. Matching gives the same answers on both
+//! (the unit, differential and fuzz tests check it).
 
 use serde_json::{Map, Number, Value};
 
@@ -84,6 +85,9 @@ pub trait DocValue<'a>: Copy + 'a {
     fn fields(self) -> Self::Fields;
     /// Number of elements (arrays) or fields (objects); 0 otherwise.
     fn len(self) -> usize;
+    fn is_empty(self) -> bool {
+        self.len() == 0
+    }
     fn is_array(self) -> bool {
         matches!(self.kind(), Kind::Array)
     }

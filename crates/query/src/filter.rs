@@ -280,7 +280,8 @@ impl Parser {
         let mut out = Vec::with_capacity(m.len());
         for (k, v) in m {
             self.clause()?;
-            if let Some(op) = k.strip_prefix('$').map(|_| k.as_str()) {
+            if k.starts_with('$') {
+                let op = k.as_str();
                 match op {
                     "$and" | "$or" | "$nor" => {
                         let Value::Array(items) = v else {

@@ -118,7 +118,7 @@ impl Pattern {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_owned()
+    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_owned()
 }
 
 struct Translated {

@@ -34,8 +34,6 @@ impl Trie {
         let mut cur = self;
         for (i, p) in parts.iter().enumerate() {
             if cur.leaf {
-                let done = parts[..i].join(".");
-                let _ = done;
                 return Err(QueryError::Projection(format!("Path collision at {raw} remaining portion {}", parts[i..].join("."))));
             }
             let pos = match cur.kids.iter().position(|(n, _)| n == p) {
@@ -173,10 +171,10 @@ impl Projection {
             }
             (Mode::Exclude, Value::Object(_)) => {
                 let mut d = doc.clone();
-                if let Value::Object(m) = &mut d {
-                    if !self.keep_id {
-                        m.shift_remove("_id");
-                    }
+                if let Value::Object(m) = &mut d
+                    && !self.keep_id
+                {
+                    m.shift_remove("_id");
                 }
                 exclude(&mut d, &self.trie);
                 d

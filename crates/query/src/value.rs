@@ -481,7 +481,7 @@ mod tests {
         assert_eq!(parse_iso_millis("1970-01-01T00:00:00.000Z"), Some(0));
         assert_eq!(format_iso_millis(-1).unwrap(), "1969-12-31T23:59:59.999Z");
         assert_eq!(parse_iso_millis("2025-02-29T00:00:00.000Z"), None);
-        assert_eq!(parse_iso_millis("2024-02-29T00:00:00.000Z").is_some(), true);
+        assert!(parse_iso_millis("2024-02-29T00:00:00.000Z").is_some());
         assert_eq!(parse_iso_millis("2025-01-01T12:00:00Z"), None);
         assert_eq!(parse_iso_millis("2025-01-01T24:00:00.000Z"), None);
     }

@@ -35,16 +35,16 @@
 //!    arrays only in `u` at the top level, arrays inside array elements'
 //!    fields never, and array literals only on top-level paths.
 //! 10. mingo's document form of `$elemMatch` (`{$elemMatch: {x: ..}}`) reads
-//!    a scalar element as the value of every field; MongoDB only looks at
-//!    document elements: that form is only generated on `d`, an array of
-//!    documents.
+//!     a scalar element as the value of every field; MongoDB only looks at
+//!     document elements: that form is only generated on `d`, an array of
+//!     documents.
 //! 11. mingo's value form of `$elemMatch` (`{$elemMatch: {$gte: 1}}`) looks
-//!    inside nested arrays, MongoDB compares the nested array as a whole:
-//!    that form is only generated on `a` and `d` (no nested arrays).
+//!     inside nested arrays, MongoDB compares the nested array as a whole:
+//!     that form is only generated on `a` and `d` (no nested arrays).
 //! 12. mingo's `$all` needs an array where MongoDB's (an `$and` of
-//!    equalities) also matches a scalar: `$all` only on `g`, always an array.
+//!     equalities) also matches a scalar: `$all` only on `g`, always an array.
 //! 13. mingo's `$regex` looks two array levels deep where MongoDB looks one:
-//!    no `$regex` on `u`, the field with nested arrays.
+//!     no `$regex` on `u`, the field with nested arrays.
 
 use query::Filter;
 use serde_json::{Map, Value, json};
