@@ -1,0 +1,197 @@
+//! The script step (spec §6.4, §8): `process_incoming_request({ request })` in the sandbox.
+//!
+//! The compiled context is cached by the script host per integration and reused until the
+//! integration's `_updatedAt` changes. The host runs scripts on its own threads with the memory
+//! limit (`Integrations_Script_Memory_Limit_MB`, 8) and the per-call deadline
+//! (`Integrations_Script_Timeout`, 3000 ms); a script that hits either is stopped and answered
+//! with `error-running-script`, and its context is rebuilt on the next call.
+
+use super::route::Target;
+use crate::domain::str_of;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::http::request::Parts;
+use script::{CallError, CallOutcome, ScriptKey};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use store::Doc;
+
+pub enum Outcome {
+    /// A falsy result, or no `content`: answer `{success: true}` and post nothing.
+    Nothing,
+    /// Post `content`; answer `response` (if any); post as `user` (if any).
+    Post { content: Map<String, Value>, response: Option<Value>, user: Option<Value> },
+}
+
+fn query_object(query: Option<&str>) -> Value {
+    let mut out = Map::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let v = Value::String(v.into_owned());
+        match out.get_mut(k.as_ref()) {
+            Some(Value::Array(list)) => list.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, v]);
+            }
+            None => {
+                out.insert(k.into_owned(), v);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// The `request` argument of `process_incoming_request`.
+pub fn request_object(parts: &Parts, target: &Target, raw: &[u8], payload: &Map<String, Value>, user: &Doc) -> Value {
+    let pathname = parts.uri.path();
+    let search = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let path = format!("{pathname}{search}");
+    let mut headers = Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    let mut url_params = Map::new();
+    url_params.insert("integrationId".into(), json!(target.integration_id));
+    if let Some(uid) = &target.user_id {
+        url_params.insert("userId".into(), json!(uid));
+    }
+    url_params.insert("token".into(), json!(target.token));
+    json!({
+        "url": {
+            "hash": Value::Null,
+            "search": search,
+            "query": query_object(parts.uri.query()),
+            "pathname": pathname,
+            "path": path,
+        },
+        "url_raw": path,
+        "url_params": url_params,
+        "content": payload,
+        "content_raw": String::from_utf8_lossy(raw),
+        "headers": headers,
+        "body": payload,
+        "user": {
+            "_id": str_of(user, "_id"),
+            "name": str_of(user, "name"),
+            "username": str_of(user, "username"),
+        },
+    })
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// Runs the integration's script on `request` and reads its answer.
+pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<Outcome, ApiError> {
+    let id = str_of(integration, "_id");
+    let version = match integration.get("_updatedAt") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let source: Arc<str> = Arc::from(str_of(integration, "scriptCompiled"));
+    let key = ScriptKey::new(id, version);
+    let result = state
+        .scripts
+        .call(key, source, script::methods::PROCESS_INCOMING_REQUEST, json!({ "request": request }))
+        .await;
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(CallError::Evaluation(e)) => {
+            tracing::warn!(integration_id = id, error = %e, "incoming script could not be evaluated");
+            return Err(ApiError::plain("error-evaluating-script"));
+        }
+        Err(CallError::Disabled) => return Ok(Outcome::Nothing),
+        Err(e) => {
+            if e.is_limit() {
+                tracing::warn!(integration_id = id, error = %e, "incoming script stopped at a limit");
+            } else {
+                tracing::info!(integration_id = id, error = %e, "incoming script failed");
+            }
+            return Err(ApiError::plain("error-running-script"));
+        }
+    };
+    interpret(outcome)
+}
+
+/// The return contract of `process_incoming_request`.
+pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
+    if outcome.is_falsy() {
+        return Ok(Outcome::Nothing);
+    }
+    let Some(Value::Object(mut result)) = outcome.into_value() else {
+        return Ok(Outcome::Nothing);
+    };
+    if let Some(error) = result.remove("error").filter(truthy) {
+        return Err(match error {
+            Value::Object(body) => ApiError::FailureBody(body),
+            Value::String(s) => ApiError::plain(s),
+            other => {
+                let mut body = Map::new();
+                body.insert("error".into(), other);
+                ApiError::FailureBody(body)
+            }
+        });
+    }
+    let response = result.remove("response").filter(|r| !r.is_null());
+    let user = result.remove("user").filter(truthy);
+    match result.remove("content") {
+        Some(Value::Object(content)) => Ok(Outcome::Post { content, response, user }),
+        _ => Ok(Outcome::Nothing),
+    }
+}
+
+/// The user a script asks to post as (`{_id}` or `{username}`), looked up in the store.
+pub async fn resolve_user(state: &AppState, given: &Value) -> Result<Doc, ApiError> {
+    let by_id = given.get("_id").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let by_name = given.get("username").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let found = match (by_id, by_name) {
+        (Some(id), _) => state.store().user_by_id(id).await?,
+        (None, Some(name)) => state.store().user_by_username(name).await?,
+        _ => None,
+    };
+    found.ok_or_else(|| ApiError::plain("error-invalid-user"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(v: Value) -> Result<Outcome, ApiError> {
+        interpret(CallOutcome::Value(v))
+    }
+
+    #[test]
+    fn contract() {
+        assert!(matches!(interpret(CallOutcome::Undefined), Ok(Outcome::Nothing)));
+        assert!(matches!(interpret(CallOutcome::NoMethod), Ok(Outcome::Nothing)));
+        assert!(matches!(run(json!(false)), Ok(Outcome::Nothing)));
+        assert!(matches!(run(json!({"response": {"a": 1}})), Ok(Outcome::Nothing)));
+        assert!(matches!(run(json!({"error": "nope"})), Err(ApiError::Failure { .. })));
+        assert!(matches!(run(json!({"error": {"x": 1}})), Err(ApiError::FailureBody(_))));
+        match run(json!({"content": {"text": "hi"}, "response": {"ok": 1}})) {
+            Ok(Outcome::Post { content, response, user }) => {
+                assert_eq!(content["text"], "hi");
+                assert_eq!(response, Some(json!({"ok": 1})));
+                assert!(user.is_none());
+            }
+            _ => panic!("expected a post"),
+        }
+    }
+}
