@@ -64,6 +64,37 @@ pub fn key_hash(key: &str) -> u32 {
     h
 }
 
+#[inline]
+fn word8(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_ne_bytes(w)
+}
+
+#[inline]
+fn word4(b: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_ne_bytes(w)
+}
+
+/// Byte equality without a `memcmp` call for short slices (field names and
+/// typical string values).
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => (word4(a, 0) ^ word4(b, 0)) | (word4(a, n - 4) ^ word4(b, n - 4)) == 0,
+        8..=16 => (word8(a, 0) ^ word8(b, 0)) | (word8(a, n - 8) ^ word8(b, n - 8)) == 0,
+        _ => a == b,
+    }
+}
+
 /// Read access to a document value.
 pub trait DocValue<'a>: Copy + 'a {
     type Elems: Iterator<Item = Self>;
@@ -409,7 +440,7 @@ impl<'a> DocValue<'a> for DocRef<'a> {
             if u32_at(b, dir + 8 * j) as u32 == hash {
                 let e = pos + u32_at(b, dir + 8 * j + 4);
                 let klen = u32_at(b, e);
-                if klen == kb.len() && &b[e + 4..e + 4 + klen] == kb {
+                if klen == kb.len() && bytes_eq(&b[e + 4..e + 4 + klen], kb) {
                     return Some(DocRef::val(b, e + 4 + klen));
                 }
             }
@@ -504,7 +535,7 @@ impl DocSet {
                 return None;
             }
             let col = &self.cols[c as usize - 1];
-            if col.hash == hash && col.name == key {
+            if col.hash == hash && bytes_eq(col.name.as_bytes(), key.as_bytes()) {
                 return Some(c as usize - 1);
             }
             i = (i + 1) & mask;
@@ -603,6 +634,23 @@ impl DocSet {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn short_byte_equality() {
+        let words = ["", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq"];
+        for x in words {
+            for y in words {
+                assert_eq!(bytes_eq(x.as_bytes(), y.as_bytes()), x == y);
+            }
+            let mut z = x.as_bytes().to_vec();
+            if let Some(last) = z.last_mut() {
+                *last ^= 1;
+                assert!(!bytes_eq(x.as_bytes(), &z));
+                z[0] ^= 2;
+                assert!(!bytes_eq(x.as_bytes(), &z) || z.len() == 1);
+            }
+        }
+    }
 
     #[test]
     fn roundtrip() {

@@ -37,6 +37,14 @@ pub struct Pattern {
     /// An ASCII literal with the `i` option, lowercased: on ASCII text it
     /// matches exactly the strings containing it in any ASCII case.
     ci_ascii: Option<Vec<u8>>,
+    /// `^literal` without `m`/`x`: (literal, case-insensitive). Matches the
+    /// strings starting with it (ASCII case-folded when `i`, on ASCII text).
+    prefix: Option<(String, bool)>,
+}
+
+/// A pattern with no PCRE metacharacter at all.
+fn plain_literal(src: &str) -> bool {
+    !src.chars().any(|c| "\\^$.[]|()?*+{}".contains(c))
 }
 
 /// Above this haystack × needle size the plain scan gives way to the
@@ -85,6 +93,10 @@ impl Pattern {
             })?;
         let literal = if options.is_empty() && t.is_literal { Some(source.to_owned()) } else { None };
         let ci_ascii = if i && !x && t.is_literal && source.is_ascii() { Some(source.to_ascii_lowercase().into_bytes()) } else { None };
+        let prefix = match source.strip_prefix('^') {
+            Some(rest) if !m && !x && plain_literal(rest) && (!i || rest.is_ascii()) => Some((rest.to_owned(), i)),
+            _ => None,
+        };
         Ok(Pattern {
             source: source.to_owned(),
             options: options.to_owned(),
@@ -92,12 +104,20 @@ impl Pattern {
             retry_trailing_newline: t.dollar && !m,
             literal,
             ci_ascii,
+            prefix,
         })
     }
 
     pub fn is_match(&self, s: &str) -> bool {
         if let Some(lit) = &self.literal {
             return s.contains(lit.as_str());
+        }
+        match &self.prefix {
+            Some((p, false)) => return s.starts_with(p.as_str()),
+            Some((p, true)) if s.is_ascii() => {
+                return s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+            }
+            _ => {}
         }
         if let Some(n) = &self.ci_ascii
             && s.len().saturating_mul(n.len()) <= NAIVE_SCAN_LIMIT
@@ -607,7 +627,22 @@ mod tests {
 
     #[test]
     fn literal_fast_paths_agree_with_regex() {
-        for (p, o) in [("alpha", "i"), ("ALPHA", "i"), ("a b", "i"), ("k", "i"), ("s", "i"), ("abc", ""), ("", "i"), ("x-y", "i")] {
+        for (p, o) in [
+            ("alpha", "i"),
+            ("ALPHA", "i"),
+            ("a b", "i"),
+            ("k", "i"),
+            ("s", "i"),
+            ("abc", ""),
+            ("", "i"),
+            ("x-y", "i"),
+            ("^al", ""),
+            ("^AL", "i"),
+            ("^", ""),
+            ("^k", "i"),
+            ("^a b", "s"),
+            ("^a", "m"),
+        ] {
             let pat = Pattern::new(p, o).unwrap();
             for h in ["", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC", "x-y", "X-Y", "alph", "a\nb"] {
                 let h = h.replace("\\u{212A}", "\u{212A}").replace("\\n", "\n");

@@ -10,7 +10,7 @@
 //! anything else it is an ordinary string. Strings of any other shape are
 //! never dates.
 
-use crate::doc::{DocValue, Kind, Num};
+use crate::doc::{DocValue, Kind, Num, bytes_eq};
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
 
@@ -283,7 +283,7 @@ pub fn cmp_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> Ordering {
 pub fn eq_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
     // Fast paths for the common scalar cases.
     match (v.kind(), l) {
-        (Kind::Str(a), Lit::Str(b)) => a == b,
+        (Kind::Str(a), Lit::Str(b)) => bytes_eq(a.as_bytes(), b.as_bytes()),
         (Kind::Str(_), Lit::Date(_)) => cmp_value_lit(v, l) == Ordering::Equal,
         (Kind::Str(_), _) | (_, Lit::Str(_)) => false,
         _ => cmp_value_lit(v, l) == Ordering::Equal,
