@@ -63,7 +63,7 @@ async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels
     let params = ListParams::from_args(state, q)?;
     let trusted = vec![grants.scope(&caller.id), Filter::is_in("channel", channels)];
     let (docs, total) =
-        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)], true)).await?;
+        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)], false)).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "count": integrations.len(), "offset": params.page.offset, "total": total,

@@ -3,16 +3,28 @@
 
 use super::SqliteStore;
 use super::docs::{backend, exec, id_of, one, str_of, text};
-use super::listing::{Table, find};
+use super::index::{self, IntegrationIndex};
+use super::listing::{Table, find, fully_pushed};
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use query::sql::SqlSchema;
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::sync::LazyLock;
 
+/// Drives channel lookups from the `integration_channels` index rather than probing per row.
+const CHANNEL_MEMBERSHIP: &str =
+    "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
+
 static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
     name: "integrations",
-    schema: SqlSchema::integrations().iso_date("_updatedAt", "integrations.updated_at"),
+    schema: SqlSchema::new()
+        .text("_id", "integrations.id")
+        .text("type", "integrations.type")
+        .text("name", "integrations.name")
+        .nullable_text("_createdBy._id", "integrations.created_by")
+        .iso_date("_createdAt", "integrations.created_at")
+        .iso_date("_updatedAt", "integrations.updated_at")
+        .string_array("channel", CHANNEL_MEMBERSHIP),
     sort_columns: &[
         ("_id", "integrations.id"),
         ("type", "integrations.type"),
@@ -21,13 +33,6 @@ static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
         ("_createdAt", "integrations.created_at"),
         ("_updatedAt", "integrations.updated_at"),
     ],
-    slim: Some(
-        "json_object('_id', integrations.id, 'type', integrations.type, 'name', integrations.name, \
-         '_createdBy', CASE WHEN integrations.created_by IS NULL THEN NULL ELSE json_object('_id', integrations.created_by) END, \
-         '_createdAt', integrations.created_at, '_updatedAt', integrations.updated_at, \
-         'channel', (SELECT json_group_array(channel) FROM (SELECT c.channel FROM integration_channels c \
-                     WHERE c.integration_id = integrations.id ORDER BY c.pos)))",
-    ),
 });
 
 static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
@@ -43,7 +48,6 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
         ("_createdAt", "integration_history.created_at"),
         ("_updatedAt", "integration_history.updated_at"),
     ],
-    slim: None,
 });
 
 fn created_by(doc: &Doc) -> Option<&str> {
@@ -89,24 +93,64 @@ fn put(conn: &Connection, doc: &Doc, insert: bool) -> StoreResult<()> {
 }
 
 impl SqliteStore {
+    /// Brings the in-memory index up to date with the committed row of `id`. Reading and
+    /// applying under the index lock keeps concurrent refreshes in commit order.
+    async fn refresh_index(&self, id: String) -> StoreResult<()> {
+        if self.integration_index.read().expect("integration index lock").is_none() {
+            return Ok(());
+        }
+        let index = self.integration_index.clone();
+        self.read(move |c| {
+            let mut guard = index.write().expect("integration index lock");
+            if let Some(ix) = guard.as_mut() {
+                ix.apply(&id, IntegrationIndex::read_entry(c, &id)?);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ensure_index(&self) -> StoreResult<()> {
+        if self.integration_index.read().expect("integration index lock").is_some() {
+            return Ok(());
+        }
+        let index = self.integration_index.clone();
+        self.read(move |c| {
+            let mut guard = index.write().expect("integration index lock");
+            if guard.is_none() {
+                *guard = Some(IntegrationIndex::load(c)?);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     pub(super) async fn insert_integration_doc(&self, doc: Doc) -> StoreResult<()> {
-        self.write(move |c| put(c, &doc, true)).await
+        let id = id_of(&doc)?.to_owned();
+        self.write(move |c| put(c, &doc, true)).await?;
+        self.refresh_index(id).await
     }
 
     pub(super) async fn replace_integration_doc(&self, doc: Doc) -> StoreResult<()> {
-        self.write(move |c| put(c, &doc, false)).await
+        let id = id_of(&doc)?.to_owned();
+        self.write(move |c| put(c, &doc, false)).await?;
+        self.refresh_index(id).await
     }
 
     pub(super) async fn delete_integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
         let id = id.to_owned();
-        self.write(move |c| {
-            let Some(doc) = one(c, "SELECT doc FROM integrations WHERE id = ?1", [&id])? else { return Ok(None) };
-            exec(c, "DELETE FROM integration_channels WHERE integration_id = ?1", [&id])?;
-            exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [&id])?;
-            exec(c, "DELETE FROM integrations WHERE id = ?1", [&id])?;
-            Ok(Some(doc))
-        })
-        .await
+        let key = id.clone();
+        let deleted = self
+            .write(move |c| {
+                let Some(doc) = one(c, "SELECT doc FROM integrations WHERE id = ?1", [&id])? else { return Ok(None) };
+                exec(c, "DELETE FROM integration_channels WHERE integration_id = ?1", [&id])?;
+                exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [&id])?;
+                exec(c, "DELETE FROM integrations WHERE id = ?1", [&id])?;
+                Ok(Some(doc))
+            })
+            .await?;
+        self.refresh_index(key).await?;
+        Ok(deleted)
     }
 
     pub(super) async fn integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -127,7 +171,29 @@ impl SqliteStore {
     }
 
     pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        self.read(move |c| find(c, &INTEGRATIONS, q)).await
+        let sortable = q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
+        if !q.indexed_only || !sortable || fully_pushed(&INTEGRATIONS, &q) {
+            return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
+        }
+        // The filter needs evaluating in memory but reads only indexed fields: scan the
+        // in-memory index off the async runtime, then load just the page.
+        self.ensure_index().await?;
+        let index = self.integration_index.clone();
+        let (ids, total) = tokio::task::spawn_blocking(move || {
+            index.read().expect("integration index lock").as_ref().map(|ix| ix.find(&q)).unwrap_or_default()
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let docs = self
+            .read(move |c| {
+                let mut docs = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    docs.extend(one(c, "SELECT doc FROM integrations WHERE id = ?1", [id])?);
+                }
+                Ok(docs)
+            })
+            .await?;
+        Ok((docs, total))
     }
 
     pub(super) async fn insert_history_doc(&self, doc: Doc) -> StoreResult<()> {

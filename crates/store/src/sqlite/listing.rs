@@ -14,8 +14,6 @@ pub struct Table {
     pub schema: SqlSchema,
     /// Document paths whose order a column gives.
     pub sort_columns: &'static [(&'static str, &'static str)],
-    /// A SQL expression building a JSON object of the indexed fields only.
-    pub slim: Option<&'static str>,
 }
 
 fn args(params: Vec<SqlValue>) -> Vec<SqlArg> {
@@ -50,6 +48,11 @@ fn into_doc(v: Value) -> StoreResult<crate::Doc> {
     }
 }
 
+/// Whether SQL alone answers the query (filter and order both pushed down).
+pub fn fully_pushed(table: &Table, q: &DocQuery) -> bool {
+    translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact && order_by(table, &q.sort_keys).is_some()
+}
+
 pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<crate::Doc>, usize)> {
     let plan = translate(&q.filter, &table.schema, Dialect::Sqlite, 1);
     let where_sql = plan.where_sql;
@@ -75,10 +78,8 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
     }
 
     // Candidates from SQL, the filter in memory.
-    let slim = order.is_some() && q.indexed_only && table.slim.is_some();
-    let select = if slim { table.slim.unwrap_or("doc") } else { "doc" };
     let sql = format!(
-        "SELECT {t}.rowid, {select} FROM {t} WHERE {where_sql} ORDER BY {}",
+        "SELECT {t}.rowid, doc FROM {t} WHERE {where_sql} ORDER BY {}",
         order.clone().unwrap_or_else(|| format!("{t}.rowid ASC"))
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
@@ -104,14 +105,6 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
         .skip(q.offset)
         .take(if limit < 0 { usize::MAX } else { limit as usize })
         .collect();
-    let mut docs = Vec::with_capacity(page.len());
-    for (rowid, value) in page {
-        if slim {
-            let full = super::docs::one(conn, &format!("SELECT doc FROM {t} WHERE rowid = ?1"), [rowid])?;
-            docs.extend(full);
-        } else {
-            docs.push(into_doc(value)?);
-        }
-    }
+    let docs = page.into_iter().map(|(_, v)| into_doc(v)).collect::<StoreResult<_>>()?;
     Ok((docs, total))
 }

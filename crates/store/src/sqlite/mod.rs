@@ -2,6 +2,7 @@
 //! of reader connections.
 
 mod docs;
+mod index;
 mod integrations;
 mod listing;
 mod schema;
@@ -17,6 +18,8 @@ use writer::Writer;
 
 pub struct SqliteStore {
     writer: Writer,
+    /// Loaded on first use by listings that filter only on indexed fields.
+    integration_index: std::sync::Arc<std::sync::RwLock<Option<index::IntegrationIndex>>>,
     readers: Pool,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     path: PathBuf,
@@ -48,7 +51,7 @@ impl SqliteStore {
             .max_size(4)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { writer, readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned() })
+        Ok(Self { writer, integration_index: Default::default(), readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned() })
     }
 
     pub fn path(&self) -> &Path {

@@ -1,0 +1,183 @@
+//! Listing latency with many integrations stored.
+//!
+//! `cargo run --release -p liftoff --example bench_listing [sizes...]` (default: 10000 100000)
+//!
+//! Seeds integrations of mixed types, owners and channels straight into a fresh SQLite store,
+//! serves the real app on loopback and measures, over HTTP, p50/p99 of: `integrations.list`
+//! first page (admin: everything in scope; a user holding only the "own" permissions),
+//! `integrations.list` with a case-insensitive `$regex` `query` on `name` (must examine every
+//! document in scope), and `channels.getIntegrations` for one room.
+
+use clap::Parser;
+use liftoff::config::Config;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::ids::{iso, object_id, random_id};
+
+const OWNERS: usize = 50;
+const ROOMS: usize = 200;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn measure(client: &reqwest::Client, url: &str, auth: &(String, String), runs: usize) -> (f64, f64, usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut total = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let resp = client.get(url).header("X-User-Id", &auth.0).header("X-Auth-Token", &auth.1).send().await.unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        times.push(start.elapsed());
+        assert_eq!(status, 200, "{url}: {body}");
+        total = body["total"].as_u64().unwrap_or(0) as usize;
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99), total)
+}
+
+async fn login(client: &reqwest::Client, base: &str, user: &str, pass: &str) -> (String, String) {
+    let body: Value = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"user": user, "password": pass}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (body["data"]["userId"].as_str().unwrap().to_owned(), body["data"]["authToken"].as_str().unwrap().to_owned())
+}
+
+async fn bench(size: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bench.db");
+    let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
+    let store = liftoff::open_store(&format!("sqlite://{}", db.display())).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = liftoff::build_state(config, store.clone(), addr.port()).await.unwrap();
+    // One client makes all the calls: the per-IP REST limiter would stop it.
+    state.settings.set(&*store, "API_Enable_Rate_Limiter", json!(false)).await.unwrap();
+    let app = liftoff::app(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let admin = login(&client, &base, "admin", "pw").await;
+
+    // One real user who holds only the "own" permissions owns 1/OWNERS of everything.
+    for p in ["manage-own-incoming-integrations", "manage-own-outgoing-integrations"] {
+        client
+            .post(format!("{base}/api/v1/permissions.update"))
+            .header("X-User-Id", &admin.0)
+            .header("X-Auth-Token", &admin.1)
+            .json(&json!({"permissions": [{"_id": p, "roles": ["admin", "user"]}]}))
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .post(format!("{base}/api/v1/users.create"))
+        .header("X-User-Id", &admin.0)
+        .header("X-Auth-Token", &admin.1)
+        .json(&json!({"username": "owner0", "email": "o@example.com", "name": "Owner", "password": "pw"}))
+        .send()
+        .await
+        .unwrap();
+    let owner = login(&client, &base, "owner0", "pw").await;
+    client
+        .post(format!("{base}/api/v1/channels.create"))
+        .header("X-User-Id", &admin.0)
+        .header("X-Auth-Token", &admin.1)
+        .json(&json!({"name": "room-7"}))
+        .send()
+        .await
+        .unwrap();
+
+    let seed_start = Instant::now();
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    let per_task = size / 64;
+    for t in 0..64 {
+        let store = store.clone();
+        let owner_id = owner.0.clone();
+        tasks.push(tokio::spawn(async move {
+            for k in 0..per_task {
+                let i = t * per_task + k;
+                let owner = if i % OWNERS == 0 { owner_id.clone() } else { format!("user{}", i % OWNERS) };
+                let incoming = i % 3 != 0;
+                let now = iso(chrono::Utc::now());
+                let mut d = json!({
+                    "_id": object_id(), "type": if incoming { "webhook-incoming" } else { "webhook-outgoing" },
+                    "name": format!("Integration {i} for team {}", i % 97), "enabled": true,
+                    "username": "rocket.cat", "userId": "rocket.cat",
+                    "channel": [format!("#room-{}", i % ROOMS), if i % 10 == 0 { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
+                    "scriptEnabled": false, "scriptEngine": "isolated-vm",
+                    "_createdAt": now, "_createdBy": {"_id": owner, "username": "someone"}, "_updatedAt": now,
+                });
+                if incoming {
+                    d["token"] = json!(random_id(48));
+                    d["overrideDestinationChannelEnabled"] = json!(false);
+                } else {
+                    d["event"] = json!("sendMessage");
+                    d["urls"] = json!(["http://example.com/hook"]);
+                    d["triggerWords"] = json!(["!deploy"]);
+                }
+                store.insert_integration(d.as_object().unwrap().clone()).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let stored = per_task * 64;
+    println!("\n{stored} integrations stored (seeded in {:.1} s)", seed_start.elapsed().as_secs_f64());
+    println!("{:<58} {:>9} {:>9} {:>8}", "request", "p50 ms", "p99 ms", "total");
+    let regex = r#"{"name":{"$regex":"team 42$","$options":"i"}}"#;
+    let cases = [
+        ("integrations.list first page (admin)", format!("{base}/api/v1/integrations.list"), &admin, 300),
+        ("integrations.list first page (own permissions only)", format!("{base}/api/v1/integrations.list"), &owner, 300),
+        (
+            "integrations.list query $regex on name (admin)",
+            format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
+            &admin,
+            40,
+        ),
+        (
+            "integrations.list query $regex on name (own only)",
+            format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
+            &owner,
+            100,
+        ),
+        ("channels.getIntegrations roomName=room-7", format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"), &admin, 300),
+    ];
+    for (name, url, auth, runs) in cases {
+        let _ = measure(&client, &url, auth, 5).await; // warm-up
+        let (p50, p99, total) = measure(&client, &url, auth, runs).await;
+        println!("{name:<58} {p50:>9.2} {p99:>9.2} {total:>8}");
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+    for size in sizes {
+        bench(size).await;
+    }
+}
