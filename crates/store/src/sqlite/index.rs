@@ -71,9 +71,13 @@ impl IntegrationIndex {
         }
     }
 
-    /// Ids of one page, in order, and the number of matches.
-    pub fn find(&self, q: &DocQuery) -> (Vec<String>, usize) {
-        let mut matched: Vec<&Value> = self.rows.values().filter(|v| q.filter.matches(v)).collect();
+    /// Ids of one page, in order, and the number of matches; `candidates` (rowids in
+    /// ascending order) narrows the scan when SQL could pre-select rows.
+    pub fn find(&self, q: &DocQuery, candidates: Option<&[i64]>) -> (Vec<String>, usize) {
+        let mut matched: Vec<&Value> = match candidates {
+            Some(rowids) => rowids.iter().filter_map(|r| self.rows.get(r)).filter(|v| q.filter.matches(v)).collect(),
+            None => self.rows.values().filter(|v| q.filter.matches(v)).collect(),
+        };
         if let Some(sort) = &q.sort {
             matched.sort_by(|a, b| sort.compare(a, b));
         }

@@ -4,7 +4,7 @@
 use super::SqliteStore;
 use super::docs::{backend, exec, id_of, one, str_of, text};
 use super::index::{self, IntegrationIndex};
-use super::listing::{Table, find, fully_pushed};
+use super::listing::{Table, candidate_rowids, find, fully_pushed};
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use query::sql::SqlSchema;
 use rusqlite::{Connection, params};
@@ -178,9 +178,12 @@ impl SqliteStore {
         // The filter needs evaluating in memory but reads only indexed fields: scan the
         // in-memory index off the async runtime, then load just the page.
         self.ensure_index().await?;
+        let pre = q.clone();
+        let candidates = self.read(move |c| candidate_rowids(c, &INTEGRATIONS, &pre)).await?;
         let index = self.integration_index.clone();
         let (ids, total) = tokio::task::spawn_blocking(move || {
-            index.read().expect("integration index lock").as_ref().map(|ix| ix.find(&q)).unwrap_or_default()
+            let guard = index.read().expect("integration index lock");
+            guard.as_ref().map(|ix| ix.find(&q, candidates.as_deref())).unwrap_or_default()
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?;
