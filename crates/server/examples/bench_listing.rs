@@ -117,7 +117,7 @@ async fn bench(size: usize) {
                     "_id": object_id(), "type": if incoming { "webhook-incoming" } else { "webhook-outgoing" },
                     "name": format!("Integration {i} for team {}", i % 97), "enabled": true,
                     "username": "rocket.cat", "userId": "rocket.cat",
-                    "channel": [format!("#room-{}", i % ROOMS), if i % 10 == 0 { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
+                    "channel": [format!("#room-{}", i % ROOMS), if i % 1000 == 0 { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
                     "scriptEnabled": false, "scriptEngine": "isolated-vm",
                     "_createdAt": now, "_createdBy": {"_id": owner, "username": "someone"}, "_updatedAt": now,
                 });

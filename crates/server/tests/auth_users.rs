@@ -290,6 +290,16 @@ async fn users_create_register_info_list_update_delete() {
     assert_eq!(list["count"], 2);
     assert_eq!(list["total"], 4, "admin, rocket.cat, bob, carol: {list}");
 
+    // list parameters; a query only sees what the caller may see
+    let (_, sorted) = admin.get("users.list", &[("sort", r#"{"username":-1}"#), ("fields", r#"{"username":1}"#)]).await;
+    let names: Vec<&str> = sorted["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["rocket.cat", "carol", "bob", "admin"]);
+    assert_eq!(sorted["users"][0].as_object().unwrap().len(), 2, "_id and username");
+    let (_, probe) = admin.get("users.list", &[("query", r#"{"services.password.bcrypt":{"$exists":true}}"#)]).await;
+    assert_eq!(probe["total"], 0, "hidden fields cannot be probed: {probe}");
+    let (_, q) = admin.get("users.list", &[("query", r#"{"username":{"$in":["bob","carol"]}}"#)]).await;
+    assert_eq!(q["total"], 2);
+
     // update
     let (status, upd) = admin.post("users.update", json!({"userId": bob_id, "data": {"name": "Robert", "roles": ["user", "bot"]}})).await;
     assert_eq!(status, 200, "{upd}");

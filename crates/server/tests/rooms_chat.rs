@@ -112,6 +112,12 @@ async fn channels_lifecycle_and_errors() {
     assert_eq!(page["channels"][0]["name"], "general");
     assert_eq!((page["count"].clone(), page["total"].clone(), page["offset"].clone()), (json!(1), json!(2), json!(1)));
 
+    let (_, q) = bob.get("channels.list", &[("query", r#"{"name":{"$regex":"^gen"}}"#), ("fields", r#"{"name":1}"#)]).await;
+    assert_eq!(q["total"], 1);
+    assert_eq!(q["channels"][0], json!({"_id": "GENERAL", "name": "general"}));
+    let (_, desc) = bob.get("channels.list", &[("sort", r#"{"name":-1}"#)]).await;
+    assert_eq!(desc["channels"][0]["name"], "general");
+
     // delete: owners and admins only
     let other = server.user("dora").await;
     let r = other.post("channels.delete", json!({"roomId": rid})).await;

@@ -1,5 +1,6 @@
 //! `channels.*` (public rooms). The handlers shared with `groups.*` take a [`Kind`].
 
+use super::listing::ListParams;
 use super::pagination::Page;
 use crate::domain::rooms::{
     NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room, system_message,
@@ -193,7 +194,7 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Body(body): B
 
 async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     state.require_any(&caller.user, &["view-c-room", "view-joined-room"])?;
-    let page = Page::from_args(&state.settings, &q)?;
+    let params = ListParams::from_args(&state, &q)?;
     let can_view_all = state.has_permission(&caller.user, "view-c-room");
     let joined: Vec<String> = state
         .store()
@@ -203,7 +204,7 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
         .map(|s| str_of(s, "rid").to_owned())
         .collect();
     let only_id = arg_str(&q, "_id");
-    let mut rooms: Vec<Doc> = state
+    let visible: Vec<Value> = state
         .store()
         .rooms_by_type("c")
         .await?
@@ -213,26 +214,24 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
             let in_team = r.get("teamId").is_some();
             (subscribed || (can_view_all && !in_team)) && only_id.as_deref().is_none_or(|id| id == str_of(r, "_id"))
         })
+        .map(public_room)
         .collect();
-    rooms.sort_by(|a, b| str_of(a, "name").cmp(str_of(b, "name")));
-    let total = rooms.len();
-    let rooms: Vec<Value> = page.slice(rooms).into_iter().map(public_room).collect();
-    Ok(success(json!({"channels": rooms, "count": rooms.len(), "offset": page.offset, "total": total})))
+    let (rooms, total) = params.page_in_memory(visible, &[("name", true)]);
+    Ok(success(json!({"channels": rooms, "count": rooms.len(), "offset": params.page.offset, "total": total})))
 }
 
 pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
-    let page = Page::from_args(&state.settings, &q)?;
-    let mut rooms = Vec::new();
+    let params = ListParams::from_args(&state, &q)?;
+    let mut visible = Vec::new();
     for sub in state.store().subscriptions_of_user(&caller.id).await? {
         if str_of(&sub, "t") == kind.t()
             && let Some(room) = state.store().room_by_id(str_of(&sub, "rid")).await?
         {
-            rooms.push(room);
+            visible.push(public_room(room));
         }
     }
-    rooms.sort_by(|a, b| str_of(a, "name").cmp(str_of(b, "name")));
-    let total = rooms.len();
-    let rooms: Vec<Value> = page.slice(rooms).into_iter().map(public_room).collect();
+    let (rooms, total) = params.page_in_memory(visible, &[("name", true)]);
+    let page = params.page;
     let key = match kind {
         Kind::Channel => "channels",
         Kind::Group => "groups",

@@ -105,6 +105,28 @@ impl ListParams {
         }
     }
 
+    /// Filters, sorts, pages and projects a list held in memory. `visible` must already be what
+    /// the caller may see: the caller's `query` is evaluated on it, so it cannot probe hidden
+    /// fields (password hashes, join codes).
+    pub fn page_in_memory(&self, visible: Vec<Value>, default_sort: &[(&str, bool)]) -> (Vec<Value>, usize) {
+        let mut items: Vec<Value> = match &self.query {
+            Some((filter, _)) => visible.into_iter().filter(|v| filter.matches(v)).collect(),
+            None => visible,
+        };
+        match &self.sort {
+            Some((sort, _)) => sort.sort_values(&mut items),
+            None if !default_sort.is_empty() => Sort::by(default_sort).sort_values(&mut items),
+            None => {}
+        }
+        let total = items.len();
+        let page = self.page.slice(items);
+        let page = match &self.fields {
+            Some(p) => page.iter().map(|v| p.apply(v)).collect(),
+            None => page,
+        };
+        (page, total)
+    }
+
     /// Applies `fields` to the documents of a page.
     pub fn project(&self, docs: Vec<Doc>) -> Vec<Value> {
         docs.into_iter()

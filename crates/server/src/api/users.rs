@@ -1,6 +1,6 @@
 //! `users.*`: create, register, delete, info, list, update.
 
-use super::pagination::Page;
+use super::listing::ListParams;
 use crate::auth::{hash_password_digest, password_digest};
 use crate::domain::rooms::user_from_params;
 use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets};
@@ -233,13 +233,11 @@ async fn user_info(State(state): State<AppState>, caller: Caller, Query(q): Quer
 
 async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     state.require(&caller.user, "view-d-room")?;
-    let page = Page::from_args(&state.settings, &q)?;
+    let params = ListParams::from_args(&state, &q)?;
     let privileged = state.has_permission(&caller.user, "view-full-other-user-info");
-    let mut users = state.store().users().await?;
-    users.sort_by(|a, b| str_of(a, "username").cmp(str_of(b, "username")));
-    let total = users.len();
-    let users: Vec<Value> = page.slice(users).iter().map(|u| list_item(u, privileged)).collect();
-    Ok(success(json!({"users": users, "count": users.len(), "offset": page.offset, "total": total})))
+    let visible = state.store().users().await?.iter().map(|u| list_item(u, privileged)).collect();
+    let (users, total) = params.page_in_memory(visible, &[("username", true)]);
+    Ok(success(json!({"users": users, "count": users.len(), "offset": params.page.offset, "total": total})))
 }
 
 async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
