@@ -33,6 +33,30 @@ pub struct MessageQuery {
     pub limit: Option<usize>,
 }
 
+/// One outgoing call to make: a row of the outbox, written in the same transaction as the
+/// event that caused it and removed in the same transaction as the history of its last attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// Unique per delivery and stable across its retries (receivers can de-duplicate on it).
+    pub id: String,
+    pub integration_id: String,
+    pub url: String,
+    /// When the next attempt is due, in milliseconds since the Unix epoch.
+    pub due_at: i64,
+    /// Attempts already made.
+    pub attempt: u32,
+    /// What the attempt needs: event, payload, room, trigger word, ...
+    pub doc: Doc,
+}
+
+/// Deliveries claimed for one URL, and when the earliest unclaimed one left for it is due.
+#[derive(Debug, Clone, Default)]
+pub struct Claimed {
+    pub url: String,
+    pub deliveries: Vec<Delivery>,
+    pub next_due: Option<i64>,
+}
+
 /// Everything Liftoff persists. Every write returns only once it is durable.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -134,6 +158,62 @@ pub trait Store: Send + Sync + 'static {
     async fn find_history(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
     /// Deletes every history record of an integration; returns how many.
     async fn clear_history(&self, integration_id: &str) -> StoreResult<usize>;
+
+    // --- outgoing deliveries (the outbox) ----------------------------------------------------
+    // Each `*_with_deliveries` write is the plain write plus its outbox rows, in one transaction.
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
+    async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
+    async fn create_room_with_deliveries(
+        &self,
+        room: Doc,
+        subscriptions: Vec<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<()>;
+    async fn create_team_with_deliveries(
+        &self,
+        team: Doc,
+        main_room: Doc,
+        room_subscriptions: Vec<Doc>,
+        members: Vec<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<()>;
+    /// Deliveries are stored only when the user was newly subscribed.
+    async fn add_subscription_with_deliveries(
+        &self,
+        subscription: Doc,
+        system_message: Option<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<bool>;
+    /// Deliveries are stored only when the user was subscribed.
+    async fn remove_subscription_with_deliveries(
+        &self,
+        rid: &str,
+        uid: &str,
+        system_message: Option<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<bool>;
+    async fn update_room_with_deliveries(&self, id: &str, set: Doc, deliveries: Vec<Delivery>) -> StoreResult<Option<Doc>>;
+    async fn insert_user_with_deliveries(&self, user: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
+    /// Stores deliveries on their own (replays).
+    async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()>;
+    /// Claims, per URL, up to `limit` unclaimed deliveries due at `now` (oldest first).
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>>;
+    /// Removes a delivery after its last attempt, storing that attempt's history record.
+    async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()>;
+    /// Unclaims a delivery for another attempt at `due_at`, storing this attempt's history record.
+    async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()>;
+    /// Unclaims every delivery (claims of a process that is gone); returns how many.
+    async fn release_claimed_deliveries(&self) -> StoreResult<usize>;
+    /// URLs with unclaimed deliveries and the earliest due time of each.
+    async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// How many deliveries are waiting (claimed or not).
+    async fn count_deliveries(&self) -> StoreResult<usize>;
+    /// Keeps at most `max_per_integration` history records per integration (newest) and none
+    /// created before `created_before` (ISO date); returns how many were deleted.
+    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize>;
+    /// Bumped by every integration insert, replace or delete, so in-memory indexes of
+    /// integrations know when to reload.
+    fn integrations_generation(&self) -> u64;
 
     /// Flushes and closes the backend.
     async fn close(&self);

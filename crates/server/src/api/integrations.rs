@@ -200,18 +200,21 @@ const REMOVE_INCOMING: Branch = Branch {
     type_pattern: Some(INCOMING),
     required: &[("type", Ty::Str), ("integrationId", Ty::Str)],
     optional: &[],
+    more_optional: &[],
     additional_properties: true,
 };
 const REMOVE_OUTGOING_BY_URL: Branch = Branch {
     type_pattern: Some(OUTGOING),
     required: &[("type", Ty::Str), ("target_url", Ty::Str)],
     optional: &[],
+    more_optional: &[],
     additional_properties: true,
 };
 const REMOVE_OUTGOING_BY_ID: Branch = Branch {
     type_pattern: Some(OUTGOING),
     required: &[("type", Ty::Str), ("integrationId", Ty::Str)],
     optional: &[],
+    more_optional: &[],
     additional_properties: true,
 };
 

@@ -31,6 +31,7 @@ pub const CREATE_INCOMING: Branch = Branch {
         ("overrideDestinationChannelEnabled", Ty::Bool),
         ("scriptEngine", Ty::Str),
     ],
+    more_optional: &[],
     additional_properties: false,
 };
 
@@ -52,18 +53,21 @@ const OUTGOING_OPTIONAL: &[(&str, Ty)] = &[
     ("scriptEngine", Ty::Str),
 ];
 
+const OUTGOING_REQUIRED: &[(&str, Ty)] = &[
+    ("type", Ty::Str),
+    ("username", Ty::Str),
+    ("channel", Ty::Str),
+    ("event", Ty::Str),
+    ("scriptEnabled", Ty::Bool),
+    ("name", Ty::Str),
+    ("enabled", Ty::Bool),
+];
+
 pub const CREATE_OUTGOING: Branch = Branch {
     type_pattern: Some(OUTGOING),
-    required: &[
-        ("type", Ty::Str),
-        ("username", Ty::Str),
-        ("channel", Ty::Str),
-        ("event", Ty::Str),
-        ("scriptEnabled", Ty::Bool),
-        ("name", Ty::Str),
-        ("enabled", Ty::Bool),
-    ],
+    required: OUTGOING_REQUIRED,
     optional: OUTGOING_OPTIONAL,
+    more_optional: &[],
     additional_properties: false,
 };
 
@@ -84,41 +88,15 @@ pub const UPDATE_INCOMING: Branch = Branch {
         ("avatar", Ty::Str),
         ("emoji", Ty::Str),
     ],
+    more_optional: &[],
     additional_properties: true,
 };
 
-const UPDATE_OUTGOING_OPTIONAL: &[(&str, Ty)] = &[
-    ("integrationId", Ty::Str),
-    ("target_url", Ty::Str),
-    ("targetRoom", Ty::Str),
-    ("urls", Ty::StrList),
-    ("triggerWords", Ty::StrList),
-    ("triggerWordAnywhere", Ty::Bool),
-    ("token", Ty::Str),
-    ("script", Ty::Str),
-    ("runOnEdits", Ty::Bool),
-    ("retryFailedCalls", Ty::Bool),
-    ("retryCount", Ty::Num),
-    ("retryDelay", Ty::Str),
-    ("impersonateUser", Ty::Bool),
-    ("alias", Ty::Str),
-    ("avatar", Ty::Str),
-    ("emoji", Ty::Str),
-    ("scriptEngine", Ty::Str),
-];
-
 pub const UPDATE_OUTGOING: Branch = Branch {
     type_pattern: Some(OUTGOING),
-    required: &[
-        ("type", Ty::Str),
-        ("username", Ty::Str),
-        ("channel", Ty::Str),
-        ("event", Ty::Str),
-        ("scriptEnabled", Ty::Bool),
-        ("name", Ty::Str),
-        ("enabled", Ty::Bool),
-    ],
-    optional: UPDATE_OUTGOING_OPTIONAL,
+    required: OUTGOING_REQUIRED,
+    optional: OUTGOING_OPTIONAL,
+    more_optional: &[("integrationId", Ty::Str), ("target_url", Ty::Str)],
     additional_properties: false,
 };
 

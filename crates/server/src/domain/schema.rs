@@ -19,6 +19,8 @@ pub struct Branch {
     pub type_pattern: Option<&'static str>,
     pub required: &'static [(&'static str, Ty)],
     pub optional: &'static [(&'static str, Ty)],
+    /// More optional properties (lets two branches share a list and add to it).
+    pub more_optional: &'static [(&'static str, Ty)],
     pub additional_properties: bool,
 }
 
@@ -52,6 +54,10 @@ fn type_error(value: &Value, ty: Ty) -> Option<String> {
 }
 
 impl Branch {
+    fn properties(&self) -> impl Iterator<Item = &(&'static str, Ty)> {
+        self.required.iter().chain(self.optional).chain(self.more_optional)
+    }
+
     /// The first error of this branch, as ajv reports with `allErrors: false`.
     pub fn first_error(&self, body: &Map<String, Value>) -> Option<String> {
         for (key, _) in self.required {
@@ -60,12 +66,12 @@ impl Branch {
             }
         }
         if !self.additional_properties {
-            let known = |k: &str| self.required.iter().chain(self.optional).any(|(n, _)| *n == k);
+            let known = |k: &str| self.properties().any(|(n, _)| *n == k);
             if body.keys().any(|k| !known(k)) {
                 return Some("must NOT have additional properties".into());
             }
         }
-        for (key, ty) in self.required.iter().chain(self.optional) {
+        for (key, ty) in self.properties() {
             if let Some(v) = body.get(*key)
                 && let Some(e) = type_error(v, *ty)
             {
@@ -108,9 +114,10 @@ mod tests {
         type_pattern: Some("a-type"),
         required: &[("type", Ty::Str), ("n", Ty::Bool)],
         optional: &[("x", Ty::StrList)],
+        more_optional: &[],
         additional_properties: false,
     };
-    const B: Branch = Branch { type_pattern: Some("b-type"), required: &[("type", Ty::Str)], optional: &[], additional_properties: true };
+    const B: Branch = Branch { type_pattern: Some("b-type"), required: &[("type", Ty::Str)], optional: &[], more_optional: &[], additional_properties: true };
 
     #[test]
     fn messages() {

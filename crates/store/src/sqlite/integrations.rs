@@ -154,8 +154,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
-        let id = id.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM integrations WHERE id = ?1", [id])).await
+        self.read_one("SELECT doc FROM integrations WHERE id = ?1", id).await
     }
 
     pub(super) async fn integration_doc_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
@@ -243,8 +242,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
-        let id = id.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM integration_history WHERE id = ?1", [id])).await
+        self.read_one("SELECT doc FROM integration_history WHERE id = ?1", id).await
     }
 
     pub(super) async fn find_history_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {

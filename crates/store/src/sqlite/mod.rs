@@ -5,6 +5,7 @@ mod docs;
 mod index;
 mod integrations;
 mod listing;
+mod outbox;
 mod schema;
 mod workspace;
 mod writer;
@@ -23,6 +24,8 @@ pub struct SqliteStore {
     readers: Pool,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     path: PathBuf,
+    /// See `Store::integrations_generation`.
+    integrations_generation: std::sync::atomic::AtomicU64,
 }
 
 impl SqliteStore {
@@ -51,7 +54,7 @@ impl SqliteStore {
             .max_size(4)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { writer, integration_index: Default::default(), readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned() })
+        Ok(Self { writer, integration_index: Default::default(), readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned(), integrations_generation: Default::default() })
     }
 
     pub fn path(&self) -> &Path {

@@ -90,6 +90,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX integration_history_by_integration ON integration_history (integration_id, updated_at);
     "#,
+    // 3: the outbox of outgoing-webhook deliveries; history retention by age
+    r#"
+    CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        integration_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        claimed INTEGER NOT NULL DEFAULT 0,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX outbox_lane ON outbox (url, claimed, due_at);
+    CREATE INDEX integration_history_created ON integration_history (created_at);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

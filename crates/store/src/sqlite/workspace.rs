@@ -3,14 +3,14 @@
 use super::SqliteStore;
 use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
 use crate::ids::now_iso;
-use crate::{Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
+use crate::{Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 // --- write helpers, run inside the writer's transaction ------------------------------------
 
-fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
+pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(user)?;
     let username = str_of(user, "username").map(str::to_lowercase);
     let email = user
@@ -34,7 +34,7 @@ fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResult<()> {
+pub(super) fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(room)?;
     let sql = if insert {
         "INSERT INTO rooms (id, name, t, team_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -54,7 +54,7 @@ fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResult<()> {
     Ok(())
 }
 
-fn get_room(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
+pub(super) fn get_room(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
     one(conn, "SELECT doc FROM rooms WHERE id = ?1", [id])
 }
 
@@ -63,7 +63,7 @@ fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
 }
 
 /// Adds or removes `rid` in the user's `__rooms` list.
-fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
+pub(super) fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
     let Some(mut user) = get_user(conn, uid)? else { return Ok(()) };
     let rooms = user.entry("__rooms").or_insert_with(|| json!([]));
     if let Value::Array(list) = rooms {
@@ -79,7 +79,7 @@ fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> St
     put_user(conn, &user, false)
 }
 
-fn bump_users_count(conn: &Connection, rid: &str, delta: i64) -> StoreResult<()> {
+pub(super) fn bump_users_count(conn: &Connection, rid: &str, delta: i64) -> StoreResult<()> {
     exec(
         conn,
         "UPDATE rooms SET doc = json_set(doc, '$.usersCount', max(0, coalesce(json_extract(doc, '$.usersCount'), 0) + ?2), '$._updatedAt', ?3) WHERE id = ?1",
@@ -88,7 +88,7 @@ fn bump_users_count(conn: &Connection, rid: &str, delta: i64) -> StoreResult<()>
     Ok(())
 }
 
-fn insert_subscription(conn: &Connection, sub: &Doc) -> StoreResult<bool> {
+pub(super) fn insert_subscription(conn: &Connection, sub: &Doc) -> StoreResult<bool> {
     let rid = str_of(sub, "rid").ok_or(StoreError::Backend("subscription without rid".into()))?;
     let uid = sub
         .get("u")
@@ -107,7 +107,7 @@ fn insert_subscription(conn: &Connection, sub: &Doc) -> StoreResult<bool> {
     Ok(added)
 }
 
-fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
+pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
     let id = id_of(msg)?;
     let rid = str_of(msg, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
     let ts = str_of(msg, "ts").unwrap_or_default();
@@ -120,6 +120,26 @@ fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
         "UPDATE rooms SET doc = json_set(doc, '$.msgs', coalesce(json_extract(doc, '$.msgs'), 0) + 1, '$.lm', ?2, '$.lastMessage', json(?3), '$._updatedAt', ?2) WHERE id = ?1",
         params![rid, ts, text(msg)],
     )?;
+    Ok(())
+}
+
+pub(super) fn put_team(conn: &Connection, team: &Doc, main_room: &Doc, room_subscriptions: &[Doc], members: &[Doc]) -> StoreResult<()> {
+    put_room(conn, main_room, true)?;
+    for sub in room_subscriptions {
+        insert_subscription(conn, sub)?;
+    }
+    let team_id = id_of(team)?;
+    conn.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(backend)?
+        .execute(params![team_id, str_of(team, "name"), id_of(main_room)?, text(team)])
+        .map_err(|e| conflict_or_backend(e, &[("teams.name", "name")]))?;
+    for m in members {
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO team_members (team_id, user_id, doc) VALUES (?1, ?2, ?3)",
+            params![team_id, str_of(m, "userId"), text(m)],
+        )?;
+    }
     Ok(())
 }
 
@@ -138,7 +158,7 @@ fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
     Ok(())
 }
 
-fn merge_set(doc: &mut Doc, set: Doc) {
+pub(super) fn merge_set(doc: &mut Doc, set: Doc) {
     for (k, v) in set {
         if v.is_null() {
             doc.remove(&k);
@@ -154,6 +174,18 @@ fn strings(conn: &Connection, sql: &str, arg: &str) -> StoreResult<Vec<String>> 
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let rows = stmt.query_map([arg], |r| r.get(0)).map_err(backend)?;
     rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+impl SqliteStore {
+    pub(super) async fn read_one(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Option<Doc>> {
+        let key = key.into();
+        self.read(move |c| one(c, sql, [key])).await
+    }
+
+    pub(super) async fn read_many(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Vec<Doc>> {
+        let key = key.into();
+        self.read(move |c| many(c, sql, [key])).await
+    }
 }
 
 #[async_trait]
@@ -263,13 +295,11 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
-        let key = username.to_lowercase();
-        self.read(move |c| one(c, "SELECT doc FROM users WHERE username_lower = ?1", [key])).await
+        self.read_one("SELECT doc FROM users WHERE username_lower = ?1", username.to_lowercase()).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
-        let key = email.to_lowercase();
-        self.read(move |c| one(c, "SELECT doc FROM users WHERE email_lower = ?1", [key])).await
+        self.read_one("SELECT doc FROM users WHERE email_lower = ?1", email.to_lowercase()).await
     }
 
     async fn users(&self) -> StoreResult<Vec<Doc>> {
@@ -336,13 +366,11 @@ impl Store for SqliteStore {
     }
 
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
-        let name = name.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM rooms WHERE name = ?1", [name])).await
+        self.read_one("SELECT doc FROM rooms WHERE name = ?1", name).await
     }
 
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
-        let t = t.to_owned();
-        self.read(move |c| many(c, "SELECT doc FROM rooms WHERE t = ?1 ORDER BY rowid", [t])).await
+        self.read_many("SELECT doc FROM rooms WHERE t = ?1 ORDER BY rowid", t).await
     }
 
     async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
@@ -368,13 +396,11 @@ impl Store for SqliteStore {
     }
 
     async fn subscriptions_of_user(&self, uid: &str) -> StoreResult<Vec<Doc>> {
-        let uid = uid.to_owned();
-        self.read(move |c| many(c, "SELECT doc FROM subscriptions WHERE uid = ?1", [uid])).await
+        self.read_many("SELECT doc FROM subscriptions WHERE uid = ?1", uid).await
     }
 
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
-        let rid = rid.to_owned();
-        self.read(move |c| many(c, "SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", [rid])).await
+        self.read_many("SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", rid).await
     }
 
     async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
@@ -434,8 +460,7 @@ impl Store for SqliteStore {
     }
 
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        let id = id.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM messages WHERE id = ?1", [id])).await
+        self.read_one("SELECT doc FROM messages WHERE id = ?1", id).await
     }
 
     async fn replace_message(&self, message: Doc) -> StoreResult<()> {
@@ -501,36 +526,15 @@ impl Store for SqliteStore {
         room_subscriptions: Vec<Doc>,
         members: Vec<Doc>,
     ) -> StoreResult<()> {
-        self.write(move |c| {
-            put_room(c, &main_room, true)?;
-            for sub in &room_subscriptions {
-                insert_subscription(c, sub)?;
-            }
-            let team_id = id_of(&team)?;
-            c.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(backend)?
-                .execute(params![team_id, str_of(&team, "name"), id_of(&main_room)?, text(&team)])
-                .map_err(|e| conflict_or_backend(e, &[("teams.name", "name")]))?;
-            for m in &members {
-                exec(
-                    c,
-                    "INSERT OR IGNORE INTO team_members (team_id, user_id, doc) VALUES (?1, ?2, ?3)",
-                    params![team_id, str_of(m, "userId"), text(m)],
-                )?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |c| put_team(c, &team, &main_room, &room_subscriptions, &members)).await
     }
 
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        let id = id.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM teams WHERE id = ?1", [id])).await
+        self.read_one("SELECT doc FROM teams WHERE id = ?1", id).await
     }
 
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
-        let name = name.to_owned();
-        self.read(move |c| one(c, "SELECT doc FROM teams WHERE name = ?1", [name])).await
+        self.read_one("SELECT doc FROM teams WHERE name = ?1", name).await
     }
 
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>> {
@@ -564,15 +568,21 @@ impl Store for SqliteStore {
     }
 
     async fn insert_integration(&self, integration: Doc) -> StoreResult<()> {
-        self.insert_integration_doc(integration).await
+        let done = self.insert_integration_doc(integration).await;
+        self.bump_integrations_generation();
+        done
     }
 
     async fn replace_integration(&self, integration: Doc) -> StoreResult<()> {
-        self.replace_integration_doc(integration).await
+        let done = self.replace_integration_doc(integration).await;
+        self.bump_integrations_generation();
+        done
     }
 
     async fn delete_integration(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.delete_integration_doc(id).await
+        let done = self.delete_integration_doc(id).await;
+        self.bump_integrations_generation();
+        done
     }
 
     async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -605,6 +615,134 @@ impl Store for SqliteStore {
 
     async fn clear_history(&self, integration_id: &str) -> StoreResult<usize> {
         self.clear_history_docs(integration_id).await
+    }
+
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| put_message(c, &message).map(|_| ((), true))).await
+    }
+
+    async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| {
+            let changed = exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
+            if changed == 0 { Err(StoreError::NotFound) } else { Ok(((), true)) }
+        })
+        .await
+    }
+
+    async fn create_room_with_deliveries(&self, room: Doc, subscriptions: Vec<Doc>, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| {
+            put_room(c, &room, true)?;
+            for sub in &subscriptions {
+                insert_subscription(c, sub)?;
+            }
+            Ok(((), true))
+        })
+        .await
+    }
+
+    async fn create_team_with_deliveries(
+        &self,
+        team: Doc,
+        main_room: Doc,
+        room_subscriptions: Vec<Doc>,
+        members: Vec<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| {
+            put_team(c, &team, &main_room, &room_subscriptions, &members).map(|_| ((), true))
+        })
+        .await
+    }
+
+    async fn add_subscription_with_deliveries(
+        &self,
+        subscription: Doc,
+        system_message: Option<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<bool> {
+        self.with_deliveries(deliveries, move |c| {
+            let added = insert_subscription(c, &subscription)?;
+            if added && let Some(msg) = &system_message {
+                put_message(c, msg)?;
+            }
+            Ok((added, added))
+        })
+        .await
+    }
+
+    async fn remove_subscription_with_deliveries(
+        &self,
+        rid: &str,
+        uid: &str,
+        system_message: Option<Doc>,
+        deliveries: Vec<Delivery>,
+    ) -> StoreResult<bool> {
+        let (rid, uid) = (rid.to_owned(), uid.to_owned());
+        self.with_deliveries(deliveries, move |c| {
+            let removed =
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, uid])? == 1;
+            if removed {
+                bump_users_count(c, &rid, -1)?;
+                touch_user_rooms(c, &uid, &rid, false)?;
+                if let Some(msg) = &system_message {
+                    put_message(c, msg)?;
+                }
+            }
+            Ok((removed, removed))
+        })
+        .await
+    }
+
+    async fn update_room_with_deliveries(&self, id: &str, set: Doc, deliveries: Vec<Delivery>) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.with_deliveries(deliveries, move |c| {
+            let Some(mut room) = get_room(c, &id)? else { return Ok((None, false)) };
+            merge_set(&mut room, set);
+            room.insert("_updatedAt".into(), json!(now_iso()));
+            put_room(c, &room, false)?;
+            Ok((Some(room), true))
+        })
+        .await
+    }
+
+    async fn insert_user_with_deliveries(&self, user: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| put_user(c, &user, true).map(|_| ((), true))).await
+    }
+
+    async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, |_| Ok(((), true))).await
+    }
+
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
+        self.claim_due(lanes, now).await
+    }
+
+    async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()> {
+        self.finish_delivery(id, None, history).await
+    }
+
+    async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()> {
+        self.finish_delivery(id, Some((due_at, attempt)), history).await
+    }
+
+    async fn release_claimed_deliveries(&self) -> StoreResult<usize> {
+        self.release_claims().await
+    }
+
+    async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.pending_urls().await
+    }
+
+    async fn count_deliveries(&self) -> StoreResult<usize> {
+        self.outbox_len().await
+    }
+
+    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize> {
+        self.prune_history_docs(max_per_integration, created_before).await
+    }
+
+    fn integrations_generation(&self) -> u64 {
+        self.integrations_generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn close(&self) {
