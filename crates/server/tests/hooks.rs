@@ -156,9 +156,70 @@ async fn routes_and_authentication() {
     ok(&hook(&anon, &p, json!({"text": "from poster"})).await);
     let (status, _) = admin.post("users.delete", json!({"username": "poster"})).await;
     assert_eq!(status, 200);
-    let r = hook(&anon, &p, json!({"text": "after delete"})).await;
+    // The post-as user is cached with the hook for at most Integrations_Hooks_Cache_TTL (500 ms).
+    let deleted = std::time::Instant::now();
+    let r = loop {
+        let r = hook(&anon, &p, json!({"text": "after delete"})).await;
+        if r.0 != 200 || deleted.elapsed() > std::time::Duration::from_secs(3) {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(deleted.elapsed() < std::time::Duration::from_millis(1500), "{:?}", deleted.elapsed());
     assert_eq!(r.0, 401, "{}", r.1);
-    assert_eq!(r.1["error"], "You must be logged in to do this.");
+    assert_eq!(r.1, json!({"success": false, "error": "You must be logged in to do this.", "status": "error", "message": "You must be logged in to do this."}));
+}
+
+/// With the hook cache off, every call sees changes at once.
+#[tokio::test]
+async fn no_cache_sees_changes_at_once() {
+    let server = Server::start_with(&[
+        ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"),
+        ("OVERWRITE_SETTING_Integrations_Hooks_Cache_TTL", "0"),
+    ]);
+    let admin = server.admin().await;
+    let anon = server.client();
+    server.user("poster").await;
+    let p = create_hook(&admin, json!({"username": "poster"})).await;
+    ok(&hook(&anon, &p, json!({"text": "from poster"})).await);
+    admin.post("users.delete", json!({"username": "poster"})).await;
+    assert_eq!(hook(&anon, &p, json!({"text": "after delete"})).await.0, 401);
+
+    let (_, ch) = admin.post("channels.create", json!({"name": "soon-ro"})).await;
+    let rid = ch["channel"]["_id"].as_str().unwrap().to_owned();
+    let h = create_hook(&admin, json!({"channel": "#soon-ro"})).await;
+    ok(&hook(&anon, &h, json!({"text": "before"})).await);
+    let (status, body) = admin.post("channels.delete", json!({"roomId": rid})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(hook(&anon, &h, json!({"text": "after"})).await.1, json!({"success": false, "error": "invalid-channel"}));
+}
+
+/// The hook's own destinations are resolved once and cached, but access is checked per call.
+#[tokio::test]
+async fn cached_destinations_still_check_access() {
+    let server = Server::start();
+    let admin = server.admin().await;
+    let anon = server.client();
+    let (_, g) = admin.post("groups.create", json!({"name": "private-dest"})).await;
+    let gid = g["group"]["_id"].as_str().unwrap().to_owned();
+    let h = create_hook(&admin, json!({"channel": "#private-dest"})).await;
+    for _ in 0..2 {
+        let r = hook(&anon, &h, json!({"text": "x"})).await;
+        assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-not-allowed"})));
+    }
+    admin.post("groups.invite", json!({"roomId": gid, "username": "rocket.cat"})).await;
+    ok(&hook(&anon, &h, json!({"text": "invited"})).await);
+    assert_eq!(room_messages(&admin, "groups.messages", &gid).await.last().unwrap()["msg"], "invited");
+    // Several configured destinations: all or nothing, like the general path.
+    let (_, ch) = admin.post("channels.create", json!({"name": "second"})).await;
+    let second = ch["channel"]["_id"].as_str().unwrap().to_owned();
+    let (_, g2) = admin.post("groups.create", json!({"name": "closed"})).await;
+    assert_eq!(g2["success"], true);
+    let both = create_hook(&admin, json!({"channel": "#second,#closed"})).await;
+    for _ in 0..2 {
+        assert_eq!(hook(&anon, &both, json!({"text": "x"})).await.1["error"], "error-not-allowed");
+    }
+    assert!(channel_messages(&admin, &second).await.is_empty());
 }
 
 #[tokio::test]

@@ -32,13 +32,19 @@ pub async fn integration(state: &AppState, id: &str, token: &str) -> Result<Arc<
     }
 }
 
-/// The user the integration posts as; 401 "You must be logged in" when it no longer exists.
-pub async fn post_as_user(state: &AppState, integration: &Doc) -> Result<Doc, ApiError> {
+/// The user the integration posts as (from the hook plan when it is fresh); 401 "You must be
+/// logged in" when it no longer exists.
+pub async fn post_as_user(state: &AppState, integration: &Doc) -> Result<Arc<Doc>, ApiError> {
+    if let Some(plan) = super::plan::get(state, integration) {
+        return Ok(plan.user.clone());
+    }
     let uid = str_of(integration, "userId");
     if uid.is_empty() {
         return Err(ApiError::NotLoggedIn);
     }
-    state.store().user_by_id(uid).await?.ok_or(ApiError::NotLoggedIn)
+    let user = Arc::new(state.store().user_by_id(uid).await?.ok_or(ApiError::NotLoggedIn)?);
+    super::plan::put_user(state, integration, user.clone());
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! The payload becomes messages (spec §6.5): the receiver's pre-checks, the destinations,
 //! `process_webhook_message`, and the answer (`responses` with `separateResponse`).
 
-use crate::domain::messages::{Defaults, process_webhook_message};
+use super::plan;
+use crate::domain::messages::{
+    Defaults, SendError, check_can_send, message_fields, post_message, process_webhook_message, resolve_destination,
+};
 use crate::domain::str_of;
 use crate::error::{ApiError, success};
 use crate::state::AppState;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use store::Doc;
 
 pub const OVERRIDE_DISABLED: &str = "overriding destination channel is disabled for this integration";
@@ -43,10 +47,20 @@ fn destinations(payload: &Map<String, Value>, integration: &Doc) -> Result<Vec<S
     }
 }
 
+fn send_error(e: SendError) -> ApiError {
+    match e {
+        SendError::Internal(api) => api,
+        other => ApiError::plain(other.code()),
+    }
+}
+
+/// `own_user`: `user` is the integration's post-as user (not one a script chose), so the
+/// destinations cached for it apply.
 pub async fn deliver(
     state: &AppState,
     integration: &Doc,
-    user: &Doc,
+    user: &Arc<Doc>,
+    own_user: bool,
     mut payload: Map<String, Value>,
     script_response: Option<Value>,
 ) -> Result<Response, ApiError> {
@@ -68,12 +82,18 @@ pub async fn deliver(
         emoji: opt_string(integration, "emoji"),
         integration_id: Some(integration_id),
     };
+    if own_user && !overrides && !separate {
+        if deliver_planned(state, integration, user, &payload, &defaults, &targets).await? {
+            return Ok(match script_response {
+                Some(Value::Object(map)) => success(Value::Object(map)),
+                Some(other) => axum::Json(other).into_response_ok(),
+                None => success(json!({})),
+            });
+        }
+    }
     let deliveries = process_webhook_message(state, &payload, user, &defaults, &targets, separate)
         .await
-        .map_err(|e| match e {
-            crate::domain::messages::SendError::Internal(api) => api,
-            other => ApiError::plain(other.code()),
-        })?;
+        .map_err(send_error)?;
     if deliveries.is_empty() {
         return Err(ApiError::plain("unknown-error"));
     }
@@ -105,13 +125,57 @@ pub async fn deliver(
         }
     } else {
         for (_, result) in deliveries {
-            result.map_err(|e| match e {
-                crate::domain::messages::SendError::Internal(api) => api,
-                other => ApiError::plain(other.code()),
-            })?;
+            result.map_err(send_error)?;
         }
     }
     Ok(success(Value::Object(body)))
+}
+
+/// `process_webhook_message` for the integration's own destinations with the resolution taken
+/// from the hook plan: every room is still checked for this message (`check_can_send`) and
+/// the first failure posts nothing. `None` when there is no plan to use (the caller then takes
+/// the general path, which also produces the exact error of a destination that does not
+/// resolve).
+async fn deliver_planned(
+    state: &AppState,
+    integration: &Doc,
+    user: &Arc<Doc>,
+    payload: &Map<String, Value>,
+    defaults: &Defaults,
+    targets: &[String],
+) -> Result<bool, ApiError> {
+    let Some(current) = plan::get(state, integration).filter(|p| Arc::ptr_eq(&p.user, user)) else {
+        return Ok(false);
+    };
+    let rooms = match &current.rooms {
+        Some(rooms) => rooms.clone(),
+        None => {
+            let mut unique: Vec<&String> = Vec::with_capacity(targets.len());
+            for t in targets {
+                if !unique.contains(&t) {
+                    unique.push(t);
+                }
+            }
+            let mut rooms: Vec<Doc> = Vec::with_capacity(unique.len());
+            for target in unique {
+                let Ok(room) = resolve_destination(state, target, user).await else { return Ok(false) };
+                rooms.push(room);
+            }
+            plan::put_rooms(state, integration, &current, rooms.clone());
+            Arc::new(rooms)
+        }
+    };
+    if rooms.is_empty() {
+        return Ok(false);
+    }
+    let fields = message_fields(payload, defaults);
+    for room in rooms.iter() {
+        check_can_send(state, room, user, &fields).await.map_err(send_error)?;
+    }
+    for room in rooms.iter() {
+        post_message(state, room, user, fields.clone()).await?;
+    }
+    Ok(true)
 }
 
 trait IntoOk {

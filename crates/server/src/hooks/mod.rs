@@ -3,7 +3,8 @@
 //! One call goes through these steps, each in its own module:
 //! 1. [`route`]: which action the path names and its `integrationId`/`token`.
 //! 2. [`auth`]: the integration from the in-memory cache, the token compared in constant time,
-//!    the post-as user (404 / 401).
+//!    the post-as user (404 / 401); the user and the resolved destinations are kept in the
+//!    short-lived per-integration [`plan`].
 //! 3. [`limit`]: Rocket.Chat's per-IP-per-hook-URL limiter and our optional per-integration one
 //!    (429, `X-RateLimit-*` on every limited answer).
 //! 4. `enabled` (503), then [`body`]: JSON, Slack-style `payload=`, form and multipart bodies,
@@ -17,6 +18,7 @@ mod auth;
 mod body;
 mod deliver;
 mod limit;
+mod plan;
 mod route;
 mod sample;
 mod script;
@@ -31,6 +33,7 @@ use axum::routing::get;
 use route::Action;
 use serde_json::Value;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/hooks/{*rest}", get(handle).post(handle))
@@ -76,7 +79,7 @@ async fn execute(
     req: Request,
     target: &route::Target,
     integration: &store::Doc,
-    user: store::Doc,
+    user: Arc<store::Doc>,
 ) -> Result<Response, ApiError> {
     if integration.get("enabled") != Some(&Value::Bool(true)) {
         return Err(ApiError::Unavailable);
@@ -96,13 +99,13 @@ async fn execute(
                 {
                     content.insert("separateResponse".into(), Value::Bool(true));
                 }
-                let user = match as_user {
-                    Some(u) => script::resolve_user(state, &u).await?,
-                    None => user,
+                let (user, own) = match as_user {
+                    Some(u) => (Arc::new(script::resolve_user(state, &u).await?), false),
+                    None => (user, true),
                 };
-                deliver::deliver(state, integration, &user, content, response).await
+                deliver::deliver(state, integration, &user, own, content, response).await
             }
         };
     }
-    deliver::deliver(state, integration, &user, payload, None).await
+    deliver::deliver(state, integration, &user, true, payload, None).await
 }

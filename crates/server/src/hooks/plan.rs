@@ -1,0 +1,91 @@
+//! What a hook call needs besides its body, kept in memory per integration: the post-as user
+//! and the resolved default destinations (`integration.channel`), so that a call to a hook
+//! that posts where it is configured to does no store read before its one write.
+//!
+//! An entry belongs to one version of the integration (`_updatedAt`: any change through the
+//! API starts a new one) and lives at most `Integrations_Hooks_Cache_TTL` ms (default 500;
+//! 0 switches the cache off), which bounds how long a change made elsewhere (the post-as user
+//! deleted or its roles changed, a destination room deleted or made read-only) can go
+//! unnoticed. What can change per call is still checked per call: message size, impersonation
+//! (`message-impersonate` from the cached user's roles) and room access, which for private
+//! rooms reads the subscription each time.
+
+use crate::domain::str_of;
+use crate::state::AppState;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+use store::Doc;
+
+pub const DEFAULT_TTL_MS: i64 = 500;
+const MAX_ENTRIES: usize = 100_000;
+
+pub struct Plan {
+    version: String,
+    created: Instant,
+    pub user: Arc<Doc>,
+    /// The integration's destinations, resolved (public channels joined) for `user`.
+    pub rooms: Option<Arc<Vec<Doc>>>,
+}
+
+/// Entries by (state, integration id): the state's address keeps servers in one process apart.
+type Key = (usize, String);
+
+fn plans() -> &'static RwLock<HashMap<Key, Arc<Plan>>> {
+    static PLANS: OnceLock<RwLock<HashMap<Key, Arc<Plan>>>> = OnceLock::new();
+    PLANS.get_or_init(Default::default)
+}
+
+fn key(state: &AppState, integration: &Doc) -> Key {
+    (&**state as *const _ as usize, str_of(integration, "_id").to_owned())
+}
+
+fn ttl(state: &AppState) -> Option<Duration> {
+    let ms = match state.settings.get("Integrations_Hooks_Cache_TTL") {
+        None => DEFAULT_TTL_MS,
+        Some(_) => state.settings.int("Integrations_Hooks_Cache_TTL"),
+    };
+    (ms > 0).then(|| Duration::from_millis(ms as u64))
+}
+
+fn version(integration: &Doc) -> String {
+    match integration.get("_updatedAt") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The current plan of an integration, if there is one.
+pub fn get(state: &AppState, integration: &Doc) -> Option<Arc<Plan>> {
+    let ttl = ttl(state)?;
+    let plan = plans().read().expect("hook plan lock").get(&key(state, integration)).cloned()?;
+    (plan.created.elapsed() < ttl && plan.version == version(integration)).then_some(plan)
+}
+
+/// Records the post-as user just read.
+pub fn put_user(state: &AppState, integration: &Doc, user: Arc<Doc>) {
+    if ttl(state).is_some() {
+        insert(state, integration, Plan { version: version(integration), created: Instant::now(), user, rooms: None });
+    }
+}
+
+/// Adds the resolved destinations to a plan; the entry keeps the age of its user.
+pub fn put_rooms(state: &AppState, integration: &Doc, plan: &Plan, rooms: Vec<Doc>) {
+    let with_rooms = Plan {
+        version: plan.version.clone(),
+        created: plan.created,
+        user: plan.user.clone(),
+        rooms: Some(Arc::new(rooms)),
+    };
+    insert(state, integration, with_rooms);
+}
+
+fn insert(state: &AppState, integration: &Doc, plan: Plan) {
+    let plan = Arc::new(plan);
+    let mut map = plans().write().expect("hook plan lock");
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(key(state, integration), plan);
+}
