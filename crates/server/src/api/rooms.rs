@@ -1,7 +1,6 @@
 //! `rooms.info`.
 
 use crate::domain::rooms::{can_access_room, find_any_room, public_room};
-use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query};
 use crate::state::AppState;
@@ -26,7 +25,6 @@ async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query) ->
     {
         body["team"] = Value::Object(team);
     }
-    let _ = str_of(&room, "_id");
     body["room"] = public_room(room);
     Ok(success(body))
 }

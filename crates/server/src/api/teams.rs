@@ -1,6 +1,6 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
-use crate::domain::rooms::{NewRoom, public_room, room_docs, users_by_names, valid_room_name};
+use crate::domain::rooms::{NewRoom, room_docs, users_by_names, valid_room_name};
 use crate::domain::{doc, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
@@ -89,8 +89,9 @@ async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body)
     for m in members.iter().filter(|m| str_of(m, "_id") != str_of(&owner, "_id")) {
         team_members.push(doc(json!({"teamId": team_id, "userId": str_of(m, "_id"), "createdAt": now, "createdBy": created_by})));
     }
-    match store.create_team(team.clone(), room, subs, team_members).await {
-        Ok(()) => {}
+    let deliveries = crate::outgoing::room_deliveries(&state, "roomCreated", &room, &owner).await?;
+    match store.create_team_with_deliveries(team.clone(), room, subs, team_members, deliveries.clone()).await {
+        Ok(()) => crate::outgoing::enqueued(&state, &deliveries),
         Err(store::StoreError::Conflict(_)) => return Err(ApiError::plain("room-name-already-exists")),
         Err(e) => return Err(e.into()),
     }
@@ -124,6 +125,5 @@ async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body)
 
 async fn info(State(state): State<AppState>, _caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let team = find_team(&state, &q).await?;
-    let _ = public_room;
     Ok(success(json!({"teamInfo": team})))
 }
