@@ -80,7 +80,7 @@ fn word4(b: &[u8], at: usize) -> u32 {
 
 /// Byte equality without a `memcmp` call for short slices (field names and
 /// typical string values).
-#[inline]
+#[inline(always)]
 pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -91,6 +91,10 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
         1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
         4..=7 => (word4(a, 0) ^ word4(b, 0)) | (word4(a, n - 4) ^ word4(b, n - 4)) == 0,
         8..=16 => (word8(a, 0) ^ word8(b, 0)) | (word8(a, n - 8) ^ word8(b, n - 8)) == 0,
+        17..=32 => {
+            (word8(a, 0) ^ word8(b, 0)) | (word8(a, 8) ^ word8(b, 8)) | (word8(a, n - 16) ^ word8(b, n - 16)) | (word8(a, n - 8) ^ word8(b, n - 8))
+                == 0
+        }
         _ => a == b,
     }
 }
@@ -481,6 +485,97 @@ impl<'a> DocValue<'a> for DocRef<'a> {
     }
 }
 
+/// An encoded value inside a column, read directly by the column-at-a-time
+/// scan of [`crate::filter::Filter::count`] (see `scan.rs`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cell<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cell<'a> {
+    /// The same value as a [`DocRef`], for the generic evaluator.
+    #[inline]
+    pub(crate) fn doc_ref(self) -> DocRef<'a> {
+        DocRef::val(self.buf, self.pos)
+    }
+
+    /// The value as text when it is a string; `None` for every other kind.
+    #[inline(always)]
+    pub(crate) fn as_str(self) -> Option<&'a str> {
+        let b = &self.buf[self.pos..];
+        if b.len() < 5 || b[0] != T_STR {
+            return None;
+        }
+        let len = u32::from_le_bytes([b[1], b[2], b[3], b[4]]) as usize;
+        Some(str_at(b, 5, len))
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_array(self) -> bool {
+        self.buf[self.pos] == T_ARR
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_object(self) -> bool {
+        self.buf[self.pos] == T_OBJ
+    }
+
+    /// Field `key` of an object (`hash == key_hash(key)`); `None` when absent
+    /// or when the value is not an object. (The lookup of
+    /// `DocRef::get_hashed`, reading the directory as one slice.)
+    #[inline]
+    pub(crate) fn get_hashed(self, key: &str, hash: u32) -> Option<Cell<'a>> {
+        let obj = &self.buf[self.pos..];
+        if obj.len() < 9 || obj[0] != T_OBJ {
+            return None;
+        }
+        let n = u32_at(obj, 5);
+        let dir = obj.get(9..9 + 8 * n)?;
+        for e in dir.chunks_exact(8) {
+            if u32::from_le_bytes([e[0], e[1], e[2], e[3]]) == hash {
+                let at = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+                let entry = obj.get(at..at + 4)?;
+                let klen = u32_at(entry, 0);
+                if bytes_eq(obj.get(at + 4..at + 4 + klen)?, key.as_bytes()) {
+                    return Some(Cell { buf: self.buf, pos: self.pos + at + 4 + klen });
+                }
+            }
+        }
+        None
+    }
+
+    /// Elements of an array (empty for other kinds).
+    #[inline]
+    pub(crate) fn elems(self) -> impl Iterator<Item = Cell<'a>> {
+        self.doc_ref().elems().map(|e| match e.0 {
+            Repr::Val(buf, pos) => Cell { buf, pos },
+            Repr::Root(..) => unreachable!("array elements are encoded values"),
+        })
+    }
+}
+
+/// The column of one top-level field, as the scan reads it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnView<'a> {
+    cells: &'a [u32],
+    buf: &'a [u8],
+}
+
+impl<'a> ColumnView<'a> {
+    /// A column no document has.
+    pub(crate) const ABSENT: ColumnView<'static> = ColumnView { cells: &[], buf: &[] };
+
+    /// The value of document `doc`, `None` when the document lacks the field.
+    #[inline(always)]
+    pub(crate) fn cell(&self, doc: usize) -> Option<Cell<'a>> {
+        match self.cells.get(doc) {
+            Some(&c) if c != 0 => Some(Cell { buf: self.buf, pos: c as usize - 1 }),
+            _ => None,
+        }
+    }
+}
+
 /// One top-level field of every document: `cells[doc]` is 0 when the
 /// document lacks the field, else 1 + the value's offset in `buf`.
 #[derive(Clone, Debug, Default)]
@@ -624,6 +719,21 @@ impl DocSet {
         (0..self.len).filter_map(|i| self.get(i))
     }
 
+    /// The column of top-level field `key` (`hash == key_hash(key)`), empty
+    /// when no document has it.
+    pub(crate) fn column_view(&self, key: &str, hash: u32) -> ColumnView<'_> {
+        match self.column(key, hash) {
+            Some(col) => ColumnView { cells: &col.cells, buf: &col.buf },
+            None => ColumnView::ABSENT,
+        }
+    }
+
+    /// The documents that are not objects (they have no cells in any
+    /// column), in increasing order.
+    pub(crate) fn non_object_docs(&self) -> impl Iterator<Item = (usize, DocRef<'_>)> {
+        self.other_docs.iter().map(|&(d, off)| (d, DocRef::val(&self.other, off)))
+    }
+
     /// Bytes used by the encoded documents.
     pub fn encoded_bytes(&self) -> usize {
         self.cols.iter().map(|c| c.buf.len() + 4 * c.cells.len()).sum::<usize>() + self.other.len() + 4 * self.order.len() + 4 * self.slots.len()
@@ -637,7 +747,22 @@ mod tests {
 
     #[test]
     fn short_byte_equality() {
-        let words = ["", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq"];
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopqrstuvwxyz",
+            "abcdefghijklmnopqrstuvwxyz012345",
+            "abcdefghijklmnopqrstuvwxyz0123456",
+        ];
         for x in words {
             for y in words {
                 assert_eq!(bytes_eq(x.as_bytes(), y.as_bytes()), x == y);

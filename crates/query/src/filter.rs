@@ -575,7 +575,7 @@ fn mod_ok<'a, D: DocValue<'a>>(v: D, d: i64, r: i64) -> bool {
 
 /// Where a predicate's candidates come from.
 #[derive(Clone, Copy)]
-enum Src<'p, D> {
+pub(crate) enum Src<'p, D> {
     /// A path in a document: candidates and (one level of) array elements.
     Path(D, &'p [Seg]),
     /// One array element inside `$elemMatch`: the value itself only.
@@ -628,7 +628,7 @@ fn elem_match<'a, D: DocValue<'a>>(body: &ElemBody, c: Cand<D>) -> bool {
     })
 }
 
-fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool {
+pub(crate) fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool {
     let expand = matches!(src, Src::Path(..));
     match p {
         Pred::Eq(l) => any(src, &mut |c| eq_cand(c, l, expand)),
@@ -712,13 +712,18 @@ impl Filter {
     }
 
     /// Indices of the documents of `docs` that match, in order.
+    /// (Evaluated column by column: see `scan.rs`.)
     pub fn select(&self, docs: &DocSet) -> Vec<usize> {
-        docs.iter().enumerate().filter(|(_, d)| self.node.matches_doc(*d)).map(|(i, _)| i).collect()
+        let mut out = Vec::new();
+        crate::scan::scan(&self.node, docs, |d| out.push(d));
+        out
     }
 
     /// Number of documents of `docs` that match.
     pub fn count(&self, docs: &DocSet) -> usize {
-        docs.iter().filter(|d| self.node.matches_doc(*d)).count()
+        let mut n = 0;
+        crate::scan::scan(&self.node, docs, |_| n += 1);
+        n
     }
 
     /// Keeps the documents of `docs` that match, in order.

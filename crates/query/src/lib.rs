@@ -23,6 +23,7 @@ pub mod params;
 pub mod path;
 pub mod pattern;
 pub mod projection;
+mod scan;
 pub mod sort;
 pub mod sql;
 pub mod value;

@@ -34,9 +34,8 @@ pub struct Pattern {
     /// The pattern is a plain literal (no metacharacters) and has no options:
     /// it matches exactly the strings containing `literal`.
     pub literal: Option<String>,
-    /// An ASCII literal with the `i` option, lowercased: on ASCII text it
-    /// matches exactly the strings containing it in any ASCII case.
-    ci_ascii: Option<Vec<u8>>,
+    /// An ASCII literal with the `i` option: see [`CiNeedle`].
+    ci_ascii: Option<CiNeedle>,
     /// `^literal` without `m`/`x`: (literal, case-insensitive). Matches the
     /// strings starting with it (ASCII case-folded when `i`, on ASCII text).
     prefix: Option<(String, bool)>,
@@ -51,15 +50,84 @@ fn plain_literal(src: &str) -> bool {
 /// linear-time regex engine.
 const NAIVE_SCAN_LIMIT: usize = 8 * 1024;
 
-fn ascii_ci_contains(h: &[u8], n: &[u8]) -> bool {
-    if n.is_empty() {
-        return true;
+/// An ASCII literal searched case-insensitively without the regex engine.
+///
+/// `lower` is the literal lowercased and `fold` has, per byte, `0x20` for a
+/// letter and 0 otherwise, so text byte `b` matches literal byte `i` exactly
+/// when `b | fold[i] == lower[i]` (both ASCII cases of a letter, only
+/// itself otherwise).
+///
+/// On ASCII text this is exactly the regex's case-insensitive match. On
+/// other text, Unicode simple case folding adds exactly two non-ASCII
+/// characters to ASCII letters: KELVIN SIGN (U+212A) to `k` and LONG S
+/// (U+017F) to `s` (the test `ascii_letters_fold_only_to_kelvin_and_long_s`
+/// checks every character). Non-ASCII characters are encoded as bytes
+/// ≥ 0x80, which never equal a literal byte, so when the literal has no `k`
+/// or `s` the scan is exact on any text; otherwise non-ASCII text goes to
+/// the regex.
+#[derive(Clone, Debug)]
+struct CiNeedle {
+    lower: Vec<u8>,
+    fold: Vec<u8>,
+    any_text: bool,
+}
+
+impl CiNeedle {
+    fn new(literal: &str) -> CiNeedle {
+        let lower = literal.to_ascii_lowercase().into_bytes();
+        let fold = lower.iter().map(|b| if b.is_ascii_lowercase() { 0x20 } else { 0 }).collect();
+        let any_text = !lower.iter().any(|&b| b == b'k' || b == b's');
+        CiNeedle { lower, fold, any_text }
     }
-    if h.len() < n.len() {
-        return false;
+
+    /// Does `h` contain the literal (in any ASCII case)?
+    ///
+    /// Eight candidate starts at a time: a start is a candidate when its
+    /// byte matches the literal's first byte and the byte `n - 1` further
+    /// matches its last byte. In `x` below such starts are zero bytes (the
+    /// zero-byte test may flag extra bytes above a real zero, never miss
+    /// one); each candidate is then checked byte by byte. The last block is
+    /// moved back to end at the last start, overlapping the one before.
+    #[inline]
+    fn found_in(&self, h: &[u8]) -> bool {
+        const LOW: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let n = self.lower.len();
+        if n == 0 {
+            return true;
+        }
+        if h.len() < n {
+            return false;
+        }
+        let last = h.len() - n;
+        let at = |i: usize| h[i..i + n].iter().zip(&self.lower).zip(&self.fold).all(|((&b, &l), &f)| b | f == l);
+        if last < 7 {
+            return (0..=last).any(at);
+        }
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&h[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let (first, first_fold) = (LOW * self.lower[0] as u64, LOW * self.fold[0] as u64);
+        let (end, end_fold) = (LOW * self.lower[n - 1] as u64, LOW * self.fold[n - 1] as u64);
+        let mut i = 0;
+        loop {
+            let i0 = i.min(last - 7);
+            let x = ((word(i0) | first_fold) ^ first) | ((word(i0 + n - 1) | end_fold) ^ end);
+            let mut zeros = x.wrapping_sub(LOW) & !x & HIGH;
+            while zeros != 0 {
+                if at(i0 + zeros.trailing_zeros() as usize / 8) {
+                    return true;
+                }
+                zeros &= zeros - 1;
+            }
+            if i0 + 7 >= last {
+                return false;
+            }
+            i += 8;
+        }
     }
-    let first = n[0];
-    (0..=h.len() - n.len()).any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 impl Pattern {
@@ -92,7 +160,7 @@ impl Pattern {
                 other => QueryError::BadRegex(format!("{source}: {}", first_line(&other.to_string()))),
             })?;
         let literal = if options.is_empty() && t.is_literal { Some(source.to_owned()) } else { None };
-        let ci_ascii = if i && !x && t.is_literal && source.is_ascii() { Some(source.to_ascii_lowercase().into_bytes()) } else { None };
+        let ci_ascii = if i && !x && t.is_literal && source.is_ascii() { Some(CiNeedle::new(source)) } else { None };
         let prefix = match source.strip_prefix('^') {
             Some(rest) if !m && !x && plain_literal(rest) && (!i || rest.is_ascii()) => Some((rest.to_owned(), i)),
             _ => None,
@@ -108,6 +176,7 @@ impl Pattern {
         })
     }
 
+    #[inline]
     pub fn is_match(&self, s: &str) -> bool {
         if let Some(lit) = &self.literal {
             return s.contains(lit.as_str());
@@ -120,10 +189,10 @@ impl Pattern {
             _ => {}
         }
         if let Some(n) = &self.ci_ascii
-            && s.len().saturating_mul(n.len()) <= NAIVE_SCAN_LIMIT
-            && s.is_ascii()
+            && s.len().saturating_mul(n.lower.len()) <= NAIVE_SCAN_LIMIT
+            && (n.any_text || s.is_ascii())
         {
-            return ascii_ci_contains(s.as_bytes(), n);
+            return n.found_in(s.as_bytes());
         }
         if self.regex.is_match(s) {
             return true;
@@ -652,6 +721,47 @@ mod tests {
         // Unicode case folding still applies to non-ASCII text: KELVIN SIGN matches k
         assert!(m("k", "i", "\u{212A}"));
         assert!(m("s", "i", "ſ"));
+    }
+
+    #[test]
+    fn ascii_letters_fold_only_to_kelvin_and_long_s() {
+        // Every non-ASCII character, once: what a case-insensitive ASCII
+        // character matches among them must be exactly what `CiNeedle`
+        // assumes.
+        let all: String = (0x80u32..=0x10FFFF).filter_map(char::from_u32).collect();
+        for c in (0u8..0x80).map(char::from) {
+            let re = RegexBuilder::new(&regex::escape(&c.to_string())).case_insensitive(true).build().unwrap();
+            let found: Vec<&str> = re.find_iter(&all).map(|m| m.as_str()).collect();
+            let expected: &[&str] = match c {
+                'k' | 'K' => &["\u{212A}"],
+                's' | 'S' => &["\u{17F}"],
+                _ => &[],
+            };
+            assert_eq!(found, expected, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn ci_literal_scan_agrees_with_regex() {
+        let needles = ["alpha", "ALPHA", "a-b", "x1_", "k", "s", "sk", "@", "`", "{", "]", "}", "a b", "é", "", "\\["];
+        let texts = [
+            "", "a", "alpha", "xALPhAx", "alph", "lpha", "aalpha", "A-B", "a\rb", "a\x0Db", "X1_", "x1\x7F", "@", "`", "[", "{", "]", "}",
+            "A B", "alpha é", "é alpha", "éALPHA", "\u{212A}", "\u{17F}", "S\u{17F}K\u{212A}", "a\u{0}b", "ALPH\u{130}", "ski", "SKI",
+        ];
+        let long: Vec<String> = (0..40)
+            .flat_map(|k| {
+                let pad = "xyzlph".repeat(k).chars().take(k).collect::<String>();
+                [format!("{pad}alPHa"), format!("{pad}alph{pad}a"), format!("alpha{pad}"), format!("{pad}ALPHA{pad}"), format!("{pad}a-B{pad}"), format!("{pad}é{pad}sK")]
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().copied().chain(long.iter().map(String::as_str)).collect();
+        for n in needles {
+            let pat = Pattern::new(n, "i").unwrap();
+            assert_eq!(pat.ci_ascii.is_some(), n.is_ascii() && !n.contains('\\'), "{n:?}");
+            for &t in &texts {
+                assert_eq!(pat.is_match(t), pat.regex.is_match(t), "{n:?} in {t:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,12 +4,17 @@
 use query::{Filter, QueryError};
 use serde_json::{Value, json};
 
-/// Evaluates on the `Value` and on the compact `DocSet` encoding; both must agree.
+/// Evaluates on the `Value` and on the compact `DocSet` encoding (document
+/// by document, and by the column scan of `count`/`select`); all must agree.
 fn m(q: Value, d: Value) -> bool {
     let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
     let a = f.matches(&d);
     let set = query::DocSet::from_values([&d]);
     assert_eq!(a, f.matches_ref(set.get(0).unwrap()), "Value and DocSet disagree on {q} / {d}");
+    assert_eq!(usize::from(a), f.count(&set), "Value and DocSet count disagree on {q} / {d}");
+    // Also with other documents around it (other columns, absent cells).
+    let set = query::DocSet::from_values([&json!({"zz": 1}), &d, &json!(7), &json!({"a": null})]);
+    assert_eq!(f.select(&set).contains(&1), a, "Value and DocSet select disagree on {q} / {d}");
     a
 }
 
