@@ -524,7 +524,7 @@ impl<'a> Cell<'a> {
     /// Field `key` of an object (`hash == key_hash(key)`); `None` when absent
     /// or when the value is not an object. (The lookup of
     /// `DocRef::get_hashed`, reading the directory as one slice.)
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_hashed(self, key: &str, hash: u32) -> Option<Cell<'a>> {
         let obj = &self.buf[self.pos..];
         if obj.len() < 9 || obj[0] != T_OBJ {
@@ -548,9 +548,12 @@ impl<'a> Cell<'a> {
     /// Elements of an array (empty for other kinds).
     #[inline]
     pub(crate) fn elems(self) -> impl Iterator<Item = Cell<'a>> {
-        self.doc_ref().elems().map(|e| match e.0 {
-            Repr::Val(buf, pos) => Cell { buf, pos },
-            Repr::Root(..) => unreachable!("array elements are encoded values"),
+        let b = &self.buf[self.pos..];
+        let (mut at, left) = if b.len() >= 9 && b[0] == T_ARR { (self.pos + 9, u32_at(b, 5)) } else { (0, 0) };
+        (0..left).map(move |_| {
+            let e = Cell { buf: self.buf, pos: at };
+            at += size_at(self.buf, at);
+            e
         })
     }
 }

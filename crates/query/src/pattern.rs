@@ -13,6 +13,7 @@
 //!   recursion, conditionals and verbs are rejected with
 //!   [`QueryError::UnsupportedRegex`].
 
+use crate::doc::bytes_eq;
 use crate::error::QueryError;
 use crate::limits;
 use regex::{Regex, RegexBuilder};
@@ -182,7 +183,7 @@ impl Pattern {
             return s.contains(lit.as_str());
         }
         match &self.prefix {
-            Some((p, false)) => return s.starts_with(p.as_str()),
+            Some((p, false)) => return s.len() >= p.len() && bytes_eq(&s.as_bytes()[..p.len()], p.as_bytes()),
             Some((p, true)) if s.is_ascii() => {
                 return s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
             }
