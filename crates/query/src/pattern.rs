@@ -739,6 +739,13 @@ mod tests {
                 _ => &[],
             };
             assert_eq!(found, expected, "{c:?}");
+            // and among ASCII characters, exactly the ASCII case pair
+            let needle = CiNeedle::new(&c.to_string());
+            for d in (0u8..0x80).map(char::from) {
+                let text = d.to_string();
+                assert_eq!(re.is_match(&text), c.eq_ignore_ascii_case(&d), "{c:?} / {d:?}");
+                assert_eq!(needle.found_in(text.as_bytes()), c.eq_ignore_ascii_case(&d), "{c:?} / {d:?}");
+            }
         }
     }
 
