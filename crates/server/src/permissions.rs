@@ -25,6 +25,7 @@ pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
 pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("access-permissions", &["admin"]),
     ("add-user-to-any-c-room", &["admin"]),
+    ("archive-room", &["admin", "owner"]),
     ("add-user-to-any-p-room", &[]),
     ("add-user-to-joined-room", &["admin", "owner", "moderator"]),
     ("api-bypass-rate-limit", &["admin", "bot", "app"]),

@@ -34,6 +34,13 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Integrations_Script_Timeout", json!(3000)),
         ("Integrations_Script_Memory_Limit_MB", json!(8)),
         ("API_Allow_Query_And_Fields", json!(true)),
+        // Outgoing webhooks: retry delays in percent of Rocket.Chat's schedules (tests shrink
+        // them), calls at once per URL, and history retention (0 = no limit).
+        ("Integrations_Outgoing_Retry_Delay_Percent", json!(100)),
+        ("Integrations_Outgoing_Max_Concurrency_Per_Url", json!(16)),
+        ("Integrations_Outgoing_History_Max_Records", json!(1000)),
+        ("Integrations_Outgoing_History_Max_Age_Days", json!(30)),
+        ("Integrations_Outgoing_History_Prune_Interval", json!(60000)),
     ]
 }
 

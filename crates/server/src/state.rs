@@ -25,6 +25,8 @@ pub struct Inner {
     /// `DISABLE_INTEGRATION_SCRIPTS` / `FREEZE_INTEGRATION_SCRIPTS`.
     pub script_policy: crate::scripts::ScriptPolicy,
     pub integrations: crate::integration_cache::IntegrationCache,
+    /// Outgoing webhooks: integration index, delivery dispatcher, HTTP clients.
+    pub outgoing: crate::outgoing::Outgoing,
 }
 
 impl Deref for AppState {

@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/channels.addOwner", post(|s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel)))
         .route("/channels.join", post(join))
         .route("/channels.leave", post(|s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel)))
+        .route("/channels.archive", post(|s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel)))
 }
 
 fn names_list(v: Option<&Value>) -> Vec<String> {
@@ -468,7 +469,10 @@ pub async fn leave(State(state): State<AppState>, caller: Caller, Body(body): Bo
         }
     }
     let note = system_message(&rid, "ul", caller.username(), &caller.user, None);
-    state.store().remove_subscription(&rid, &caller.id, Some(note)).await?;
+    let deliveries = crate::outgoing::room_deliveries(&state, "roomLeft", &room, &caller.user).await?;
+    if state.store().remove_subscription_with_deliveries(&rid, &caller.id, Some(note), deliveries.clone()).await? {
+        crate::outgoing::enqueued(&state, &deliveries);
+    }
     let room = state.store().room_by_id(&rid).await?.unwrap_or(room);
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
@@ -498,5 +502,24 @@ pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body)
     extra.insert("role".into(), json!("owner"));
     let note = system_message(&rid, "subscription-role-added", str_of(&user, "username"), &caller.user, Some(extra));
     state.store().set_subscription_roles(&rid, uid, roles, Some(note)).await?;
+    Ok(success(json!({})))
+}
+
+/// `channels.archive` / `groups.archive` (`archiveRoom`): marks the room archived; raises the
+/// `roomArchived` outgoing event.
+pub async fn archive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+    let room = kind.find(&state, &body, &caller, true).await?;
+    let rid = str_of(&room, "_id").to_owned();
+    if !state.has_permission_in_room(&caller.user, "archive-room", &rid).await? {
+        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", json!({"method": "archiveRoom"})));
+    }
+    let mut set = Map::new();
+    set.insert("archived".into(), json!(true));
+    let mut archived = room.clone();
+    archived.insert("archived".into(), json!(true));
+    let deliveries = crate::outgoing::room_deliveries(&state, "roomArchived", &archived, &caller.user).await?;
+    if state.store().update_room_with_deliveries(&rid, set, deliveries.clone()).await?.is_some() {
+        crate::outgoing::enqueued(&state, &deliveries);
+    }
     Ok(success(json!({})))
 }

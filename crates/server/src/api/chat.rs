@@ -171,7 +171,13 @@ async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body)
         if let Some(cf) = body.get("customFields") {
             message.insert("customFields".into(), cf.clone());
         }
-        state.store().replace_message(message.clone()).await?;
+        let deliveries = crate::outgoing::message_deliveries(&state, &room, &message, true).await?;
+        if deliveries.is_empty() {
+            state.store().replace_message(message.clone()).await?;
+        } else {
+            state.store().replace_message_with_deliveries(message.clone(), deliveries.clone()).await?;
+            crate::outgoing::enqueued(&state, &deliveries);
+        }
     }
     Ok(success(json!({"message": message})))
 }

@@ -1,6 +1,6 @@
 //! `groups.*` (private rooms): the channel handlers with `Kind::Group`.
 
-use super::channels::{Kind, add_owner, create, delete, history, info, invite, leave, list_joined, members, messages};
+use super::channels::{Kind, add_owner, archive, create, delete, history, info, invite, leave, list_joined, members, messages};
 use crate::http::{Body, Caller, Query};
 use crate::state::AppState;
 use axum::Router;
@@ -20,4 +20,5 @@ pub fn routes() -> Router<AppState> {
         .route("/groups.invite", post(|s: State<AppState>, c: Caller, b: Body| invite(s, c, b, G)))
         .route("/groups.addOwner", post(|s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, G)))
         .route("/groups.leave", post(|s: State<AppState>, c: Caller, b: Body| leave(s, c, b, G)))
+        .route("/groups.archive", post(|s: State<AppState>, c: Caller, b: Body| archive(s, c, b, G)))
 }

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/integrations.remove", post(remove))
         .route("/integrations.history", get(history))
         .route("/integrations.clearHistory", post(clear_history))
+        .route("/integrations.replayOutgoing", post(replay_outgoing))
         .route("/channels.getIntegrations", get(channel_integrations))
         .route("/groups.getIntegrations", get(group_integrations))
 }
@@ -297,5 +298,41 @@ async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body)
             ApiError::meteor_details("error-invalid-integration", "Invalid integration", json!({"method": "clearIntegrationHistory"}))
         })?;
     state.store().clear_history(str_of(&integration, "_id")).await?;
+    Ok(success(json!({})))
+}
+
+/// `integrations.replayOutgoing` (`replayOutgoingIntegration`): runs a recorded call again.
+async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
+    let mut ids = Vec::new();
+    for key in ["integrationId", "historyId"] {
+        match body.get(key) {
+            Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
+            Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
+            _ => return Err(ApiError::invalid_params_typed(format!("must have required property '{key}'"))),
+        }
+    }
+    if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "integrationId" | "historyId")) {
+        return Err(ApiError::invalid_params_typed(format!("must NOT have additional properties '{extra}'")));
+    }
+    let details = || json!({"method": "replayOutgoingIntegration"});
+    let grants = Grants::of(&state, &caller.user);
+    if !grants.all_out && !grants.own_out {
+        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", details()));
+    }
+    let integration = state
+        .store()
+        .integration_by_id(&ids[0])
+        .await?
+        .filter(|i| grants.all_out || (creator(i) == Some(caller.id.as_str()) && str_of(i, "type") == OUTGOING))
+        .ok_or_else(|| ApiError::meteor_details("error-invalid-integration", "Invalid integration", details()))?;
+    let record = state
+        .store()
+        .history_by_id(&ids[1])
+        .await?
+        .filter(|h| crate::domain::get_path(h, "integration._id").and_then(Value::as_str) == Some(ids[0].as_str()))
+        .ok_or_else(|| {
+            ApiError::meteor_details("error-invalid-integration-history", "Invalid Integration History", details())
+        })?;
+    crate::outgoing::replay(&state, &integration, &record).await?;
     Ok(success(json!({})))
 }

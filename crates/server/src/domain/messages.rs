@@ -218,7 +218,13 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.insert("channels".into(), json!([]));
     message.insert("md".into(), markdown(&text));
     message.retain(|_, v| !v.is_null());
-    state.store().insert_message(message.clone()).await?;
+    let deliveries = crate::outgoing::message_deliveries(state, room, &message, false).await?;
+    if deliveries.is_empty() {
+        state.store().insert_message(message.clone()).await?;
+    } else {
+        state.store().insert_message_with_deliveries(message.clone(), deliveries.clone()).await?;
+        crate::outgoing::enqueued(state, &deliveries);
+    }
     Ok(message)
 }
 

@@ -155,9 +155,14 @@ pub fn room_docs(new: NewRoom<'_>) -> (Doc, Vec<Doc>) {
 
 pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> ApiResult<Doc> {
     let name = new.name.clone();
+    let owner = new.owner.clone();
     let (room, subs) = room_docs(new);
-    match state.store().create_room(room.clone(), subs).await {
-        Ok(()) => Ok(state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room)),
+    let deliveries = crate::outgoing::room_deliveries(state, "roomCreated", &room, &owner).await?;
+    match state.store().create_room_with_deliveries(room.clone(), subs, deliveries.clone()).await {
+        Ok(()) => {
+            crate::outgoing::enqueued(state, &deliveries);
+            Ok(state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room))
+        }
         Err(StoreError::Conflict(_)) => Err(duplicate_name(&name)),
         Err(e) => Err(e.into()),
     }
@@ -299,7 +304,12 @@ pub async fn add_member(state: &AppState, room: &Doc, user: &Doc, actor: Option<
         _ => system_message(rid, "uj", str_of(user, "username"), user, None),
     };
     let sub = subscription_doc(room, user, &[], &now_iso());
-    Ok(state.store().add_subscription(sub, Some(message)).await?)
+    let deliveries = crate::outgoing::room_deliveries(state, "roomJoined", room, user).await?;
+    let added = state.store().add_subscription_with_deliveries(sub, Some(message), deliveries.clone()).await?;
+    if added {
+        crate::outgoing::enqueued(state, &deliveries);
+    }
+    Ok(added)
 }
 
 /// Joins every `default: true` room (a new user's first rooms).

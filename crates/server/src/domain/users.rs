@@ -151,8 +151,9 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
     for (k, v) in new.extra {
         user.insert(k, v);
     }
-    match state.store().insert_user(user.clone()).await {
-        Ok(()) => {}
+    let deliveries = crate::outgoing::user_deliveries(state, &user).await?;
+    match state.store().insert_user_with_deliveries(user.clone(), deliveries.clone()).await {
+        Ok(()) => crate::outgoing::enqueued(state, &deliveries),
         Err(StoreError::Conflict("email")) => {
             let email = user["emails"][0]["address"].as_str().unwrap_or_default().to_owned();
             return Err(taken(&email));
