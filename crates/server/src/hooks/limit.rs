@@ -14,8 +14,15 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::{HeaderMap, Method, Uri};
+use std::net::IpAddr;
 
-pub fn check(state: &AppState, ip: &str, method: &Method, uri: &Uri, integration_id: &str) -> Result<HeaderMap, ApiError> {
+pub fn check(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    method: &Method,
+    uri: &Uri,
+    integration_id: &str,
+) -> Result<HeaderMap, ApiError> {
     let settings = &state.settings;
     let now = store::ids::now_ms();
     let mut headers = HeaderMap::new();
@@ -23,6 +30,7 @@ pub fn check(state: &AppState, ip: &str, method: &Method, uri: &Uri, integration
     let calls = settings.int("API_Enable_Rate_Limiter_Limit_Calls_Default");
     let window = settings.int("API_Enable_Rate_Limiter_Limit_Time_Default");
     if !state.config.test_mode && settings.bool("API_Enable_Rate_Limiter") && calls > 0 && window > 0 {
+        let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
         let key = format!("hooks|{ip}|{method}|{uri}");
         let decision = state.rate_limiter.hit(&key, calls as u64, window, now);
         if !decision.allowed {

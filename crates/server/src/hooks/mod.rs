@@ -57,12 +57,8 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, ApiError> {
     let integration = auth::integration(state, &target.integration_id, &target.token).await?;
     let user = auth::post_as_user(state, &integration).await?;
 
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let limit_headers = limit::check(state, &ip, req.method(), req.uri(), &target.integration_id)?;
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let limit_headers = limit::check(state, ip, req.method(), req.uri(), &target.integration_id)?;
 
     let mut resp = match target.action {
         Action::Info => crate::error::success(serde_json::json!({})),

@@ -28,16 +28,16 @@ pub struct Plan {
     pub rooms: Option<Arc<Vec<Doc>>>,
 }
 
-/// Entries by (state, integration id): the state's address keeps servers in one process apart.
-type Key = (usize, String);
+/// Entries by state (its address keeps servers in one process apart), then integration id.
+type Plans = HashMap<usize, HashMap<String, Arc<Plan>>>;
 
-fn plans() -> &'static RwLock<HashMap<Key, Arc<Plan>>> {
-    static PLANS: OnceLock<RwLock<HashMap<Key, Arc<Plan>>>> = OnceLock::new();
+fn plans() -> &'static RwLock<Plans> {
+    static PLANS: OnceLock<RwLock<Plans>> = OnceLock::new();
     PLANS.get_or_init(Default::default)
 }
 
-fn key(state: &AppState, integration: &Doc) -> Key {
-    (&**state as *const _ as usize, str_of(integration, "_id").to_owned())
+fn state_key(state: &AppState) -> usize {
+    &**state as *const _ as usize
 }
 
 fn ttl(state: &AppState) -> Option<Duration> {
@@ -56,11 +56,23 @@ fn version(integration: &Doc) -> String {
     }
 }
 
+fn same_version(plan: &Plan, integration: &Doc) -> bool {
+    match integration.get("_updatedAt") {
+        Some(serde_json::Value::String(s)) => *s == plan.version,
+        _ => plan.version == version(integration),
+    }
+}
+
 /// The current plan of an integration, if there is one.
 pub fn get(state: &AppState, integration: &Doc) -> Option<Arc<Plan>> {
     let ttl = ttl(state)?;
-    let plan = plans().read().expect("hook plan lock").get(&key(state, integration)).cloned()?;
-    (plan.created.elapsed() < ttl && plan.version == version(integration)).then_some(plan)
+    let plan = plans()
+        .read()
+        .expect("hook plan lock")
+        .get(&state_key(state))?
+        .get(str_of(integration, "_id"))
+        .cloned()?;
+    (plan.created.elapsed() < ttl && same_version(&plan, integration)).then_some(plan)
 }
 
 /// Records the post-as user just read.
@@ -83,9 +95,10 @@ pub fn put_rooms(state: &AppState, integration: &Doc, plan: &Plan, rooms: Vec<Do
 
 fn insert(state: &AppState, integration: &Doc, plan: Plan) {
     let plan = Arc::new(plan);
-    let mut map = plans().write().expect("hook plan lock");
+    let mut all = plans().write().expect("hook plan lock");
+    let map = all.entry(state_key(state)).or_default();
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }
-    map.insert(key(state, integration), plan);
+    map.insert(str_of(integration, "_id").to_owned(), plan);
 }
