@@ -71,14 +71,26 @@ struct CiNeedle {
     lower: Vec<u8>,
     fold: Vec<u8>,
     any_text: bool,
+    /// For a literal of at most 8 bytes: `lower` and `fold` as little-endian
+    /// words and the mask of their bytes, to check a candidate with one
+    /// word compare where the text has 8 bytes from it on.
+    word: Option<(u64, u64, u64)>,
 }
 
 impl CiNeedle {
     fn new(literal: &str) -> CiNeedle {
         let lower = literal.to_ascii_lowercase().into_bytes();
-        let fold = lower.iter().map(|b| if b.is_ascii_lowercase() { 0x20 } else { 0 }).collect();
+        let fold: Vec<u8> = lower.iter().map(|b| if b.is_ascii_lowercase() { 0x20 } else { 0 }).collect();
         let any_text = !lower.iter().any(|&b| b == b'k' || b == b's');
-        CiNeedle { lower, fold, any_text }
+        let n = lower.len();
+        let word = (n <= 8).then(|| {
+            let (mut l, mut f) = ([0u8; 8], [0u8; 8]);
+            l[..n].copy_from_slice(&lower);
+            f[..n].copy_from_slice(&fold);
+            let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+            (u64::from_le_bytes(l), u64::from_le_bytes(f), mask)
+        });
+        CiNeedle { lower, fold, any_text, word }
     }
 
     /// Does `h` contain the literal (in any ASCII case)?
@@ -109,6 +121,10 @@ impl CiNeedle {
             let mut w = [0u8; 8];
             w.copy_from_slice(&h[i..i + 8]);
             u64::from_le_bytes(w)
+        };
+        let at = |i: usize| match self.word {
+            Some((lower, fold, mask)) if i + 8 <= h.len() => (word(i) | fold) & mask == lower,
+            _ => at(i),
         };
         let (first, first_fold) = (LOW * self.lower[0] as u64, LOW * self.fold[0] as u64);
         let (end, end_fold) = (LOW * self.lower[n - 1] as u64, LOW * self.fold[n - 1] as u64);
@@ -751,7 +767,7 @@ mod tests {
 
     #[test]
     fn ci_literal_scan_agrees_with_regex() {
-        let needles = ["alpha", "ALPHA", "a-b", "x1_", "k", "s", "sk", "@", "`", "{", "]", "}", "a b", "é", "", "\\["];
+        let needles = ["alpha", "ALPHA", "a-b", "x1_", "k", "s", "sk", "@", "`", "{", "]", "}", "a b", "é", "", "\\[", "alphabet", "alphabet!", "Alphabets"];
         let texts = [
             "", "a", "alpha", "xALPhAx", "alph", "lpha", "aalpha", "A-B", "a\rb", "a\x0Db", "X1_", "x1\x7F", "@", "`", "[", "{", "]", "}",
             "A B", "alpha é", "é alpha", "éALPHA", "\u{212A}", "\u{17F}", "S\u{17F}K\u{212A}", "a\u{0}b", "ALPH\u{130}", "ski", "SKI",
@@ -759,7 +775,18 @@ mod tests {
         let long: Vec<String> = (0..40)
             .flat_map(|k| {
                 let pad = "xyzlph".repeat(k).chars().take(k).collect::<String>();
-                [format!("{pad}alPHa"), format!("{pad}alph{pad}a"), format!("alpha{pad}"), format!("{pad}ALPHA{pad}"), format!("{pad}a-B{pad}"), format!("{pad}é{pad}sK")]
+                [
+                    format!("{pad}alPHa"),
+                    format!("{pad}alph{pad}a"),
+                    format!("alpha{pad}"),
+                    format!("{pad}ALPHA{pad}"),
+                    format!("{pad}a-B{pad}"),
+                    format!("{pad}é{pad}sK"),
+                    format!("{pad}alphaBET"),
+                    format!("{pad}ALPHABET!{pad}"),
+                    format!("{pad}alphabeT1{pad}"),
+                    format!("{pad}alphabeTS"),
+                ]
             })
             .collect();
         let texts: Vec<&str> = texts.iter().copied().chain(long.iter().map(String::as_str)).collect();
