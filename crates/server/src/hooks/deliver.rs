@@ -82,14 +82,12 @@ pub async fn deliver(
         emoji: opt_string(integration, "emoji"),
         integration_id: Some(integration_id),
     };
-    if own_user && !overrides && !separate {
-        if deliver_planned(state, integration, user, &payload, &defaults, &targets).await? {
-            return Ok(match script_response {
-                Some(Value::Object(map)) => success(Value::Object(map)),
-                Some(other) => axum::Json(other).into_response_ok(),
-                None => success(json!({})),
-            });
-        }
+    if own_user && !overrides && !separate && deliver_planned(state, integration, user, &payload, &defaults, &targets).await? {
+        return Ok(match script_response {
+            Some(Value::Object(map)) => success(Value::Object(map)),
+            Some(other) => axum::Json(other).into_response_ok(),
+            None => success(json!({})),
+        });
     }
     let deliveries = process_webhook_message(state, &payload, user, &defaults, &targets, separate)
         .await

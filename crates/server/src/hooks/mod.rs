@@ -99,7 +99,7 @@ async fn execute(
                     Some(u) => (Arc::new(script::resolve_user(state, &u).await?), false),
                     None => (user, true),
                 };
-                deliver::deliver(state, integration, &user, own, content, response).await
+                deliver::deliver(state, integration, &user, own, *content, response).await
             }
         };
     }

@@ -20,7 +20,7 @@ pub enum Outcome {
     /// A falsy result, or no `content`: answer `{success: true}` and post nothing.
     Nothing,
     /// Post `content`; answer `response` (if any); post as `user` (if any).
-    Post { content: Map<String, Value>, response: Option<Value>, user: Option<Value> },
+    Post { content: Box<Map<String, Value>>, response: Option<Value>, user: Option<Value> },
 }
 
 fn query_object(query: Option<&str>) -> Value {
@@ -152,7 +152,7 @@ pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
     let response = result.remove("response").filter(|r| !r.is_null());
     let user = result.remove("user").filter(truthy);
     match result.remove("content") {
-        Some(Value::Object(content)) => Ok(Outcome::Post { content, response, user }),
+        Some(Value::Object(content)) => Ok(Outcome::Post { content: Box::new(content), response, user }),
         _ => Ok(Outcome::Nothing),
     }
 }
