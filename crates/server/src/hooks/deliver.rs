@@ -3,7 +3,8 @@
 
 use super::plan;
 use crate::domain::messages::{
-    Defaults, SendError, check_can_send, message_fields, post_message, process_webhook_message, resolve_destination,
+    Defaults, SendError, check_can_send, message_fields, post_message, process_webhook_message,
+    resolve_destination,
 };
 use crate::domain::str_of;
 use crate::error::{ApiError, success};
@@ -13,7 +14,8 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use store::Doc;
 
-pub const OVERRIDE_DISABLED: &str = "overriding destination channel is disabled for this integration";
+pub const OVERRIDE_DISABLED: &str =
+    "overriding destination channel is disabled for this integration";
 
 /// JavaScript truthiness (`[]` and `{}` are truthy).
 pub fn truthy(v: Option<&Value>) -> bool {
@@ -27,7 +29,11 @@ pub fn truthy(v: Option<&Value>) -> bool {
 }
 
 fn opt_string(integration: &Doc, key: &str) -> Option<String> {
-    integration.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    integration
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// `payload.channel || payload.roomId || integration.channel`, as strings.
@@ -41,7 +47,12 @@ fn destinations(payload: &Map<String, Value>, integration: &Doc) -> Result<Vec<S
         Some(Value::String(s)) => Ok(vec![s.clone()]),
         Some(Value::Array(list)) => list
             .iter()
-            .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(invalid))
+            .map(|v| {
+                v.as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(invalid)
+            })
             .collect(),
         _ => Err(invalid()),
     }
@@ -69,7 +80,8 @@ pub async fn deliver(
         return Ok(success(json!({})));
     }
     let overrides = truthy(payload.get("channel")) || truthy(payload.get("roomId"));
-    if overrides && integration.get("overrideDestinationChannelEnabled") != Some(&Value::Bool(true)) {
+    if overrides && integration.get("overrideDestinationChannelEnabled") != Some(&Value::Bool(true))
+    {
         return Err(ApiError::plain(OVERRIDE_DISABLED));
     }
     let integration_id = str_of(integration, "_id").to_owned();
@@ -82,7 +94,11 @@ pub async fn deliver(
         emoji: opt_string(integration, "emoji"),
         integration_id: Some(integration_id),
     };
-    if own_user && !overrides && !separate && deliver_planned(state, integration, user, &payload, &defaults, &targets).await? {
+    if own_user
+        && !overrides
+        && !separate
+        && deliver_planned(state, integration, user, &payload, &defaults, &targets).await?
+    {
         return Ok(match script_response {
             Some(Value::Object(map)) => success(Value::Object(map)),
             Some(other) => axum::Json(other).into_response_ok(),
@@ -156,7 +172,9 @@ async fn deliver_planned(
             }
             let mut rooms: Vec<Doc> = Vec::with_capacity(unique.len());
             for target in unique {
-                let Ok(room) = resolve_destination(state, target, user).await else { return Ok(false) };
+                let Ok(room) = resolve_destination(state, target, user).await else {
+                    return Ok(false);
+                };
                 rooms.push(room);
             }
             plan::put_rooms(state, integration, &current, rooms.clone());
@@ -168,7 +186,9 @@ async fn deliver_planned(
     }
     let fields = message_fields(payload, defaults);
     for room in rooms.iter() {
-        check_can_send(state, room, user, &fields).await.map_err(send_error)?;
+        check_can_send(state, room, user, &fields)
+            .await
+            .map_err(send_error)?;
     }
     for room in rooms.iter() {
         post_message(state, room, user, fields.clone()).await?;
@@ -197,13 +217,32 @@ mod tests {
     fn destination_forms() {
         let integ = crate::domain::doc(json!({"channel": ["#general"]}));
         let p = |v: Value| crate::domain::doc(v);
-        assert_eq!(destinations(&p(json!({})), &integ).unwrap(), vec!["#general"]);
-        assert_eq!(destinations(&p(json!({"channel": ""})), &integ).unwrap(), vec!["#general"]);
-        assert_eq!(destinations(&p(json!({"channel": "@bob"})), &integ).unwrap(), vec!["@bob"]);
-        assert_eq!(destinations(&p(json!({"roomId": "R1"})), &integ).unwrap(), vec!["R1"]);
-        assert_eq!(destinations(&p(json!({"channel": ["#a", "b"]})), &integ).unwrap(), vec!["#a", "b"]);
+        assert_eq!(
+            destinations(&p(json!({})), &integ).unwrap(),
+            vec!["#general"]
+        );
+        assert_eq!(
+            destinations(&p(json!({"channel": ""})), &integ).unwrap(),
+            vec!["#general"]
+        );
+        assert_eq!(
+            destinations(&p(json!({"channel": "@bob"})), &integ).unwrap(),
+            vec!["@bob"]
+        );
+        assert_eq!(
+            destinations(&p(json!({"roomId": "R1"})), &integ).unwrap(),
+            vec!["R1"]
+        );
+        assert_eq!(
+            destinations(&p(json!({"channel": ["#a", "b"]})), &integ).unwrap(),
+            vec!["#a", "b"]
+        );
         assert!(destinations(&p(json!({"channel": [1]})), &integ).is_err());
         assert!(destinations(&p(json!({"channel": 5})), &integ).is_err());
-        assert!(destinations(&p(json!({"channel": []})), &integ).unwrap().is_empty());
+        assert!(
+            destinations(&p(json!({"channel": []})), &integ)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -78,7 +78,16 @@ pub fn get(state: &AppState, integration: &Doc) -> Option<Arc<Plan>> {
 /// Records the post-as user just read.
 pub fn put_user(state: &AppState, integration: &Doc, user: Arc<Doc>) {
     if ttl(state).is_some() {
-        insert(state, integration, Plan { version: version(integration), created: Instant::now(), user, rooms: None });
+        insert(
+            state,
+            integration,
+            Plan {
+                version: version(integration),
+                created: Instant::now(),
+                user,
+                rooms: None,
+            },
+        );
     }
 }
 

@@ -20,7 +20,11 @@ pub enum Outcome {
     /// A falsy result, or no `content`: answer `{success: true}` and post nothing.
     Nothing,
     /// Post `content`; answer `response` (if any); post as `user` (if any).
-    Post { content: Box<Map<String, Value>>, response: Option<Value>, user: Option<Value> },
+    Post {
+        content: Box<Map<String, Value>>,
+        response: Option<Value>,
+        user: Option<Value>,
+    },
 }
 
 fn query_object(query: Option<&str>) -> Value {
@@ -42,9 +46,19 @@ fn query_object(query: Option<&str>) -> Value {
 }
 
 /// The `request` argument of `process_incoming_request`.
-pub fn request_object(parts: &Parts, target: &Target, raw: &[u8], payload: &Map<String, Value>, user: &Doc) -> Value {
+pub fn request_object(
+    parts: &Parts,
+    target: &Target,
+    raw: &[u8],
+    payload: &Map<String, Value>,
+    user: &Doc,
+) -> Value {
     let pathname = parts.uri.path();
-    let search = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let search = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let path = format!("{pathname}{search}");
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
@@ -109,7 +123,12 @@ pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<
     let key = ScriptKey::new(id, version);
     let result = state
         .scripts
-        .call(key, source, script::methods::PROCESS_INCOMING_REQUEST, json!({ "request": request }))
+        .call(
+            key,
+            source,
+            script::methods::PROCESS_INCOMING_REQUEST,
+            json!({ "request": request }),
+        )
         .await;
     let outcome = match result {
         Ok(outcome) => outcome,
@@ -152,15 +171,25 @@ pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
     let response = result.remove("response").filter(|r| !r.is_null());
     let user = result.remove("user").filter(truthy);
     match result.remove("content") {
-        Some(Value::Object(content)) => Ok(Outcome::Post { content: Box::new(content), response, user }),
+        Some(Value::Object(content)) => Ok(Outcome::Post {
+            content: Box::new(content),
+            response,
+            user,
+        }),
         _ => Ok(Outcome::Nothing),
     }
 }
 
 /// The user a script asks to post as (`{_id}` or `{username}`), looked up in the store.
 pub async fn resolve_user(state: &AppState, given: &Value) -> Result<Doc, ApiError> {
-    let by_id = given.get("_id").and_then(Value::as_str).filter(|s| !s.is_empty());
-    let by_name = given.get("username").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let by_id = given
+        .get("_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let by_name = given
+        .get("username")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     let found = match (by_id, by_name) {
         (Some(id), _) => state.store().user_by_id(id).await?,
         (None, Some(name)) => state.store().user_by_username(name).await?,
@@ -179,14 +208,33 @@ mod tests {
 
     #[test]
     fn contract() {
-        assert!(matches!(interpret(CallOutcome::Undefined), Ok(Outcome::Nothing)));
-        assert!(matches!(interpret(CallOutcome::NoMethod), Ok(Outcome::Nothing)));
+        assert!(matches!(
+            interpret(CallOutcome::Undefined),
+            Ok(Outcome::Nothing)
+        ));
+        assert!(matches!(
+            interpret(CallOutcome::NoMethod),
+            Ok(Outcome::Nothing)
+        ));
         assert!(matches!(run(json!(false)), Ok(Outcome::Nothing)));
-        assert!(matches!(run(json!({"response": {"a": 1}})), Ok(Outcome::Nothing)));
-        assert!(matches!(run(json!({"error": "nope"})), Err(ApiError::Failure { .. })));
-        assert!(matches!(run(json!({"error": {"x": 1}})), Err(ApiError::FailureBody(_))));
+        assert!(matches!(
+            run(json!({"response": {"a": 1}})),
+            Ok(Outcome::Nothing)
+        ));
+        assert!(matches!(
+            run(json!({"error": "nope"})),
+            Err(ApiError::Failure { .. })
+        ));
+        assert!(matches!(
+            run(json!({"error": {"x": 1}})),
+            Err(ApiError::FailureBody(_))
+        ));
         match run(json!({"content": {"text": "hi"}, "response": {"ok": 1}})) {
-            Ok(Outcome::Post { content, response, user }) => {
+            Ok(Outcome::Post {
+                content,
+                response,
+                user,
+            }) => {
                 assert_eq!(content["text"], "hi");
                 assert_eq!(response, Some(json!({"ok": 1})));
                 assert!(user.is_none());
