@@ -139,13 +139,18 @@ PIDS+=("$RSS_WATCH")
 # --- 2. hooks sustained ---------------------------------------------------------------------
 log "hooks: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s POST /hooks/<id>/<token>"
 WARM_JSON=$(wrk_run "$HOOK_URL" 2)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$LIFTOFF_PID/stat"; }
+CPU0=$(cpu_ticks)
 HOOK_JSON=$(wrk_run "$HOOK_URL" "$DURATION")
+CPU_HOOK=$(( $(cpu_ticks) - CPU0 ))
 echo "$HOOK_JSON" >&2
 
 # --- 3. script hooks sustained --------------------------------------------------------------
 log "script hooks: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s"
 SWARM_JSON=$(wrk_run "$SCRIPT_URL" 2)
+CPU0=$(cpu_ticks)
 SCRIPT_JSON=$(wrk_run "$SCRIPT_URL" "$DURATION")
+CPU_SCRIPT=$(( $(cpu_ticks) - CPU0 ))
 echo "$SCRIPT_JSON" >&2
 
 # --- 4. latency at a fixed rate -------------------------------------------------------------
@@ -170,10 +175,11 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 kill -TERM "$LIFTOFF_PID"; wait "$LIFTOFF_PID" 2>/dev/null || true
 python3 - "$WORK/liftoff.db" "$HOOK_ID" "$SCRIPT_ID" "$WARM_JSON" "$HOOK_JSON" "$SWARM_JSON" "$SCRIPT_JSON" \
   "$LAT_JSON" "$SLAT_JSON" "$PLAIN_JSON" "$RSS_IDLE" "$RSS_MAX" "$RSS_FIXED" "$CPU" "$NPROC" "$LOAD_BEFORE" "$LOAD_AFTER" \
-  "$RATE" "$CONNS" "$WRK_THREADS" "$DURATION" "$LATENCY_DURATION" <<'PY'
+  "$RATE" "$CONNS" "$WRK_THREADS" "$DURATION" "$LATENCY_DURATION" "$CPU_HOOK" "$CPU_SCRIPT" "$(getconf CLK_TCK)" <<'PY'
 import json, sqlite3, sys
 (db, hook_id, script_id, warm, hook, swarm, script, lat, slat, plain, rss_idle, rss_max, rss_fixed,
- cpu, nproc, load_before, load_after, rate, conns, wrk_threads, duration, lat_duration) = sys.argv[1:]
+ cpu, nproc, load_before, load_after, rate, conns, wrk_threads, duration, lat_duration,
+ cpu_hook, cpu_script, clk) = sys.argv[1:]
 warm, hook, swarm, script, plain = map(json.loads, (warm, hook, swarm, script, plain))
 lat, slat = json.loads(lat), json.loads(slat)
 
@@ -217,6 +223,9 @@ for name, o in (("POST /hooks", lat), ("POST /hooks, script-enabled", slat)):
     s = o["summary"]
     print(f"| {name} | {s['requestsPerSec']:,.0f}/s | {pct(o,'p50'):.2f} ms | {pct(o,'p99'):.2f} ms | {pct(o,'p99.9'):.2f} ms | {s['slowest']*1000:.2f} ms | {s['successRate']*100:.2f}% |")
 print()
+def cpu_us(ticks, w):
+    return int(ticks) / int(clk) * 1e6 / w["requests"]
+print(f"CPU time of liftoff per request: {cpu_us(cpu_hook, hook):.0f} µs (hooks), {cpu_us(cpu_script, script):.0f} µs (script-enabled hooks)")
 print(f"Resident memory of liftoff: {int(rss_idle)/1024:.0f} MiB idle after start, {int(rss_max)/1024:.0f} MiB max under load, {int(rss_fixed)/1024:.0f} MiB max at {int(rate):,}/s")
 print(f"Durability: plain hook {stored_hook} messages stored for {answered_hook} 200 answers; script hook {stored_script} for {answered_script}")
 if stored_hook < answered_hook or stored_script < answered_script:
