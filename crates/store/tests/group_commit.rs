@@ -62,3 +62,17 @@ async fn unique_fields_report_what_clashed() {
     assert_eq!(store.user_by_username("ANN").await.unwrap().unwrap()["_id"], "a");
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_lone_failing_write_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    store.create_room(doc(json!({"_id": "R", "t": "c", "name": "r", "msgs": 0})), vec![]).await.unwrap();
+    store.insert_message(message("a")).await.unwrap();
+    // Sequential: each write is alone in its batch.
+    assert!(matches!(store.insert_message(message("a")).await, Err(StoreError::Conflict(_))));
+    store.insert_message(message("b")).await.unwrap();
+    let room = store.room_by_id("R").await.unwrap().unwrap();
+    assert_eq!(room["msgs"], 2, "the failed write's counter update was rolled back");
+    store.close().await;
+}

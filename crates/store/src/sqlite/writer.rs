@@ -99,8 +99,18 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
     }
 }
 
+/// Runs a statement through the statement cache (savepoints run once per write).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+fn rollback_job(conn: &Connection) -> rusqlite::Result<()> {
+    run_cached(conn, "ROLLBACK TO job")?;
+    run_cached(conn, "RELEASE job")
+}
+
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         let err = e.to_string();
         for job in batch.drain(..) {
             let (_, ack) = job(Err(StoreError::Backend(err.clone())));
@@ -109,16 +119,32 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
         return;
     }
     let mut acks = Vec::with_capacity(batch.len());
+    // A lone write needs no savepoint: if it fails, rolling back the transaction undoes it.
+    let alone = batch.len() == 1;
+    let mut failed_alone = false;
     for job in batch.drain(..) {
-        let savepoint = conn.execute_batch("SAVEPOINT job");
+        if alone {
+            let (ok, ack) = job(Ok(conn));
+            failed_alone = !ok;
+            acks.push(ack);
+            continue;
+        }
+        let savepoint = run_cached(conn, "SAVEPOINT job");
         let (ok, ack) = job(savepoint.map(|_| conn).map_err(|e| StoreError::Backend(e.to_string())));
-        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-        if let Err(e) = conn.execute_batch(end) {
+        let end = if ok { run_cached(conn, "RELEASE job") } else { rollback_job(conn) };
+        if let Err(e) = end {
             tracing::error!(error = %e, "closing a write savepoint failed");
         }
         acks.push(ack);
     }
-    let commit = conn.execute_batch("COMMIT").map_err(|e| {
+    if failed_alone {
+        let _ = conn.execute_batch("ROLLBACK");
+        for ack in acks {
+            ack(Ok(()));
+        }
+        return;
+    }
+    let commit = run_cached(conn, "COMMIT").map_err(|e| {
         tracing::error!(error = %e, "group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
         e.to_string()
