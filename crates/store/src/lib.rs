@@ -11,7 +11,7 @@ pub mod sqlite;
 mod store;
 
 pub use query::DocQuery;
-pub use store::{Claimed, Delivery, MessageQuery, Store, StoreError, StoreResult};
+pub use store::{AttemptRecord, Claimed, Delivery, MessageQuery, Store, StoreError, StoreResult};
 
 /// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).
 pub type Doc = serde_json::Map<String, serde_json::Value>;

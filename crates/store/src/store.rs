@@ -57,6 +57,15 @@ pub struct Claimed {
     pub next_due: Option<i64>,
 }
 
+/// The end of one attempt: the delivery is removed (`reschedule: None`) or unclaimed for
+/// another attempt at `(due_at, attempt)`, with the attempt's history record.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub id: String,
+    pub reschedule: Option<(i64, u32)>,
+    pub history: Option<Doc>,
+}
+
 /// Everything Liftoff persists. Every write returns only once it is durable.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -202,6 +211,8 @@ pub trait Store: Send + Sync + 'static {
     async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()>;
     /// Unclaims a delivery for another attempt at `due_at`, storing this attempt's history record.
     async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()>;
+    /// Several `complete_delivery`/`reschedule_delivery` in one write.
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()>;
     /// Unclaims every delivery (claims of a process that is gone); returns how many.
     async fn release_claimed_deliveries(&self) -> StoreResult<usize>;
     /// URLs with unclaimed deliveries and the earliest due time of each.

@@ -36,6 +36,7 @@ pub const USER_AGENT: &str =
 pub struct Outgoing {
     pub index: index::IndexCache,
     pub dispatcher: worker::Dispatcher,
+    pub recorder: worker::Recorder,
     clients: std::sync::OnceLock<http::Clients>,
 }
 

@@ -1,9 +1,11 @@
 //! The dispatcher and one attempt of a delivery (spec §7.4–7.7).
 //!
-//! Deliveries are grouped in lanes by URL. The dispatcher claims due deliveries for lanes with
-//! free capacity (`Integrations_Outgoing_Max_Concurrency_Per_Url` per URL, [`MAX_IN_FLIGHT`] in
-//! all) and runs each on its own task, so a slow or dead receiver only ever holds its own lane.
-//! It sleeps until a lane is due or it is woken by a new delivery or a finished attempt.
+//! Deliveries are grouped in lanes by URL. Each lane lets at most
+//! `Integrations_Outgoing_Max_Concurrency_Per_Url` calls run at once (a semaphore) and keeps
+//! up to as many again claimed and waiting, so the next call starts without waiting for a
+//! claim to commit; [`MAX_IN_FLIGHT`] bounds claimed deliveries over all lanes. A slow or dead
+//! receiver therefore only ever holds its own lane. The dispatcher sleeps until a lane is due
+//! or it is woken by a new delivery or a finished call.
 
 use super::history::History;
 use super::index::Hook;
@@ -18,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::ids::now_ms;
-use store::{Delivery, Doc};
+use store::{AttemptRecord, Delivery, Doc};
 use tokio::sync::Notify;
 
 /// Attempts running at once over all URLs.
@@ -28,17 +30,38 @@ const MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 /// Longest idle sleep of the dispatcher (a safety net; it is normally woken).
 const IDLE: Duration = Duration::from_secs(1);
 
-#[derive(Default)]
 struct Lane {
+    /// Claimed deliveries of this URL not finished yet (running or waiting for a permit).
     in_flight: usize,
     /// Earliest known due time of an unclaimed delivery; `None`: none known.
     next_due: Option<i64>,
+    /// Calls running at once.
+    calls: Arc<tokio::sync::Semaphore>,
 }
 
-#[derive(Default)]
+impl Lane {
+    fn new(per_url: usize) -> Self {
+        Lane { in_flight: 0, next_due: None, calls: Arc::new(tokio::sync::Semaphore::new(per_url)) }
+    }
+}
+
 struct Lanes {
     by_url: HashMap<String, Lane>,
     in_flight: usize,
+    per_url: usize,
+}
+
+impl Default for Lanes {
+    fn default() -> Self {
+        Lanes { by_url: HashMap::new(), in_flight: 0, per_url: 16 }
+    }
+}
+
+impl Lanes {
+    fn lane(&mut self, url: &str) -> &mut Lane {
+        let per_url = self.per_url;
+        self.by_url.entry(url.to_owned()).or_insert_with(|| Lane::new(per_url))
+    }
 }
 
 #[derive(Default)]
@@ -59,7 +82,7 @@ impl Dispatcher {
     pub fn due(&self, url: &str, at: i64) {
         {
             let mut lanes = self.lanes.lock().expect("lanes lock");
-            let lane = lanes.by_url.entry(url.to_owned()).or_default();
+            let lane = lanes.lane(url);
             lane.next_due = earliest(lane.next_due, Some(at));
         }
         self.wake.notify_one();
@@ -82,11 +105,12 @@ impl Dispatcher {
     /// Lanes to claim for now, with how many each may take; or when to look again.
     fn pick(&self, now: i64, per_url: usize) -> Result<Vec<(String, usize)>, Option<i64>> {
         let mut lanes = self.lanes.lock().expect("lanes lock");
+        lanes.per_url = per_url;
         let mut free = MAX_IN_FLIGHT.saturating_sub(lanes.in_flight);
         let mut picks = Vec::new();
         let mut next: Option<i64> = None;
         for (url, lane) in lanes.by_url.iter_mut() {
-            let room = per_url.saturating_sub(lane.in_flight).min(free);
+            let room = (2 * per_url).saturating_sub(lane.in_flight).min(free);
             match lane.next_due {
                 Some(due) if due <= now && room > 0 => {
                     lane.next_due = None;
@@ -148,11 +172,11 @@ pub async fn run(state: AppState) {
         for c in claimed {
             let n = c.deliveries.len();
             lanes.in_flight += n;
-            let lane = lanes.by_url.entry(c.url.clone()).or_default();
+            let lane = lanes.lane(&c.url);
             lane.in_flight += n;
             lane.next_due = earliest(lane.next_due, c.next_due);
             for d in c.deliveries {
-                tokio::spawn(run_delivery(state.clone(), d));
+                tokio::spawn(run_delivery(state.clone(), lane.calls.clone(), d));
             }
         }
     }
@@ -163,36 +187,77 @@ enum Finish {
     Retry { due_at: i64, attempt: u32, history: Option<Doc> },
 }
 
-async fn run_delivery(state: AppState, d: Delivery) {
+async fn run_delivery(state: AppState, calls: Arc<tokio::sync::Semaphore>, d: Delivery) {
     let (id, url) = (d.id.clone(), d.url.clone());
-    let finish = attempt(&state, d).await;
-    let mut tries = 0;
-    loop {
-        let result = match &finish {
-            Finish::Done(h) => state.store().complete_delivery(&id, h.clone()).await,
-            Finish::Retry { due_at, attempt, history } => {
-                state.store().reschedule_delivery(&id, *due_at, *attempt, history.clone()).await
-            }
-        };
-        match result {
-            Ok(()) => break,
-            Err(store::StoreError::Closed) => break,
-            Err(e) if tries < 5 => {
-                tries += 1;
-                tracing::warn!(error = %e, delivery = %id, "recording a delivery attempt failed; trying again");
-                tokio::time::sleep(Duration::from_millis(200 * tries)).await;
-            }
-            Err(e) => {
-                // The row stays claimed; the next start releases it and the call is made again.
-                tracing::error!(error = %e, delivery = %id, "recording a delivery attempt failed");
-                break;
-            }
-        }
-    }
-    if let Finish::Retry { due_at, .. } = finish {
+    // The permit is held for the call only: the lane may start its next call while this
+    // attempt is recorded (the row stays claimed until then, so nothing else picks it up).
+    let finish = {
+        let _permit = calls.acquire_owned().await;
+        attempt(&state, d).await
+    };
+    let (reschedule, history) = match finish {
+        Finish::Done(h) => (None, h),
+        Finish::Retry { due_at, attempt, history } => (Some((due_at, attempt)), history),
+    };
+    let recorded = state.outgoing.recorder.record(&state, AttemptRecord { id, reschedule, history }).await;
+    if recorded && let Some((due_at, _)) = reschedule {
         state.outgoing.dispatcher.due(&url, due_at);
     }
     state.outgoing.dispatcher.finished(&url);
+}
+
+type Ack = tokio::sync::oneshot::Sender<bool>;
+
+/// Writes the ends of attempts in batches: one store write for all that finished meanwhile.
+#[derive(Default)]
+pub struct Recorder {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<(AttemptRecord, Ack)>>,
+}
+
+/// Attempts recorded in one write at most.
+const RECORD_BATCH: usize = 512;
+
+impl Recorder {
+    /// Records one attempt; `false` when it could not be (the row then stays claimed until the
+    /// next start releases it, and the call is made again).
+    async fn record(&self, state: &AppState, record: AttemptRecord) -> bool {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * RECORD_BATCH);
+            tokio::spawn(record_loop(state.clone(), rx));
+            tx
+        });
+        let (ack, done) = tokio::sync::oneshot::channel();
+        if queue.send((record, ack)).await.is_err() {
+            return false;
+        }
+        done.await.unwrap_or(false)
+    }
+}
+
+async fn record_loop(state: AppState, mut rx: tokio::sync::mpsc::Receiver<(AttemptRecord, Ack)>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let (records, acks): (Vec<AttemptRecord>, Vec<Ack>) = batch.drain(..).unzip();
+        let mut tries = 0;
+        let ok = loop {
+            match state.store().record_attempts(records.clone()).await {
+                Ok(()) => break true,
+                Err(store::StoreError::Closed) => break false,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "recording delivery attempts failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "recording delivery attempts failed");
+                    break false;
+                }
+            }
+        };
+        for ack in acks {
+            let _ = ack.send(ok);
+        }
+    }
 }
 
 fn truthy(v: Option<&Value>) -> bool {

@@ -7,7 +7,7 @@
 
 use super::SqliteStore;
 use super::docs::{backend, exec, parse, text};
-use crate::{Claimed, Delivery, StoreResult};
+use crate::{AttemptRecord, Claimed, Delivery, StoreResult};
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
@@ -161,6 +161,28 @@ impl SqliteStore {
             };
             if let Some(h) = &history {
                 put_history(c, h)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn record_attempt_batch(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+        let rows: Vec<(String, Option<(i64, u32)>, Option<HistoryRow>)> =
+            records.into_iter().map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row))).collect();
+        self.write(move |c| {
+            let mut delete = c.prepare_cached("DELETE FROM outbox WHERE id = ?1").map_err(backend)?;
+            let mut unclaim = c
+                .prepare_cached("UPDATE outbox SET claimed = 0, due_at = ?2, attempt = ?3 WHERE id = ?1")
+                .map_err(backend)?;
+            for (id, reschedule, history) in &rows {
+                match reschedule {
+                    None => delete.execute([id]).map_err(backend)?,
+                    Some((due_at, attempt)) => unclaim.execute(params![id, due_at, attempt]).map_err(backend)?,
+                };
+                if let Some(h) = history {
+                    put_history(c, h)?;
+                }
             }
             Ok(())
         })

@@ -3,7 +3,7 @@
 use super::SqliteStore;
 use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
 use crate::ids::now_iso;
-use crate::{Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
+use crate::{AttemptRecord, Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -723,6 +723,10 @@ impl Store for SqliteStore {
 
     async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()> {
         self.finish_delivery(id, Some((due_at, attempt)), history).await
+    }
+
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+        self.record_attempt_batch(records).await
     }
 
     async fn release_claimed_deliveries(&self) -> StoreResult<usize> {
