@@ -92,6 +92,10 @@ async fn channels_lifecycle_and_errors() {
     for i in 0..3 {
         alice.post("chat.postMessage", json!({"roomId": rid, "text": format!("m{i}")})).await;
     }
+    let (_, info) = bob.get("channels.info", &[("roomId", &rid)]).await;
+    assert_eq!(info["channel"]["lastMessage"]["msg"], "m2");
+    assert_eq!(info["channel"]["lm"], info["channel"]["lastMessage"]["ts"]);
+    assert_eq!(info["channel"]["msgs"], 7, "uj, ul, au, role added and three messages");
     let (_, hist) = bob.get("channels.history", &[("roomId", &rid), ("count", "2")]).await;
     assert_eq!(hist["messages"].as_array().unwrap().len(), 2);
     assert_eq!(hist["messages"][0]["msg"], "m2");

@@ -104,6 +104,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_lane ON outbox (url, claimed, due_at);
     CREATE INDEX integration_history_created ON integration_history (created_at);
     "#,
+    // 4: a room's message counter and last message live in columns, so posting a message
+    // updates three small values instead of rewriting the room's JSON.
+    r#"
+    ALTER TABLE rooms ADD COLUMN msgs INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rooms ADD COLUMN lm TEXT;
+    ALTER TABLE rooms ADD COLUMN last_message TEXT;
+    UPDATE rooms SET msgs = coalesce(json_extract(doc, '$.msgs'), 0),
+                     lm = json_extract(doc, '$.lm'),
+                     last_message = json_extract(doc, '$.lastMessage');
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -34,12 +34,18 @@ pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResu
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// Writes a room. `msgs`, `lm` and `lastMessage` are kept in their own columns (see
+/// [`ROOM_SELECT`]); the rest of the document is stored as JSON.
 pub(super) fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(room)?;
+    let mut doc = room.clone();
+    let msgs = doc.remove("msgs").and_then(|m| m.as_i64()).unwrap_or(0);
+    let lm = doc.remove("lm").and_then(|v| v.as_str().map(str::to_owned));
+    let last = doc.remove("lastMessage").map(|v| v.to_string());
     let sql = if insert {
-        "INSERT INTO rooms (id, name, t, team_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)"
+        "INSERT INTO rooms (id, name, t, team_id, doc, msgs, lm, last_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     } else {
-        "UPDATE rooms SET name = ?2, t = ?3, team_id = ?4, doc = ?5 WHERE id = ?1"
+        "UPDATE rooms SET name = ?2, t = ?3, team_id = ?4, doc = ?5, msgs = ?6, lm = ?7, last_message = ?8 WHERE id = ?1"
     };
     conn.prepare_cached(sql)
         .map_err(backend)?
@@ -48,14 +54,52 @@ pub(super) fn put_room(conn: &Connection, room: &Doc, insert: bool) -> StoreResu
             str_of(room, "name"),
             str_of(room, "t").unwrap_or("c"),
             str_of(room, "teamId"),
-            text(room)
+            text(&doc),
+            msgs,
+            lm,
+            last
         ])
         .map_err(|e| conflict_or_backend(e, &[("rooms.name", "name"), ("rooms.id", "_id")]))?;
     Ok(())
 }
 
+/// Selects what [`room_from_row`] reads.
+pub(super) const ROOM_SELECT: &str = "SELECT doc, msgs, lm, last_message FROM rooms";
+
+/// The room document with its counter columns merged back in.
+fn room_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<Doc>> {
+    let text: String = row.get(0)?;
+    let msgs: i64 = row.get(1)?;
+    let lm: Option<String> = row.get(2)?;
+    let last: Option<String> = row.get(3)?;
+    Ok(super::docs::parse(&text).map(|mut doc| {
+        doc.insert("msgs".into(), json!(msgs));
+        if let Some(lm) = lm {
+            // A new message is the room's latest change.
+            if doc.get("_updatedAt").and_then(Value::as_str).is_none_or(|u| u < lm.as_str()) {
+                doc.insert("_updatedAt".into(), json!(lm));
+            }
+            doc.insert("lm".into(), json!(lm));
+        }
+        if let Some(last) = last.and_then(|l| serde_json::from_str::<Value>(&l).ok()) {
+            doc.insert("lastMessage".into(), last);
+        }
+        doc
+    }))
+}
+
+pub(super) fn rooms_where(conn: &Connection, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
+    let mut stmt = conn.prepare_cached(&format!("{ROOM_SELECT} WHERE {filter}")).map_err(backend)?;
+    let rows = stmt.query_map([arg], room_from_row).map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row.map_err(backend)??);
+    }
+    Ok(out)
+}
+
 pub(super) fn get_room(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
-    one(conn, "SELECT doc FROM rooms WHERE id = ?1", [id])
+    Ok(rooms_where(conn, "id = ?1", id)?.pop())
 }
 
 fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
@@ -111,15 +155,12 @@ pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
     let id = id_of(msg)?;
     let rid = str_of(msg, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
     let ts = str_of(msg, "ts").unwrap_or_default();
+    let body = text(msg);
     conn.prepare_cached("INSERT INTO messages (id, rid, ts, doc) VALUES (?1, ?2, ?3, ?4)")
         .map_err(backend)?
-        .execute(params![id, rid, ts, text(msg)])
+        .execute(params![id, rid, ts, body])
         .map_err(|e| conflict_or_backend(e, &[("messages.id", "_id")]))?;
-    exec(
-        conn,
-        "UPDATE rooms SET doc = json_set(doc, '$.msgs', coalesce(json_extract(doc, '$.msgs'), 0) + 1, '$.lm', ?2, '$.lastMessage', json(?3), '$._updatedAt', ?2) WHERE id = ?1",
-        params![rid, ts, text(msg)],
-    )?;
+    exec(conn, "UPDATE rooms SET msgs = msgs + 1, lm = ?2, last_message = ?3 WHERE id = ?1", params![rid, ts, body])?;
     Ok(())
 }
 
@@ -366,11 +407,13 @@ impl Store for SqliteStore {
     }
 
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM rooms WHERE name = ?1", name).await
+        let name = name.to_owned();
+        self.read(move |c| Ok(rooms_where(c, "name = ?1", &name)?.pop())).await
     }
 
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
-        self.read_many("SELECT doc FROM rooms WHERE t = ?1 ORDER BY rowid", t).await
+        let t = t.to_owned();
+        self.read(move |c| rooms_where(c, "t = ?1 ORDER BY rowid", &t)).await
     }
 
     async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
@@ -480,11 +523,7 @@ impl Store for SqliteStore {
             };
             let Some(rid) = rid else { return Err(StoreError::NotFound) };
             exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
-            exec(
-                c,
-                "UPDATE rooms SET doc = json_set(doc, '$.msgs', max(0, coalesce(json_extract(doc, '$.msgs'), 0) - 1)) WHERE id = ?1",
-                [rid],
-            )?;
+            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [rid])?;
             Ok(())
         })
         .await
