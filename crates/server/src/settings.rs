@@ -34,6 +34,10 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Integrations_Script_Timeout", json!(3000)),
         ("Integrations_Script_Memory_Limit_MB", json!(8)),
         ("API_Allow_Query_And_Fields", json!(true)),
+        ("Integrations_Hooks_Max_Body_Size", json!(1024 * 1024)),
+        ("Integrations_Hooks_Rate_Limit_Calls", json!(0)),
+        ("Integrations_Hooks_Rate_Limit_Time", json!(60000)),
+        ("Integrations_Hooks_Cache_TTL", json!(500)),
         // Outgoing webhooks: retry delays in percent of Rocket.Chat's schedules (tests shrink
         // them), calls at once per URL, and history retention (0 = no limit).
         ("Integrations_Outgoing_Retry_Delay_Percent", json!(100)),
