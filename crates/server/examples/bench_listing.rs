@@ -110,14 +110,14 @@ async fn bench(size: usize) {
         tasks.push(tokio::spawn(async move {
             for k in 0..per_task {
                 let i = t * per_task + k;
-                let owner = if i % OWNERS == 0 { owner_id.clone() } else { format!("user{}", i % OWNERS) };
-                let incoming = i % 3 != 0;
+                let owner = if i.is_multiple_of(OWNERS) { owner_id.clone() } else { format!("user{}", i % OWNERS) };
+                let incoming = !i.is_multiple_of(3);
                 let now = iso(chrono::Utc::now());
                 let mut d = json!({
                     "_id": object_id(), "type": if incoming { "webhook-incoming" } else { "webhook-outgoing" },
                     "name": format!("Integration {i} for team {}", i % 97), "enabled": true,
                     "username": "rocket.cat", "userId": "rocket.cat",
-                    "channel": [format!("#room-{}", i % ROOMS), if i % 1000 == 0 { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
+                    "channel": [format!("#room-{}", i % ROOMS), if i.is_multiple_of(1000) { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
                     "scriptEnabled": false, "scriptEngine": "isolated-vm",
                     "_createdAt": now, "_createdBy": {"_id": owner, "username": "someone"}, "_updatedAt": now,
                 });

@@ -60,11 +60,10 @@ fn convert(raw: &str, current: Option<&Value>) -> Value {
         "false" => return Value::Bool(false),
         _ => {}
     }
-    if matches!(current, Some(Value::Number(_))) {
-        if let Ok(n) = raw.trim().parse::<i64>() {
+    if matches!(current, Some(Value::Number(_)))
+        && let Ok(n) = raw.trim().parse::<i64>() {
             return json!(n);
         }
-    }
     Value::String(raw.to_owned())
 }
 

@@ -9,7 +9,7 @@ use store::{Doc, DocQuery, Store};
 fn integration(i: usize) -> Doc {
     json!({
         "_id": format!("id{i:04}"),
-        "type": if i % 3 == 0 { "webhook-outgoing" } else { "webhook-incoming" },
+        "type": if i.is_multiple_of(3) { "webhook-outgoing" } else { "webhook-incoming" },
         "name": format!("Hook {} {}", i % 7, i),
         "channel": [format!("#room{}", i % 5)],
         "_createdAt": format!("2026-01-01T00:{:02}:{:02}.000Z", (i / 60) % 60, i % 60),

@@ -10,8 +10,8 @@ pub fn backend(e: rusqlite::Error) -> StoreError {
 
 /// Maps a unique-constraint violation to the field that clashed.
 pub fn conflict_or_backend(e: rusqlite::Error, fields: &[(&str, &'static str)]) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
-        if f.code == rusqlite::ErrorCode::ConstraintViolation {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation {
             for (column, field) in fields {
                 if msg.contains(column) {
                     return StoreError::Conflict(field);
@@ -19,7 +19,6 @@ pub fn conflict_or_backend(e: rusqlite::Error, fields: &[(&str, &'static str)]) 
             }
             return StoreError::Conflict("_id");
         }
-    }
     backend(e)
 }
 
