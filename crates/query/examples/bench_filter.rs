@@ -12,29 +12,15 @@ use query::{DocSet, Filter};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const WORDS: &[&str] = &["deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics", "sentry", "Alpha", "release"];
 const CHANNELS: &[&str] = &["#general", "#dev", "#ops", "#random", "#alerts", "@bot", "#support", "#qa"];
 
 pub fn gen_docs(n: usize) -> Vec<Value> {
-    let mut r = Rng(2024);
+    let mut r = Rng::new(2024);
     (0..n)
         .map(|i| {
             let incoming = r.below(2) == 0;

@@ -11,23 +11,9 @@ use query::{DocSet, Filter, Pattern};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const TOKENS: &[&str] = &[
     "{", "}", "[", "]", ":", ",", "\"", "null", "true", "false", "0", "1", "-1", "1.5", "1e308", "-0", "\"a\"", "\"a.b\"", "\"a.0\"",
@@ -143,7 +129,7 @@ fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: 
 fn fuzz_parsers_and_evaluator() {
     let secs: u64 = std::env::var("QUERY_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
     let seed: u64 = std::env::var("QUERY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let docs = docs();
     let set = DocSet::from_values(&docs);
     let schema = SqlSchema::integrations();

@@ -51,26 +51,9 @@ use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: usize) -> bool {
-        self.below(100) < pct
-    }
-    fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())].clone()
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const STRINGS: &[&str] = &["a", "b", "ab", "abc", "B", "", "x1", "ba"];
 const DATES: &[&str] = &[
@@ -378,7 +361,7 @@ fn agrees_with_mingo() {
     }
     let n_queries: usize = std::env::var("MINGO_DIFF_QUERIES").ok().and_then(|s| s.parse().ok()).unwrap_or(12_000);
     let seed: u64 = std::env::var("MINGO_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20250101);
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     // Several document sets so that queries meet varied data.
     let batches = 4;
     let per_batch = n_queries.div_ceil(batches);

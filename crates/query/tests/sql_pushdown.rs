@@ -12,26 +12,9 @@ use query::sql::{Dialect, SqlPlan, SqlSchema, SqlValue, translate};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: usize) -> bool {
-        self.below(100) < pct
-    }
-    fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())].clone()
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const TYPES: &[&str] = &["webhook-incoming", "webhook-outgoing"];
 const NAMES: &[&str] = &["alpha", "Beta", "gamma", "ALPHA bot", "beta-2", "x", "Zeta", "émile"];
@@ -260,7 +243,7 @@ proptest! {
 
     #[test]
     fn sqlite_pushdown_equals_in_memory(seed in any::<u64>()) {
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let docs: Vec<Value> = (0..20).map(|i| doc(&mut r, i)).collect();
         let db = sqlite_db(&docs);
         let schema = SqlSchema::integrations();
@@ -275,13 +258,13 @@ proptest! {
 /// Pushdown is not vacuous: the common endpoint filters are pushed exactly.
 #[test]
 fn sqlite_pushdown_is_used() {
-    let mut r = Rng(99);
+    let mut r = Rng::new(99);
     let docs: Vec<Value> = (0..20).map(|i| doc(&mut r, i)).collect();
     let db = sqlite_db(&docs);
     let schema = SqlSchema::integrations();
     let (mut exact, mut pushed_any) = (0, 0);
     for seed in 0..40u64 {
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let (e, p) = check_case(seed, |f, d| {
             let plan = translate(f, &schema, d, 1);
             let rows = sqlite_rows(&db, &plan);
@@ -358,7 +341,7 @@ mod pg {
         let schema = SqlSchema::integrations();
         let (mut exact, mut total) = (0, 0);
         for seed in 0..120u64 {
-            let mut r = Rng(seed ^ 0x5eed);
+            let mut r = Rng::new(seed ^ 0x5eed);
             let docs: Vec<Value> = (0..20).map(|i| doc(&mut r, i)).collect();
             load(&mut s, &docs);
             let (e, _) = check_case(
