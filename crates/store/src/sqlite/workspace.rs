@@ -199,6 +199,14 @@ fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts documents whose `_id` is not stored yet (`sql` is an `INSERT OR IGNORE` of id, doc).
+fn insert_missing(conn: &Connection, sql: &str, docs: &[Doc]) -> StoreResult<()> {
+    for d in docs {
+        exec(conn, sql, params![id_of(d)?, text(d)])?;
+    }
+    Ok(())
+}
+
 pub(super) fn merge_set(doc: &mut Doc, set: Doc) {
     for (k, v) in set {
         if v.is_null() {
@@ -265,13 +273,7 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_roles(&self, roles: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| {
-            for role in &roles {
-                exec(c, "INSERT OR IGNORE INTO roles (id, doc) VALUES (?1, ?2)", params![id_of(role)?, text(role)])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |c| insert_missing(c, "INSERT OR IGNORE INTO roles (id, doc) VALUES (?1, ?2)", &roles)).await
     }
 
     async fn permissions(&self) -> StoreResult<Vec<Doc>> {
@@ -279,13 +281,8 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_permissions(&self, permissions: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| {
-            for p in &permissions {
-                exec(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", params![id_of(p)?, text(p)])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |c| insert_missing(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", &permissions))
+            .await
     }
 
     async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
