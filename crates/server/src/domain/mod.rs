@@ -22,6 +22,18 @@ pub fn str_of<'a>(doc: &'a Doc, key: &str) -> &'a str {
     doc.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// JavaScript truthiness, which Rocket.Chat's checks use (`[]` and `{}` are truthy; a missing
+/// value is not).
+pub fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
 /// A value at a dotted path (`"u._id"`) inside a document.
 pub fn get_path<'a>(doc: &'a Doc, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('.');

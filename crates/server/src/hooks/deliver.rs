@@ -2,6 +2,7 @@
 //! `process_webhook_message`, and the answer (`responses` with `separateResponse`).
 
 use super::plan;
+use crate::domain::truthy;
 use crate::domain::messages::{
     Defaults, SendError, check_can_send, message_fields, post_message, process_webhook_message,
     resolve_destination,
@@ -16,17 +17,6 @@ use store::Doc;
 
 pub const OVERRIDE_DISABLED: &str =
     "overriding destination channel is disabled for this integration";
-
-/// JavaScript truthiness (`[]` and `{}` are truthy).
-pub fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    }
-}
 
 fn opt_string(integration: &Doc, key: &str) -> Option<String> {
     integration

@@ -7,6 +7,7 @@
 //! with `error-running-script`, and its context is rebuilt on the next call.
 
 use super::route::Target;
+use crate::domain::truthy;
 use crate::domain::str_of;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -101,16 +102,6 @@ pub fn request_object(
     })
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        _ => true,
-    }
-}
-
 /// Runs the integration's script on `request` and reads its answer.
 pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<Outcome, ApiError> {
     let id = str_of(integration, "_id");
@@ -157,7 +148,7 @@ pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
     let Some(Value::Object(mut result)) = outcome.into_value() else {
         return Ok(Outcome::Nothing);
     };
-    if let Some(error) = result.remove("error").filter(truthy) {
+    if let Some(error) = result.remove("error").filter(|v| truthy(Some(v))) {
         return Err(match error {
             Value::Object(body) => ApiError::FailureBody(body),
             Value::String(s) => ApiError::plain(s),
@@ -169,7 +160,7 @@ pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
         });
     }
     let response = result.remove("response").filter(|r| !r.is_null());
-    let user = result.remove("user").filter(truthy);
+    let user = result.remove("user").filter(|v| truthy(Some(v)));
     match result.remove("content") {
         Some(Value::Object(content)) => Ok(Outcome::Post {
             content: Box::new(content),

@@ -2,6 +2,7 @@
 //! sends the intended payloads for room and user events, not the 7.7.1+ regression that
 //! reduced them to `{token, bot}`.
 
+use crate::domain::truthy;
 use crate::domain::str_of;
 use serde_json::{Map, Value, json};
 use store::Doc;
@@ -27,16 +28,6 @@ pub fn public_user(user: &Doc) -> Value {
 
 fn is_bot(user: &Doc) -> bool {
     str_of(user, "type") == "bot"
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(_) => true,
-    }
 }
 
 /// `sendMessage`.

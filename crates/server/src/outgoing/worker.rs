@@ -10,6 +10,7 @@
 use super::history::History;
 use super::index::Hook;
 use super::{USER_AGENT, retry, signing};
+use crate::domain::truthy;
 use crate::domain::messages::{Defaults, process_webhook_message, resolve_destination};
 use crate::domain::str_of;
 use crate::scripts::has_runnable_script;
@@ -257,16 +258,6 @@ async fn record_loop(state: AppState, mut rx: tokio::sync::mpsc::Receiver<(Attem
         for ack in acks {
             let _ = ack.send(ok);
         }
-    }
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(_) => true,
     }
 }
 
