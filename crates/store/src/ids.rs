@@ -33,11 +33,16 @@ pub fn object_id() -> String {
     let random = RANDOM.get_or_init(|| rand::rng().random());
     let secs = Utc::now().timestamp() as u32;
     let count = COUNTER.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff;
-    let mut out = format!("{secs:08x}");
-    for b in random {
-        out.push_str(&format!("{b:02x}"));
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&secs.to_be_bytes());
+    bytes[4..9].copy_from_slice(random);
+    bytes[9..].copy_from_slice(&count.to_be_bytes()[1..]);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(24);
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
     }
-    out.push_str(&format!("{count:06x}"));
     out
 }
 

@@ -128,7 +128,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- messages ---------------------------------------------------------------------------
     /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
-    async fn insert_message(&self, message: Doc) -> StoreResult<()>;
+    /// Returns the message back, so callers need not keep a copy.
+    async fn insert_message(&self, message: Doc) -> StoreResult<Doc>;
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn replace_message(&self, message: Doc) -> StoreResult<()>;
     async fn delete_message(&self, id: &str) -> StoreResult<()>;
@@ -170,7 +171,7 @@ pub trait Store: Send + Sync + 'static {
 
     // --- outgoing deliveries (the outbox) ----------------------------------------------------
     // Each `*_with_deliveries` write is the plain write plus its outbox rows, in one transaction.
-    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Doc>;
     async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
     async fn create_room_with_deliveries(
         &self,

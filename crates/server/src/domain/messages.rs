@@ -220,12 +220,12 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.retain(|_, v| !v.is_null());
     let deliveries = crate::outgoing::message_deliveries(state, room, &message, false).await?;
     if deliveries.is_empty() {
-        state.store().insert_message(message.clone()).await?;
+        Ok(state.store().insert_message(message).await?)
     } else {
-        state.store().insert_message_with_deliveries(message.clone(), deliveries.clone()).await?;
+        let message = state.store().insert_message_with_deliveries(message, deliveries.clone()).await?;
         crate::outgoing::enqueued(state, &deliveries);
+        Ok(message)
     }
-    Ok(message)
 }
 
 /// The outcome per destination, in order.

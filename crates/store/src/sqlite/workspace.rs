@@ -495,8 +495,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_message(&self, message: Doc) -> StoreResult<()> {
-        self.write(move |c| put_message(c, &message)).await
+    async fn insert_message(&self, message: Doc) -> StoreResult<Doc> {
+        self.write(move |c| put_message(c, &message).map(|_| message)).await
     }
 
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -653,8 +653,8 @@ impl Store for SqliteStore {
         self.clear_history_docs(integration_id).await
     }
 
-    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
-        self.with_deliveries(deliveries, move |c| put_message(c, &message).map(|_| ((), true))).await
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Doc> {
+        self.with_deliveries(deliveries, move |c| put_message(c, &message).map(|_| (message, true))).await
     }
 
     async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
