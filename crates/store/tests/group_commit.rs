@@ -31,7 +31,7 @@ async fn concurrent_writes_commit_together_and_failures_stay_isolated() {
     for t in tasks {
         let (i, r) = t.await.unwrap();
         match r {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(StoreError::Conflict(_)) => failed += 1,
             Err(e) => panic!("write {i}: {e}"),
         }
