@@ -1,6 +1,6 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
-use crate::domain::messages::{Defaults, check_can_send, message_fields, post_message, process_webhook_message};
+use crate::domain::messages::{Defaults, check_can_send, markdown, message_fields, post_message, process_webhook_message};
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
@@ -164,7 +164,7 @@ async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body)
     if str_of(&message, "msg") != text || body.contains_key("customFields") {
         let now = now_iso();
         message.insert("msg".into(), json!(text));
-        message.insert("md".into(), json!([{"type": "PARAGRAPH", "value": [{"type": "PLAIN_TEXT", "value": text}]}]));
+        message.insert("md".into(), markdown(text.clone()));
         message.insert("editedAt".into(), json!(now));
         message.insert("editedBy".into(), json!({"_id": caller.id, "username": caller.username()}));
         message.insert("_updatedAt".into(), json!(now));

@@ -197,7 +197,7 @@ pub async fn check_can_send(state: &AppState, room: &Doc, user: &Doc, message: &
 }
 
 /// Minimal parsed-markdown tree: one paragraph of plain text.
-fn markdown(text: &str) -> Value {
+pub fn markdown(text: String) -> Value {
     if text.is_empty() {
         return json!([]);
     }
@@ -216,7 +216,7 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.entry("urls").or_insert(json!([]));
     message.insert("mentions".into(), json!([]));
     message.insert("channels".into(), json!([]));
-    message.insert("md".into(), markdown(&text));
+    message.insert("md".into(), markdown(text));
     message.retain(|_, v| !v.is_null());
     let deliveries = crate::outgoing::message_deliveries(state, room, &message, false).await?;
     if deliveries.is_empty() {
@@ -261,9 +261,13 @@ pub async fn process_webhook_message(
         }
     }
     let mut out = Vec::with_capacity(resolved.len());
-    for (channel, room) in resolved {
+    let last = resolved.len().saturating_sub(1);
+    let mut fields = Some(fields);
+    for (i, (channel, room)) in resolved.into_iter().enumerate() {
+        // The last destination takes the fields themselves; the others get copies.
+        let f = if i == last { fields.take() } else { fields.clone() }.unwrap_or_default();
         let result = match room {
-            Ok(room) => post_message(state, &room, user, fields.clone()).await.map_err(SendError::Internal),
+            Ok(room) => post_message(state, &room, user, f).await.map_err(SendError::Internal),
             Err(e) => Err(e),
         };
         out.push((channel, result));

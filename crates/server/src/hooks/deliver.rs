@@ -180,9 +180,12 @@ async fn deliver_planned(
             .await
             .map_err(send_error)?;
     }
-    for room in rooms.iter() {
+    // Every room but the last gets a copy; the last takes the fields themselves.
+    let (last, others) = rooms.split_last().expect("rooms is not empty");
+    for room in others {
         post_message(state, room, user, fields.clone()).await?;
     }
+    post_message(state, last, user, fields).await?;
     Ok(true)
 }
 
