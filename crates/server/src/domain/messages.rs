@@ -65,29 +65,48 @@ pub struct Defaults {
     pub integration_id: Option<String>,
 }
 
-fn truthy_str<'a>(payload: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    payload.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
-}
-
 /// The message fields of a payload (the `processWebhookMessage` table), before `_id`/`rid`/`u`.
 pub fn message_fields(payload: &Map<String, Value>, defaults: &Defaults) -> Doc {
+    message_fields_from(payload.clone(), defaults)
+}
+
+/// Removes `key` when it holds a non-empty string (JavaScript's `payload.key || ...`).
+fn take_truthy_str(payload: &mut Map<String, Value>, key: &str) -> Option<String> {
+    match payload.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => match payload.remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() { s } else { s.trim().to_owned() }
+}
+
+/// [`message_fields`] taking the payload, so its strings and attachments move instead of
+/// being copied (the `/hooks` hot path).
+pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults) -> Doc {
     let mut m = Doc::new();
-    let alias = truthy_str(payload, "username")
-        .or_else(|| truthy_str(payload, "alias"))
-        .map(str::to_owned)
+    let alias = take_truthy_str(&mut payload, "username")
+        .or_else(|| take_truthy_str(&mut payload, "alias"))
         .or_else(|| defaults.alias.clone().filter(|s| !s.is_empty()));
-    m.insert("alias".into(), json!(alias.unwrap_or_default()));
-    let text = truthy_str(payload, "text").or_else(|| truthy_str(payload, "msg")).unwrap_or_default();
-    m.insert("msg".into(), json!(text.trim()));
-    let attachments = match payload.get("attachments") {
+    m.insert("alias".into(), Value::String(alias.unwrap_or_default()));
+    let text = take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
+    m.insert("msg".into(), Value::String(trimmed(text)));
+    let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
+    let attachments = match payload.remove("attachments") {
         Some(Value::Array(list)) => list
-            .iter()
-            .map(|a| {
-                let mut a = a.clone();
+            .into_iter()
+            .map(|mut a| {
                 if let Value::Object(att) = &mut a
                     && let Some(msg) = att.remove("msg")
                 {
-                    let text = msg.as_str().map(|s| json!(s.trim())).unwrap_or(msg);
+                    let text = match msg {
+                        Value::String(s) => Value::String(trimmed(s)),
+                        other => other,
+                    };
                     att.insert("text".into(), text);
                 }
                 a
@@ -95,23 +114,22 @@ pub fn message_fields(payload: &Map<String, Value>, defaults: &Defaults) -> Doc 
             .collect(),
         _ => Vec::new(),
     };
-    let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
     m.insert("attachments".into(), Value::Array(attachments));
-    let parse_urls = payload.get("parseUrls").cloned().unwrap_or(json!(!has_attachments));
+    let parse_urls = payload.remove("parseUrls").unwrap_or(json!(!has_attachments));
     m.insert("parseUrls".into(), parse_urls);
     if let Some(id) = &defaults.integration_id {
         m.insert("bot".into(), json!({"i": id}));
     }
-    m.insert("groupable".into(), payload.get("groupable").cloned().unwrap_or(json!(false)));
+    m.insert("groupable".into(), payload.remove("groupable").unwrap_or(json!(false)));
     for key in ["tmid", "customFields"] {
-        if let Some(v) = payload.get(key).filter(|v| !v.is_null()) {
-            m.insert(key.into(), v.clone());
+        if let Some(v) = payload.remove(key).filter(|v| !v.is_null()) {
+            m.insert(key.into(), v);
         }
     }
-    if let Some(avatar) = truthy_str(payload, "icon_url").or_else(|| truthy_str(payload, "avatar")) {
-        m.insert("avatar".into(), json!(avatar));
-    } else if let Some(emoji) = truthy_str(payload, "icon_emoji").or_else(|| truthy_str(payload, "emoji")) {
-        m.insert("emoji".into(), json!(emoji));
+    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar")) {
+        m.insert("avatar".into(), Value::String(avatar));
+    } else if let Some(emoji) = take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji")) {
+        m.insert("emoji".into(), Value::String(emoji));
     } else if let Some(avatar) = defaults.avatar.as_deref().filter(|s| !s.is_empty()) {
         m.insert("avatar".into(), json!(avatar));
     } else if let Some(emoji) = defaults.emoji.as_deref().filter(|s| !s.is_empty()) {

@@ -4,7 +4,7 @@
 use super::plan;
 use crate::domain::truthy;
 use crate::domain::messages::{
-    Defaults, SendError, check_can_send, message_fields, post_message, process_webhook_message,
+    Defaults, SendError, check_can_send, message_fields_from, post_message, process_webhook_message,
     resolve_destination,
 };
 use crate::domain::str_of;
@@ -84,11 +84,13 @@ pub async fn deliver(
         emoji: opt_string(integration, "emoji"),
         integration_id: Some(integration_id),
     };
-    if own_user
-        && !overrides
-        && !separate
-        && deliver_planned(state, integration, user, &payload, &defaults, &targets).await?
-    {
+    let planned = if own_user && !overrides && !separate {
+        planned_rooms(state, integration, user, &targets).await?
+    } else {
+        None
+    };
+    if let Some(rooms) = planned {
+        post_planned(state, &rooms, user, message_fields_from(payload, &defaults)).await?;
         return Ok(match script_response {
             Some(Value::Object(map)) => success(Value::Object(map)),
             Some(other) => axum::Json(other).into_response_ok(),
@@ -135,21 +137,17 @@ pub async fn deliver(
     Ok(success(Value::Object(body)))
 }
 
-/// `process_webhook_message` for the integration's own destinations with the resolution taken
-/// from the hook plan: every room is still checked for this message (`check_can_send`) and
-/// the first failure posts nothing. `None` when there is no plan to use (the caller then takes
-/// the general path, which also produces the exact error of a destination that does not
-/// resolve).
-async fn deliver_planned(
+/// The rooms of the hook's own destinations from its plan (resolving and remembering them the
+/// first time). `None` when there is no plan to use: the caller then takes the general path,
+/// which also produces the exact error of a destination that does not resolve.
+async fn planned_rooms(
     state: &AppState,
     integration: &Doc,
     user: &Arc<Doc>,
-    payload: &Map<String, Value>,
-    defaults: &Defaults,
     targets: &[String],
-) -> Result<bool, ApiError> {
+) -> Result<Option<Arc<Vec<Doc>>>, ApiError> {
     let Some(current) = plan::get(state, integration).filter(|p| Arc::ptr_eq(&p.user, user)) else {
-        return Ok(false);
+        return Ok(None);
     };
     let rooms = match &current.rooms {
         Some(rooms) => rooms.clone(),
@@ -163,7 +161,7 @@ async fn deliver_planned(
             let mut rooms: Vec<Doc> = Vec::with_capacity(unique.len());
             for target in unique {
                 let Ok(room) = resolve_destination(state, target, user).await else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 rooms.push(room);
             }
@@ -171,22 +169,23 @@ async fn deliver_planned(
             Arc::new(rooms)
         }
     };
-    if rooms.is_empty() {
-        return Ok(false);
-    }
-    let fields = message_fields(payload, defaults);
-    for room in rooms.iter() {
+    Ok((!rooms.is_empty()).then_some(rooms))
+}
+
+/// Checks every planned room first, then posts: the first failure posts nothing.
+async fn post_planned(state: &AppState, rooms: &[Doc], user: &Arc<Doc>, fields: Doc) -> Result<(), ApiError> {
+    for room in rooms {
         check_can_send(state, room, user, &fields)
             .await
             .map_err(send_error)?;
     }
     // Every room but the last gets a copy; the last takes the fields themselves.
-    let (last, others) = rooms.split_last().expect("rooms is not empty");
+    let (last, others) = rooms.split_last().expect("planned rooms are not empty");
     for room in others {
         post_message(state, room, user, fields.clone()).await?;
     }
     post_message(state, last, user, fields).await?;
-    Ok(true)
+    Ok(())
 }
 
 trait IntoOk {
