@@ -84,7 +84,9 @@ pub trait Store: Send + Sync + 'static {
     // --- users and login tokens -------------------------------------------------------------
     /// Inserts a user; `Conflict("username")` / `Conflict("email")` when taken
     /// (usernames and e-mail addresses are unique case-insensitively).
-    async fn insert_user(&self, user: Doc) -> StoreResult<()>;
+    async fn insert_user(&self, user: Doc) -> StoreResult<()> {
+        self.insert_user_with_deliveries(user, Vec::new()).await
+    }
     async fn replace_user(&self, user: Doc) -> StoreResult<()>;
     /// Deletes the user with its login tokens and subscriptions.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
@@ -100,13 +102,17 @@ pub trait Store: Send + Sync + 'static {
     // --- rooms and memberships --------------------------------------------------------------
     /// Creates a room with its first subscriptions (`usersCount` and the members' `__rooms`
     /// follow); `Conflict("name")` when a room of that name exists.
-    async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()>;
+    async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()> {
+        self.create_room_with_deliveries(room, subscriptions, Vec::new()).await
+    }
     async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
     /// Rooms of one type (`c`, `p`, `d`).
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>>;
     /// Sets (and with `Value::Null`, removes) top-level fields of a room; returns the new room.
-    async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>>;
+    async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
+        self.update_room_with_deliveries(id, set, Vec::new()).await
+    }
     /// Deletes a room, its messages and subscriptions.
     async fn delete_room(&self, id: &str) -> StoreResult<()>;
     async fn subscription(&self, rid: &str, uid: &str) -> StoreResult<Option<Doc>>;
@@ -114,9 +120,13 @@ pub trait Store: Send + Sync + 'static {
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>>;
     /// Subscribes a user (no-op returning `false` if already subscribed) and, if given, posts
     /// the system message announcing it, in one transaction.
-    async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool>;
+    async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
+        self.add_subscription_with_deliveries(subscription, system_message, Vec::new()).await
+    }
     /// Unsubscribes a user (`false` if not subscribed), posting the system message if given.
-    async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool>;
+    async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
+        self.remove_subscription_with_deliveries(rid, uid, system_message, Vec::new()).await
+    }
     /// Replaces a subscription's roles, posting the system message if given.
     async fn set_subscription_roles(
         &self,
@@ -129,9 +139,13 @@ pub trait Store: Send + Sync + 'static {
     // --- messages ---------------------------------------------------------------------------
     /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
     /// Returns the message back, so callers need not keep a copy.
-    async fn insert_message(&self, message: Doc) -> StoreResult<Doc>;
+    async fn insert_message(&self, message: Doc) -> StoreResult<Doc> {
+        self.insert_message_with_deliveries(message, Vec::new()).await
+    }
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
-    async fn replace_message(&self, message: Doc) -> StoreResult<()>;
+    async fn replace_message(&self, message: Doc) -> StoreResult<()> {
+        self.replace_message_with_deliveries(message, Vec::new()).await
+    }
     async fn delete_message(&self, id: &str) -> StoreResult<()>;
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
     async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
@@ -144,7 +158,9 @@ pub trait Store: Send + Sync + 'static {
         main_room: Doc,
         room_subscriptions: Vec<Doc>,
         members: Vec<Doc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.create_team_with_deliveries(team, main_room, room_subscriptions, members, Vec::new()).await
+    }
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>>;

@@ -99,7 +99,7 @@ impl SqliteStore {
         let rows = rows(deliveries);
         self.write(move |c| {
             let (result, store) = f(c)?;
-            if store {
+            if store && !rows.is_empty() {
                 insert_rows(c, &rows)?;
             }
             Ok(result)

@@ -301,10 +301,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_user(&self, user: Doc) -> StoreResult<()> {
-        self.write(move |c| put_user(c, &user, true)).await
-    }
-
     async fn replace_user(&self, user: Doc) -> StoreResult<()> {
         self.write(move |c| put_user(c, &user, false)).await
     }
@@ -387,17 +383,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| {
-            put_room(c, &room, true)?;
-            for sub in &subscriptions {
-                insert_subscription(c, sub)?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
     async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
         let id = id.to_owned();
         self.read(move |c| get_room(c, &id)).await
@@ -411,18 +396,6 @@ impl Store for SqliteStore {
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
         let t = t.to_owned();
         self.read(move |c| rooms_where(c, "t = ?1 ORDER BY rowid", &t)).await
-    }
-
-    async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
-        let id = id.to_owned();
-        self.write(move |c| {
-            let Some(mut room) = get_room(c, &id)? else { return Ok(None) };
-            merge_set(&mut room, set);
-            room.insert("_updatedAt".into(), json!(now_iso()));
-            put_room(c, &room, false)?;
-            Ok(Some(room))
-        })
-        .await
     }
 
     async fn delete_room(&self, id: &str) -> StoreResult<()> {
@@ -441,34 +414,6 @@ impl Store for SqliteStore {
 
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
         self.read_many("SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", rid).await
-    }
-
-    async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
-        self.write(move |c| {
-            let added = insert_subscription(c, &subscription)?;
-            if added && let Some(msg) = &system_message {
-                put_message(c, msg)?;
-            }
-            Ok(added)
-        })
-        .await
-    }
-
-    async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
-        let (rid, uid) = (rid.to_owned(), uid.to_owned());
-        self.write(move |c| {
-            let removed =
-                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, uid])? == 1;
-            if removed {
-                bump_users_count(c, &rid, -1)?;
-                touch_user_rooms(c, &uid, &rid, false)?;
-                if let Some(msg) = &system_message {
-                    put_message(c, msg)?;
-                }
-            }
-            Ok(removed)
-        })
-        .await
     }
 
     async fn set_subscription_roles(
@@ -495,20 +440,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_message(&self, message: Doc) -> StoreResult<Doc> {
-        self.write(move |c| put_message(c, &message).map(|_| message)).await
-    }
-
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
         self.read_one("SELECT doc FROM messages WHERE id = ?1", id).await
-    }
-
-    async fn replace_message(&self, message: Doc) -> StoreResult<()> {
-        self.write(move |c| {
-            let changed = exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
-            if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        })
-        .await
     }
 
     async fn delete_message(&self, id: &str) -> StoreResult<()> {
@@ -553,16 +486,6 @@ impl Store for SqliteStore {
             Ok((docs, total as usize))
         })
         .await
-    }
-
-    async fn create_team(
-        &self,
-        team: Doc,
-        main_room: Doc,
-        room_subscriptions: Vec<Doc>,
-        members: Vec<Doc>,
-    ) -> StoreResult<()> {
-        self.write(move |c| put_team(c, &team, &main_room, &room_subscriptions, &members)).await
     }
 
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
