@@ -87,6 +87,8 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_user(&self, user: Doc) -> StoreResult<()> {
         self.insert_user_with_deliveries(user, Vec::new()).await
     }
+    /// Replaces a user. A user stored with `active: false` loses every login token in the same
+    /// write, as Rocket.Chat does when it deactivates a user.
     async fn replace_user(&self, user: Doc) -> StoreResult<()>;
     /// Deletes the user with its login tokens and subscriptions.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;

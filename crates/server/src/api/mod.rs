@@ -3,6 +3,7 @@
 mod auth;
 mod channels;
 mod chat;
+mod checks;
 mod groups;
 mod integrations;
 pub mod listing;

@@ -302,7 +302,15 @@ impl Store for SqliteStore {
     }
 
     async fn replace_user(&self, user: Doc) -> StoreResult<()> {
-        self.write(move |c| put_user(c, &user, false)).await
+        self.write(move |c| {
+            put_user(c, &user, false)?;
+            // A deactivated user's sessions end with the deactivation, in the same transaction.
+            if user.get("active") == Some(&Value::Bool(false)) {
+                exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [id_of(&user)?])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_user(&self, id: &str) -> StoreResult<()> {
