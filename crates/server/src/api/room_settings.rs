@@ -96,18 +96,15 @@ fn required(body: &Args, key: &str) -> ApiResult<String> {
 async fn unarchive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, false).await?;
     let rid = str_of(&room, "_id").to_owned();
-    let details = json!({"method": "unarchiveRoom"});
-    if !state.has_permission_in_room(&caller.user, "unarchive-room", &rid).await? {
-        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", details));
-    }
+    // The REST handler refuses a room that is not archived before the method checks rights.
     if room.get("archived").and_then(Value::as_bool) != Some(true) {
-        let what = match kind {
-            Kind::Channel => "channel",
-            Kind::Group => "private group",
-        };
-        return Err(ApiError::meteor(
-            "error-room-not-archived",
-            &format!("The {what}, {}, is not archived", str_of(&room, "name")),
+        return Err(ApiError::plain(format!("The {}, {}, is not archived", kind_word(kind), str_of(&room, "name"))));
+    }
+    if !state.has_permission_in_room(&caller.user, "unarchive-room", &rid).await? {
+        return Err(ApiError::meteor_details(
+            "error-not-authorized",
+            "Not authorized",
+            json!({"method": "unarchiveRoom"}),
         ));
     }
     save(&state, &caller, &room, doc(json!({"archived": false})), Some(("room-unarchived", caller.username()))).await?;
@@ -237,8 +234,7 @@ async fn set_type(State(state): State<AppState>, caller: Caller, Body(body): Bod
     }
     let label = if t == "c" { "public" } else { "private" };
     let room = save(&state, &caller, &room, doc(json!({"t": t})), Some(("room_changed_privacy", label))).await?;
-    let key = if t == "c" { "channel" } else { "group" };
-    Ok(success(json!({ key: public_room(room) })))
+    Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
 async fn set_custom_fields(
