@@ -424,6 +424,10 @@ impl Store for SqliteStore {
         self.read_many("SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", rid).await
     }
 
+    async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+        self.write_subscription_open(rid, uid, open).await
+    }
+
     async fn set_subscription_roles(
         &self,
         rid: &str,
@@ -667,6 +671,7 @@ impl Store for SqliteStore {
             merge_set(&mut room, set);
             room.insert("_updatedAt".into(), json!(now_iso()));
             put_room(c, &room, false)?;
+            super::subscriptions::sync_subscriptions(c, &room)?;
             Ok((Some(room), true))
         })
         .await
