@@ -18,7 +18,7 @@ pub mod index;
 pub mod payload;
 pub mod retry;
 pub mod signing;
-pub mod worker;
+pub mod attempt;
 
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult};
@@ -35,8 +35,8 @@ pub const USER_AGENT: &str =
 #[derive(Default)]
 pub struct Outgoing {
     pub index: index::IndexCache,
-    pub dispatcher: worker::Dispatcher,
-    pub recorder: worker::Recorder,
+    pub dispatcher: attempt::Dispatcher,
+    pub recorder: attempt::Recorder,
     clients: std::sync::OnceLock<http::Clients>,
 }
 
@@ -140,7 +140,7 @@ pub fn enqueued(state: &AppState, deliveries: &[Delivery]) {
 
 /// Starts the dispatcher and the history pruner.
 pub fn start(state: &AppState) {
-    tokio::spawn(worker::run(state.clone()));
+    tokio::spawn(attempt::run(state.clone()));
     tokio::spawn(history::prune_loop(state.clone()));
 }
 
