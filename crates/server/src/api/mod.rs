@@ -4,11 +4,16 @@ mod auth;
 mod channels;
 mod chat;
 mod groups;
+mod integration_schemas;
 mod integrations;
+mod limit;
 pub mod listing;
+mod lookup;
 mod permissions;
 pub mod pagination;
 mod rooms;
+mod schema;
+mod signing_secret;
 mod teams;
 mod users;
 
@@ -30,7 +35,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(teams::routes())
         .merge(chat::routes())
         .merge(integrations::routes())
-        .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
+        .merge(signing_secret::routes())
+        .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
     Router::new()
         .nest("/api/v1", v1)
         .merge(auth::info_routes())

@@ -1,273 +1,31 @@
-//! The dispatcher and one attempt of a delivery (spec §7.4–7.7).
-//!
-//! Deliveries are grouped in lanes by URL. Each lane lets at most
-//! `Integrations_Outgoing_Max_Concurrency_Per_Url` calls run at once (a semaphore) and keeps
-//! up to as many again claimed and waiting, so the next call starts without waiting for a
-//! claim to commit; [`MAX_IN_FLIGHT`] bounds claimed deliveries over all lanes. A slow or dead
-//! receiver therefore only ever holds its own lane. The dispatcher sleeps until a lane is due
-//! or it is woken by a new delivery or a finished call.
+//! One attempt of a delivery: the integration's scripts (`prepare_outgoing_request`,
+//! `process_outgoing_response`), the HTTP call, the answer posted back, the retry decision and
+//! the history record of every step.
 
+use super::answer::post_answer;
+use super::call::call;
 use super::history::History;
+use super::http::USER_AGENT;
 use super::index::Hook;
-use super::{USER_AGENT, retry, signing};
-use crate::domain::truthy;
-use crate::domain::messages::{Defaults, process_webhook_message, resolve_destination};
+use super::retry;
 use crate::domain::str_of;
+use crate::domain::truthy;
 use crate::scripts::has_runnable_script;
 use crate::state::AppState;
 use script::{CallError, CallOutcome, ScriptKey};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 use store::ids::now_ms;
-use store::{AttemptRecord, Delivery, Doc};
-use tokio::sync::Notify;
+use store::{Delivery, Doc};
 
-/// Attempts running at once over all URLs.
-pub const MAX_IN_FLIGHT: usize = 1024;
-/// Largest response body read (Rocket.Chat's limit).
-const MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
-/// Longest idle sleep of the dispatcher (a safety net; it is normally woken).
-const IDLE: Duration = Duration::from_secs(1);
-
-struct Lane {
-    /// Claimed deliveries of this URL not finished yet (running or waiting for a permit).
-    in_flight: usize,
-    /// Earliest known due time of an unclaimed delivery; `None`: none known.
-    next_due: Option<i64>,
-    /// Calls running at once.
-    calls: Arc<tokio::sync::Semaphore>,
-}
-
-impl Lane {
-    fn new(per_url: usize) -> Self {
-        Lane { in_flight: 0, next_due: None, calls: Arc::new(tokio::sync::Semaphore::new(per_url)) }
-    }
-}
-
-struct Lanes {
-    by_url: HashMap<String, Lane>,
-    in_flight: usize,
-    per_url: usize,
-}
-
-impl Default for Lanes {
-    fn default() -> Self {
-        Lanes { by_url: HashMap::new(), in_flight: 0, per_url: 16 }
-    }
-}
-
-impl Lanes {
-    fn lane(&mut self, url: &str) -> &mut Lane {
-        let per_url = self.per_url;
-        self.by_url.entry(url.to_owned()).or_insert_with(|| Lane::new(per_url))
-    }
-}
-
-#[derive(Default)]
-pub struct Dispatcher {
-    lanes: Mutex<Lanes>,
-    wake: Notify,
-}
-
-fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-impl Dispatcher {
-    /// A delivery of `url` is due at `at`.
-    pub fn due(&self, url: &str, at: i64) {
-        {
-            let mut lanes = self.lanes.lock().expect("lanes lock");
-            let lane = lanes.lane(url);
-            lane.next_due = earliest(lane.next_due, Some(at));
-        }
-        self.wake.notify_one();
-    }
-
-    fn finished(&self, url: &str) {
-        {
-            let mut lanes = self.lanes.lock().expect("lanes lock");
-            lanes.in_flight = lanes.in_flight.saturating_sub(1);
-            if let Some(lane) = lanes.by_url.get_mut(url) {
-                lane.in_flight = lane.in_flight.saturating_sub(1);
-                if lane.in_flight == 0 && lane.next_due.is_none() {
-                    lanes.by_url.remove(url);
-                }
-            }
-        }
-        self.wake.notify_one();
-    }
-
-    /// Lanes to claim for now, with how many each may take; or when to look again.
-    fn pick(&self, now: i64, per_url: usize) -> Result<Vec<(String, usize)>, Option<i64>> {
-        let mut lanes = self.lanes.lock().expect("lanes lock");
-        lanes.per_url = per_url;
-        let mut free = MAX_IN_FLIGHT.saturating_sub(lanes.in_flight);
-        let mut picks = Vec::new();
-        let mut next: Option<i64> = None;
-        for (url, lane) in lanes.by_url.iter_mut() {
-            let room = (2 * per_url).saturating_sub(lane.in_flight).min(free);
-            match lane.next_due {
-                Some(due) if due <= now && room > 0 => {
-                    lane.next_due = None;
-                    free -= room;
-                    picks.push((url.clone(), room));
-                }
-                Some(due) if room > 0 => next = earliest(next, Some(due)),
-                _ => {}
-            }
-        }
-        if picks.is_empty() { Err(next) } else { Ok(picks) }
-    }
-}
-
-/// The dispatcher loop; runs for the life of the process.
-pub async fn run(state: AppState) {
-    let store = state.store.clone();
-    let dispatcher = &state.outgoing.dispatcher;
-    // Claims of a previous process are void: its attempts died with it.
-    match store.release_claimed_deliveries().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(released = n, "released deliveries claimed before the restart"),
-        Err(e) => tracing::error!(error = %e, "releasing claimed deliveries failed"),
-    }
-    match store.pending_delivery_urls().await {
-        Ok(urls) => {
-            for (url, due) in urls {
-                dispatcher.due(&url, due);
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "reading pending deliveries failed"),
-    }
-    loop {
-        let per_url = state.settings.int("Integrations_Outgoing_Max_Concurrency_Per_Url").max(1) as usize;
-        let now = now_ms();
-        let picks = match dispatcher.pick(now, per_url) {
-            Ok(picks) => picks,
-            Err(next) => {
-                let wait = next.map(|t| Duration::from_millis((t - now).max(1) as u64).min(IDLE)).unwrap_or(IDLE);
-                tokio::select! {
-                    _ = dispatcher.wake.notified() => {}
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                continue;
-            }
-        };
-        let claimed = match store.claim_due_deliveries(picks.clone(), now).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "claiming deliveries failed");
-                for (url, _) in &picks {
-                    dispatcher.due(url, now + 1000);
-                }
-                tokio::time::sleep(IDLE).await;
-                continue;
-            }
-        };
-        let mut lanes = dispatcher.lanes.lock().expect("lanes lock");
-        for c in claimed {
-            let n = c.deliveries.len();
-            lanes.in_flight += n;
-            let lane = lanes.lane(&c.url);
-            lane.in_flight += n;
-            lane.next_due = earliest(lane.next_due, c.next_due);
-            for d in c.deliveries {
-                tokio::spawn(run_delivery(state.clone(), lane.calls.clone(), d));
-            }
-        }
-    }
-}
-
-enum Finish {
+pub enum Finish {
     Done(Option<Doc>),
     Retry { due_at: i64, attempt: u32, history: Option<Doc> },
 }
 
-async fn run_delivery(state: AppState, calls: Arc<tokio::sync::Semaphore>, d: Delivery) {
-    let (id, url) = (d.id.clone(), d.url.clone());
-    // The permit is held for the call only: the lane may start its next call while this
-    // attempt is recorded (the row stays claimed until then, so nothing else picks it up).
-    let finish = {
-        let _permit = calls.acquire_owned().await;
-        attempt(&state, d).await
-    };
-    let (reschedule, history) = match finish {
-        Finish::Done(h) => (None, h),
-        Finish::Retry { due_at, attempt, history } => (Some((due_at, attempt)), history),
-    };
-    let recorded = state.outgoing.recorder.record(&state, AttemptRecord { id, reschedule, history }).await;
-    if recorded && let Some((due_at, _)) = reschedule {
-        state.outgoing.dispatcher.due(&url, due_at);
-    }
-    state.outgoing.dispatcher.finished(&url);
-}
-
-type Ack = tokio::sync::oneshot::Sender<bool>;
-
-/// Writes the ends of attempts in batches: one store write for all that finished meanwhile.
-#[derive(Default)]
-pub struct Recorder {
-    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<(AttemptRecord, Ack)>>,
-}
-
-/// Attempts recorded in one write at most.
-const RECORD_BATCH: usize = 512;
-
-impl Recorder {
-    /// Records one attempt; `false` when it could not be (the row then stays claimed until the
-    /// next start releases it, and the call is made again).
-    async fn record(&self, state: &AppState, record: AttemptRecord) -> bool {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = tokio::sync::mpsc::channel(4 * RECORD_BATCH);
-            tokio::spawn(record_loop(state.clone(), rx));
-            tx
-        });
-        let (ack, done) = tokio::sync::oneshot::channel();
-        if queue.send((record, ack)).await.is_err() {
-            return false;
-        }
-        done.await.unwrap_or(false)
-    }
-}
-
-async fn record_loop(state: AppState, mut rx: tokio::sync::mpsc::Receiver<(AttemptRecord, Ack)>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        let (records, acks): (Vec<AttemptRecord>, Vec<Ack>) = batch.drain(..).unzip();
-        let mut tries = 0;
-        let ok = loop {
-            match state.store().record_attempts(records.clone()).await {
-                Ok(()) => break true,
-                Err(store::StoreError::Closed) => break false,
-                Err(e) if tries < 5 => {
-                    tries += 1;
-                    tracing::warn!(error = %e, "recording delivery attempts failed; trying again");
-                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "recording delivery attempts failed");
-                    break false;
-                }
-            }
-        };
-        for ack in acks {
-            let _ = ack.send(ok);
-        }
-    }
-}
-
 /// Runs a script method; `Err` carries the history step and error of a failed run.
 async fn run_script(state: &AppState, hook: &Hook, method: &'static str, arg: Value) -> Result<CallOutcome, (String, Value)> {
-    let version = match hook.doc.get("_updatedAt") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
+    let version = crate::scripts::version(&hook.doc);
     let source: Arc<str> = Arc::from(str_of(&hook.doc, "scriptCompiled"));
     match state.scripts.call(ScriptKey::new(hook.id.clone(), version), source, method, arg).await {
         Ok(outcome) => Ok(outcome),
@@ -285,56 +43,7 @@ async fn run_script(state: &AppState, hook: &Hook, method: &'static str, arg: Va
     }
 }
 
-/// Posts an answer (§7.7) as the integration (or the impersonated author). Returns the
-/// `[{channel, message}]` posted, or the error code.
-async fn post_answer(state: &AppState, hook: &Hook, data: &Map<String, Value>, rid: Option<&str>, answer: &Map<String, Value>) -> Result<Value, String> {
-    let store = state.store();
-    let mut author = None;
-    if hook.doc.get("impersonateUser").and_then(Value::as_bool) == Some(true)
-        && let Some(name) = data.get("user_name").and_then(Value::as_str)
-    {
-        author = store.user_by_username(name).await.map_err(|e| e.to_string())?;
-    }
-    if author.is_none() {
-        author = store.user_by_username(str_of(&hook.doc, "username")).await.map_err(|e| e.to_string())?;
-    }
-    let Some(author) = author else { return Ok(json!([])) };
-    let explicit = answer
-        .get("channel")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .or_else(|| hook.doc.get("targetRoom").and_then(Value::as_str).filter(|s| !s.is_empty()));
-    let mut room = None;
-    if let Some(name) = explicit {
-        room = resolve_destination(state, name, &author).await.ok();
-    }
-    if room.is_none()
-        && let Some(rid) = rid
-    {
-        room = store.room_by_id(rid).await.map_err(|e| e.to_string())?;
-    }
-    let Some(room) = room else { return Ok(json!([])) };
-    let channel = format!("#{}", str_of(&room, "_id"));
-    let defaults = Defaults {
-        alias: hook.doc.get("alias").and_then(Value::as_str).map(str::to_owned),
-        avatar: hook.doc.get("avatar").and_then(Value::as_str).map(str::to_owned),
-        emoji: hook.doc.get("emoji").and_then(Value::as_str).map(str::to_owned),
-        integration_id: Some(hook.id.clone()),
-    };
-    let results = process_webhook_message(state, answer, &author, &defaults, std::slice::from_ref(&channel), false)
-        .await
-        .map_err(|e| e.code())?;
-    let mut posted = Vec::new();
-    for (channel, result) in results {
-        match result {
-            Ok(message) => posted.push(json!({"channel": channel, "message": message})),
-            Err(e) => return Err(e.code()),
-        }
-    }
-    Ok(Value::Array(posted))
-}
-
-/// Retry or give up after a failed call (§7.6): `step_if_not_configured` names the record
+/// Retry or give up after a failed call: `step_if_not_configured` names the record
 /// when the integration does not retry.
 fn retry_or_give_up(hook: &Hook, d: &Delivery, state: &AppState, mut h: History, step_if_not_configured: &str) -> Finish {
     let Some((count, schedule)) = retry::policy(&hook.doc) else {
@@ -361,106 +70,8 @@ fn retry_or_give_up(hook: &Hook, d: &Delivery, state: &AppState, mut h: History,
     }
 }
 
-struct Response {
-    status: u16,
-    headers: Map<String, Value>,
-    body: String,
-    content_type: String,
-}
-
-/// Why a call produced no response.
-struct CallFailure {
-    message: String,
-    /// Retrying cannot help (refused by the address guard, bad request).
-    permanent: bool,
-}
-
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_RESPONSE_BYTES {
-            break;
-        }
-    }
-    Ok(body)
-}
-
-fn error_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-async fn call(state: &AppState, d: &Delivery, hook: &Hook, request: &Map<String, Value>, body: Option<Vec<u8>>) -> Result<Response, CallFailure> {
-    let permanent = |message: String| CallFailure { message, permanent: true };
-    let guard = !state.settings.bool("Integrations_Outgoing_Allow_Private_Addresses");
-    let url_text = str_of(request, "url");
-    let url = reqwest::Url::parse(url_text).map_err(|e| permanent(format!("Invalid URL {url_text:?}: {e}")))?;
-    super::http::check_url(&url, guard).map_err(permanent)?;
-    let method = reqwest::Method::from_bytes(str_of(request, "method").to_ascii_uppercase().as_bytes())
-        .map_err(|_| permanent(format!("Invalid method {:?}", str_of(request, "method"))))?;
-    let clients = state.outgoing.clients();
-    let client = if guard { &clients.guarded } else { &clients.open };
-    let setting = state.settings.int("Integrations_Outgoing_Timeout").max(1) as u64;
-    let timeout = match request.get("timeout").and_then(Value::as_f64) {
-        Some(t) if t > 0.0 => (t as u64).min(setting),
-        _ => setting,
-    };
-    let mut req = client.request(method, url).timeout(Duration::from_millis(timeout));
-    if let Some(Value::Object(headers)) = request.get("headers") {
-        for (k, v) in headers {
-            let v = match v {
-                Value::String(s) => s.clone(),
-                Value::Null => continue,
-                other => other.to_string(),
-            };
-            req = req.header(k.as_str(), v);
-        }
-    }
-    req = req.header(signing::ID_HEADER, &d.id);
-    let body = body.unwrap_or_default();
-    if let Some(secret) = hook.doc.get("signingSecret").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-        let ts = now_ms() / 1000;
-        req = req
-            .header(signing::TIMESTAMP_HEADER, ts.to_string())
-            .header(signing::SIGNATURE_HEADER, signing::sign(secret, &d.id, ts, &body));
-    }
-    if request.get("data").is_some_and(|v| !v.is_null()) {
-        req = req.header("content-type", "application/json").body(body);
-    }
-    let resp = req.send().await.map_err(|e| {
-        let message = error_text(&e);
-        let refused = message.contains("outgoing webhooks may") || e.is_builder();
-        CallFailure { message, permanent: refused }
-    })?;
-    let status = resp.status().as_u16();
-    let mut headers = Map::new();
-    for (name, value) in resp.headers() {
-        headers.insert(name.as_str().to_owned(), json!(String::from_utf8_lossy(value.as_bytes())));
-    }
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let body = read_body(resp).await.map_err(|e| CallFailure { message: error_text(&e), permanent: false })?;
-    Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), content_type })
-}
-
 /// One attempt of a delivery, from the index lookup to the last history step.
-async fn attempt(state: &AppState, d: Delivery) -> Finish {
+pub async fn attempt(state: &AppState, d: Delivery) -> Finish {
     let ix = match state.outgoing.index.get(state.store()).await {
         Ok(ix) => ix,
         Err(e) => {
@@ -555,7 +166,7 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         .set("url", json!(str_of(&request, "url")))
         .set("httpCallData", request.get("data").cloned().unwrap_or(Value::Null));
 
-    let resp = match call(state, &d, &hook, &request, body).await {
+    let resp = match call(&state.settings, &state.outgoing, &d, &hook, &request, body).await {
         Ok(resp) => resp,
         Err(failure) => {
             h.step("after-http-call")
@@ -649,7 +260,7 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
     Finish::Done(Some(h.into_doc()))
 }
 
-/// A 410 answer disables the integration (§7.6).
+/// A 410 answer disables the integration.
 async fn disable(state: &AppState, id: &str) {
     let store = state.store();
     match store.integration_by_id(id).await {

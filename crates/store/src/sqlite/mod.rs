@@ -2,11 +2,15 @@
 //! of reader connections.
 
 mod docs;
+mod changes;
 mod index;
 mod integrations;
 mod listing;
+mod messages;
 mod outbox;
+mod rooms;
 mod schema;
+mod users;
 mod workspace;
 mod writer;
 

@@ -11,7 +11,6 @@ pub enum Ty {
     Num,
     /// An array of non-empty strings.
     StrList,
-    Any,
 }
 
 pub struct Branch {
@@ -29,7 +28,6 @@ fn type_error(value: &Value, ty: Ty) -> Option<String> {
         Ty::Str => value.is_string(),
         Ty::Bool => value.is_boolean(),
         Ty::Num => value.is_number(),
-        Ty::Any => true,
         Ty::StrList => {
             let Some(items) = value.as_array() else { return Some("must be array".into()) };
             for item in items {
