@@ -37,11 +37,11 @@ pub use sandbox::{MemoryStats, Sandbox};
 
 /// The method names Rocket.Chat calls on a `Script` instance.
 pub mod methods {
-    /// Incoming webhooks (§6.4).
+    /// Incoming webhooks.
     pub const PROCESS_INCOMING_REQUEST: &str = "process_incoming_request";
-    /// Outgoing webhooks, before the HTTP call (§8.3).
+    /// Outgoing webhooks, before the HTTP call.
     pub const PREPARE_OUTGOING_REQUEST: &str = "prepare_outgoing_request";
-    /// Outgoing webhooks, after the HTTP call (§8.3).
+    /// Outgoing webhooks, after the HTTP call.
     pub const PROCESS_OUTGOING_RESPONSE: &str = "process_outgoing_response";
 }
 

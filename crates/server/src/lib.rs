@@ -19,6 +19,7 @@ pub mod scripts;
 pub mod settings;
 pub mod state;
 pub mod web;
+pub mod supervisor;
 
 use crate::config::Config;
 use crate::state::{AppState, Inner};
@@ -49,7 +50,6 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
 pub fn app(state: AppState) -> Router {
     api::router(state.clone())
         .merge(hooks::routes())
-        .merge(outgoing::api::routes())
         .merge(web::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
@@ -75,12 +75,13 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         settings,
         permissions,
         config,
-        root_url,
+        root_url: root_url.clone(),
         rate_limiter: Default::default(),
         scripts,
         script_policy,
         integrations: Default::default(),
-        outgoing: Default::default(),
+        outgoing: outgoing::engine::Outgoing::new(root_url.clone()),
+        hook_plans: Default::default(),
     });
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
@@ -95,7 +96,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
-    outgoing::start(&state);
+    outgoing::dispatch::start(&state);
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.
     println!("liftoff listening on http://{local}");

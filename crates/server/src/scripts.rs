@@ -70,3 +70,13 @@ pub async fn compile(host: &script::ScriptHost, source: &str) -> Result<String, 
         Err(e) => Err(json!({"name": e.name, "message": e.message, "stack": e.stack})),
     }
 }
+
+/// The version of an integration's script: its `_updatedAt` (every change through the API
+/// moves it), which keys compiled scripts and cached plans.
+pub fn version(integration: &Doc) -> String {
+    match integration.get("_updatedAt") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}

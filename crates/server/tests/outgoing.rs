@@ -262,7 +262,7 @@ async fn send_message_payload_answer_and_history() {
     assert_eq!(answer["alias"], "ci");
     assert_eq!(answer["emoji"], ":rocket:");
 
-    // One history record for the attempt, with the fields of §3.3.
+    // One history record for the attempt, with the fields Rocket.Chat records.
     let records = wait_history(&admin, &id(&i), 1).await;
     assert_eq!(records.len(), 1, "{records:#?}");
     let r = &records[0];

@@ -3,11 +3,12 @@
 use super::checks::match_fields;
 use super::listing::ListParams;
 use super::pagination::Page;
+use super::lookup::{find_channel, find_group, group_not_found, room_param_required, user_from_params};
 use crate::domain::rooms::{
-    NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room, system_message,
-    user_from_params, users_by_names, valid_room_name,
+    NewRoom, add_member, add_room_owner, archive_room, can_access_room, create_room, leave_room, public_room,
+    system_message, users_by_names, valid_room_name,
 };
-use crate::domain::schema::Ty;
+use super::schema::Ty;
 use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
@@ -66,9 +67,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn names_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
+    crate::domain::strings(v)
 }
 
 pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
@@ -388,21 +387,13 @@ pub async fn invite(State(state): State<AppState>, caller: Caller, Body(body): B
             let id = arg_str(&body, "roomId").unwrap_or_default();
             let name = arg_str(&body, "roomName").unwrap_or_default();
             if id.is_empty() && name.is_empty() {
-                return Err(ApiError::meteor(
-                    "error-room-param-not-provided",
-                    "The parameter \"roomId\" or \"roomName\" is required",
-                ));
+                return Err(room_param_required());
             }
             let room = match state.store().room_by_id(&id).await? {
                 Some(r) => Some(r),
                 None => state.store().room_by_name(&name).await?,
             };
-            room.filter(|r| str_of(r, "t") == "p").ok_or_else(|| {
-                ApiError::meteor(
-                    "error-room-not-found",
-                    "The required \"roomId\" or \"roomName\" param provided does not match any group",
-                )
-            })?
+            room.filter(|r| str_of(r, "t") == "p").ok_or_else(group_not_found)?
         }
     };
     let rid = str_of(&room, "_id").to_owned();
@@ -448,83 +439,23 @@ async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -
     Ok(success(json!({"channel": public_room(room)})))
 }
 
-fn has_role(sub: &Doc, role: &str) -> bool {
-    sub.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == role))
-}
-
 pub async fn leave(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    let details = json!({"method": "leaveRoom"});
-    if !state.has_permission(&caller.user, &format!("leave-{}", kind.t())) {
-        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
-    }
-    let Some(sub) = state.store().subscription(&rid, &caller.id).await? else {
-        return Err(ApiError::meteor_details("error-user-not-in-room", "You are not in this room", details));
-    };
-    if has_role(&sub, "owner") {
-        let others = state.store().subscriptions_of_room(&rid).await?;
-        let other_owner = others.iter().any(|s| crate::domain::get_path(s, "u._id").and_then(Value::as_str) != Some(&caller.id) && has_role(s, "owner"));
-        if !other_owner && others.len() > 1 {
-            return Err(ApiError::meteor_details(
-                "error-you-are-last-owner",
-                "You are the last owner. Please set new owner before leaving the room.",
-                details,
-            ));
-        }
-    }
-    let note = system_message(&rid, "ul", caller.username(), &caller.user, None);
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomLeft", &room, &caller.user).await?;
-    if state.store().remove_subscription_with_deliveries(&rid, &caller.id, Some(note), deliveries.clone()).await? {
-        crate::outgoing::enqueued(&state, &deliveries);
-    }
-    let room = state.store().room_by_id(&rid).await?.unwrap_or(room);
+    leave_room(&state, &room, &caller.user, kind.t()).await?;
+    let room = state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room);
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
 pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
     let user = user_from_params(&state, &body).await?;
-    let details = json!({"method": "addRoomOwner"});
-    if !state.has_permission_in_room(&caller.user, "set-owner", &rid).await? {
-        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
-    }
-    let uid = str_of(&user, "_id");
-    let Some(sub) = state.store().subscription(&rid, uid).await? else {
-        return Err(ApiError::meteor_details("error-user-not-in-room", "User is not in this room", details));
-    };
-    if has_role(&sub, "owner") {
-        return Err(ApiError::meteor_details("error-user-already-owner", "User is already an owner", details));
-    }
-    let mut roles: Vec<String> = sub
-        .get("roles")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
-    roles.push("owner".into());
-    let mut extra = Map::new();
-    extra.insert("role".into(), json!("owner"));
-    let note = system_message(&rid, "subscription-role-added", str_of(&user, "username"), &caller.user, Some(extra));
-    state.store().set_subscription_roles(&rid, uid, roles, Some(note)).await?;
+    add_room_owner(&state, &room, &caller.user, &user).await?;
     Ok(success(json!({})))
 }
 
-/// `channels.archive` / `groups.archive` (`archiveRoom`): marks the room archived; raises the
-/// `roomArchived` outgoing event.
+/// `channels.archive` / `groups.archive`.
 pub async fn archive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    if !state.has_permission_in_room(&caller.user, "archive-room", &rid).await? {
-        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", json!({"method": "archiveRoom"})));
-    }
-    let mut set = Map::new();
-    set.insert("archived".into(), json!(true));
-    let mut archived = room.clone();
-    archived.insert("archived".into(), json!(true));
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomArchived", &archived, &caller.user).await?;
-    if state.store().update_room_with_deliveries(&rid, set, deliveries.clone()).await?.is_some() {
-        crate::outgoing::enqueued(&state, &deliveries);
-    }
+    archive_room(&state, &room, &caller.user).await?;
     Ok(success(json!({})))
 }

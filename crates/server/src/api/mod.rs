@@ -6,9 +6,12 @@ mod chat;
 mod checks;
 mod groups;
 mod im;
+mod integration_schemas;
 mod integrations;
 mod licenses;
+mod limit;
 pub mod listing;
+mod lookup;
 mod permissions;
 mod roles;
 pub mod pagination;
@@ -17,6 +20,8 @@ mod room_settings;
 mod room_views;
 mod rooms;
 mod settings;
+mod schema;
+mod signing_secret;
 mod teams;
 mod users;
 
@@ -45,7 +50,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(teams::routes())
         .merge(chat::routes())
         .merge(integrations::routes())
-        .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
+        .merge(signing_secret::routes())
+        .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
     Router::new()
         .nest("/api/v1", v1)
         .merge(auth::info_routes())

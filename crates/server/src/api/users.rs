@@ -3,8 +3,8 @@
 use super::checks::{ajv_type_errors, typed_body};
 use super::listing::ListParams;
 use crate::auth::{hash_password_digest, password_digest};
-use crate::domain::rooms::user_from_params;
-use crate::domain::schema::Ty;
+use super::lookup::user_from_params;
+use super::schema::Ty;
 use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets};
 use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
@@ -49,9 +49,7 @@ fn invalid_name(name: &str) -> bool {
 }
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
+    crate::domain::strings(v)
 }
 
 async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {

@@ -1,6 +1,8 @@
 //! User accounts: creation with Rocket.Chat's validation order and messages, and the
 //! projections clients see (`me`, `users.info`, lists).
 
+use super::events::Event;
+use super::outbox::raise;
 use super::rooms::join_default_rooms;
 use super::{doc, str_of};
 use crate::auth::{hash_password_digest, password_digest};
@@ -8,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
 use store::ids::{now_iso, random_id};
-use store::{Doc, StoreError};
+use store::{Change, Doc, StoreError};
 
 /// Fields of a new account.
 #[derive(Default)]
@@ -151,9 +153,9 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
     for (k, v) in new.extra {
         user.insert(k, v);
     }
-    let deliveries = crate::outgoing::user_deliveries(state, &user).await?;
-    match state.store().insert_user_with_deliveries(user.clone(), deliveries.clone()).await {
-        Ok(()) => crate::outgoing::enqueued(state, &deliveries),
+    let raised = raise(state, Event::UserCreated { user: &user }).await?;
+    match raised.commit(state, Change::InsertUser(user.clone())).await {
+        Ok(_) => {}
         Err(StoreError::Conflict("email")) => {
             let email = user["emails"][0]["address"].as_str().unwrap_or_default().to_owned();
             return Err(taken(&email));

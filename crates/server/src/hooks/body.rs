@@ -1,4 +1,4 @@
-//! Reading and parsing a hook body (spec §6.3).
+//! Reading and parsing a hook body.
 //!
 //! * `application/json` (and any other or no content type): a JSON object; another JSON value
 //!   is treated as `{}`; an empty body is `{}`; invalid JSON is a 400 with the parse error.
@@ -11,6 +11,7 @@
 //! anything larger is a 413 before it is parsed.
 
 use crate::error::ApiError;
+use crate::http::push_arg;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
@@ -84,27 +85,6 @@ fn looks_like_json(raw: &[u8]) -> bool {
     )
 }
 
-/// Adds a form field; repeated names (and `name[]`) become arrays, as `qs` parses them.
-fn push_field(fields: &mut Map<String, Value>, key: &str, value: String) {
-    let (key, is_list) = match key.strip_suffix("[]") {
-        Some(k) => (k, true),
-        None => (key, false),
-    };
-    match fields.get_mut(key) {
-        Some(Value::Array(list)) => list.push(Value::String(value)),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, Value::String(value)]);
-        }
-        None if is_list => {
-            fields.insert(key.to_owned(), Value::Array(vec![Value::String(value)]));
-        }
-        None => {
-            fields.insert(key.to_owned(), Value::String(value));
-        }
-    }
-}
-
 /// Form fields, with a lone string `payload` field parsed as JSON.
 fn unwrap_payload(fields: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     if fields.len() == 1
@@ -123,7 +103,7 @@ pub async fn parse(headers: &HeaderMap, raw: &Bytes) -> Result<Map<String, Value
             }
             let mut fields = Map::new();
             for (k, v) in form_urlencoded::parse(raw) {
-                push_field(&mut fields, &k, v.into_owned());
+                push_arg(&mut fields, &k, v.into_owned());
             }
             unwrap_payload(fields)
         }
@@ -155,7 +135,7 @@ async fn multipart_fields(headers: &HeaderMap, raw: Bytes) -> Result<Map<String,
             continue;
         }
         let text = field.text().await.map_err(|e| bad(&e.body_text()))?;
-        push_field(&mut fields, &name, text);
+        push_arg(&mut fields, &name, text);
     }
     Ok(fields)
 }

@@ -1,7 +1,6 @@
-//! The payload becomes messages (spec §6.5): the receiver's pre-checks, the destinations,
+//! The payload becomes messages: the receiver's pre-checks, the destinations,
 //! `process_webhook_message`, and the answer (`responses` with `separateResponse`).
 
-use super::plan;
 use crate::domain::truthy;
 use crate::domain::messages::{
     Defaults, SendError, check_can_send, message_fields_from, post_message, process_webhook_message,
@@ -146,7 +145,7 @@ async fn planned_rooms(
     user: &Arc<Doc>,
     targets: &[String],
 ) -> Result<Option<Arc<Vec<Doc>>>, ApiError> {
-    let Some(current) = plan::get(state, integration).filter(|p| Arc::ptr_eq(&p.user, user)) else {
+    let Some(current) = state.hook_plans.get(&state.settings, integration).filter(|p| Arc::ptr_eq(&p.user, user)) else {
         return Ok(None);
     };
     let rooms = match &current.rooms {
@@ -165,7 +164,7 @@ async fn planned_rooms(
                 };
                 rooms.push(room);
             }
-            plan::put_rooms(state, integration, &current, rooms.clone());
+            state.hook_plans.put_rooms(integration, &current, rooms.clone());
             Arc::new(rooms)
         }
     };

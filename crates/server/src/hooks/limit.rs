@@ -1,4 +1,4 @@
-//! Rate limiting of hook calls (spec §6.8).
+//! Rate limiting of hook calls.
 //!
 //! * Rocket.Chat's limiter: `API_Enable_Rate_Limiter_Limit_Calls_Default` calls (10) per
 //!   `API_Enable_Rate_Limiter_Limit_Time_Default` ms (60 000) per client IP per hook URL
@@ -8,7 +8,7 @@
 //!   calls per `Integrations_Hooks_Rate_Limit_Time` ms (default 60 000); off unless the calls
 //!   setting is above 0.
 //!
-//! Both answer 429 with the §1.5 body; the headers describe the client's per-URL window when
+//! Both answer 429 with Rocket.Chat's error body; the headers describe the client's per-URL window when
 //! that limiter is on, else the per-integration window.
 
 use crate::error::ApiError;

@@ -1,4 +1,4 @@
-//! The incoming-webhook receiver: `/hooks/...` (spec §6).
+//! The incoming-webhook receiver: `/hooks/...`.
 //!
 //! One call goes through these steps, each in its own module:
 //! 1. [`route`]: which action the path names and its `integrationId`/`token`.
@@ -18,7 +18,7 @@ mod auth;
 mod body;
 mod deliver;
 mod limit;
-mod plan;
+pub mod plan;
 mod route;
 mod sample;
 mod script;

@@ -1,4 +1,4 @@
-//! Which action a `/hooks/...` path names (spec §6.1). The path is split by hand rather than
+//! Which action a `/hooks/...` path names. The path is split by hand rather than
 //! with overlapping router patterns so that `sample`/`info` win over an integration id in the
 //! same position and every segment is URL-decoded the same way.
 

@@ -1,4 +1,4 @@
-//! The script step (spec §6.4, §8): `process_incoming_request({ request })` in the sandbox.
+//! The script step: `process_incoming_request({ request })` in the sandbox.
 //!
 //! The compiled context is cached by the script host per integration and reused until the
 //! integration's `_updatedAt` changes. The host runs scripts on its own threads with the memory
@@ -105,11 +105,7 @@ pub fn request_object(
 /// Runs the integration's script on `request` and reads its answer.
 pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<Outcome, ApiError> {
     let id = str_of(integration, "_id");
-    let version = match integration.get("_updatedAt") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
+    let version = crate::scripts::version(integration);
     let source: Arc<str> = Arc::from(str_of(integration, "scriptCompiled"));
     let key = ScriptKey::new(id, version);
     let result = state

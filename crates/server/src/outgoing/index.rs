@@ -1,10 +1,10 @@
-//! The in-memory index of outgoing integrations by channel bucket (spec §7.1, §7.3).
+//! The in-memory index of outgoing integrations by channel bucket.
 //!
 //! Rebuilt from the store whenever the store's integration generation moved, so every change
 //! (API, 410 disabling, another writer) is seen by the next event; checking costs one atomic
 //! load on the message path.
 
-use crate::domain::integrations::{OUTGOING, event_info};
+use crate::domain::integration_kinds::{OUTGOING, event_info};
 use crate::domain::str_of;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -114,7 +114,7 @@ impl Index {
         self.by_id.is_empty()
     }
 
-    /// The enabled integrations of `event` for an event in `room` (`None`: no room), §7.3.
+    /// The enabled integrations of `event` for an event in `room` (`None`: no room).
     /// `sender` is the username left out of a direct room's `@username` buckets.
     pub fn select(&self, event: &str, room: Option<&Doc>, sender: Option<&str>) -> Vec<Arc<Hook>> {
         let mut out: Vec<Arc<Hook>> = Vec::new();

@@ -1,4 +1,4 @@
-//! The request `data` sent for each event (spec §7.5), in Rocket.Chat's key order. Liftoff
+//! The request `data` sent for each event, in Rocket.Chat's key order. Liftoff
 //! sends the intended payloads for room and user events, not the 7.7.1+ regression that
 //! reduced them to `{token, bot}`.
 
@@ -89,6 +89,29 @@ pub fn room_user(integration: &Doc, room: &Doc, user: &Doc, now: &str) -> Map<St
     data.insert("user".into(), public_user(user));
     data.insert("room".into(), Value::Object(room.clone()));
     if is_bot(user) {
+        data.insert("bot".into(), json!(true));
+    }
+    data
+}
+
+/// `fileUploaded`: the message that carries the file, its author and room.
+pub fn file_uploaded(integration: &Doc, room: &Doc, message: &Doc, user: &Doc) -> Map<String, Value> {
+    let mut data = base(integration, None);
+    room_fields(&mut data, room);
+    let author = message.get("u");
+    let author_field = |k: &str| author.and_then(|u| u.get(k)).cloned().unwrap_or(Value::Null);
+    data.insert("message_id".into(), json!(str_of(message, "_id")));
+    data.insert("timestamp".into(), message.get("ts").cloned().unwrap_or(Value::Null));
+    data.insert("user_id".into(), author_field("_id"));
+    data.insert("user_name".into(), author_field("username"));
+    data.insert("text".into(), json!(str_of(message, "msg")));
+    data.insert("user".into(), public_user(user));
+    data.insert("room".into(), Value::Object(room.clone()));
+    data.insert("message".into(), Value::Object(message.clone()));
+    if truthy(message.get("alias")) {
+        data.insert("alias".into(), message["alias"].clone());
+    }
+    if truthy(message.get("bot")) {
         data.insert("bot".into(), json!(true));
     }
     data

@@ -1,4 +1,4 @@
-//! Rocket.Chat's retry schedules (spec §7.6). `tries` is the number of attempts already
+//! Rocket.Chat's retry schedules. `tries` is the number of attempts already
 //! failed before this one was scheduled (0 for the first retry).
 
 use serde_json::Value;

@@ -198,49 +198,6 @@ impl SqliteStore {
         Ok((docs, total))
     }
 
-    pub(super) async fn insert_history_doc(&self, doc: Doc) -> StoreResult<()> {
-        self.write(move |c| {
-            let integration = doc.get("integration").and_then(Value::as_object);
-            exec(
-                c,
-                "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    id_of(&doc)?,
-                    integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
-                    integration.and_then(created_by),
-                    str_of(&doc, "_createdAt").unwrap_or_default(),
-                    str_of(&doc, "_updatedAt").or_else(|| str_of(&doc, "_createdAt")).unwrap_or_default(),
-                    text(&doc)
-                ],
-            )
-            .map(drop)
-        })
-        .await
-    }
-
-    pub(super) async fn update_history_doc(&self, id: &str, set: Doc) -> StoreResult<()> {
-        let id = id.to_owned();
-        self.write(move |c| {
-            let Some(mut doc) = one(c, "SELECT doc FROM integration_history WHERE id = ?1", [&id])? else {
-                return Err(StoreError::NotFound);
-            };
-            for (k, v) in set {
-                if v.is_null() {
-                    doc.remove(&k);
-                } else {
-                    doc.insert(k, v);
-                }
-            }
-            exec(
-                c,
-                "UPDATE integration_history SET updated_at = ?2, doc = ?3 WHERE id = ?1",
-                params![id, str_of(&doc, "_updatedAt").unwrap_or_default(), text(&doc)],
-            )
-            .map(drop)
-        })
-        .await
-    }
-
     pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
         self.read_one("SELECT doc FROM integration_history WHERE id = ?1", id).await
     }

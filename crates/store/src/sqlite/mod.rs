@@ -2,12 +2,16 @@
 //! of reader connections.
 
 mod docs;
+mod changes;
 mod index;
 mod integrations;
 mod listing;
+mod messages;
 mod outbox;
+mod rooms;
 mod schema;
 mod subscriptions;
+mod users;
 mod workspace;
 mod writer;
 
