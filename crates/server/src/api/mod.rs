@@ -15,6 +15,8 @@ mod lookup;
 mod permissions;
 mod roles;
 pub mod pagination;
+mod presence;
+mod room_lists;
 mod room_roles;
 mod room_settings;
 mod room_views;
@@ -46,6 +48,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(settings::routes())
         .merge(roles::routes())
         .merge(licenses::routes())
+        .merge(presence::routes())
+        .merge(room_lists::routes())
         .merge(rooms::routes())
         .merge(teams::routes())
         .merge(chat::routes())
