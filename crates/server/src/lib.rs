@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod hooks;
 pub mod integration_cache;
+pub mod observability;
 pub mod http;
 pub mod outgoing;
 pub mod permissions;
@@ -49,10 +50,12 @@ pub fn app(state: AppState) -> Router {
     api::router(state.clone())
         .merge(hooks::routes())
         .merge(outgoing::api::routes())
+        .merge(observability::probes::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observability::request_id::layer))
         .with_state(state)
 }
 
@@ -122,5 +125,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+    observability::begin_shutdown();
     tracing::info!("shutdown requested");
 }

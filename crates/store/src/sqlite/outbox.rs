@@ -58,6 +58,10 @@ struct HistoryRow {
     doc: String,
 }
 
+/// One recorded attempt: the delivery id, its next due time and attempt if it is retried, and
+/// its history record.
+type AttemptRow = (String, Option<(i64, u32)>, Option<HistoryRow>);
+
 fn history_row(doc: &crate::Doc) -> HistoryRow {
     let integration = doc.get("integration").and_then(Value::as_object);
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -168,7 +172,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn record_attempt_batch(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
-        let rows: Vec<(String, Option<(i64, u32)>, Option<HistoryRow>)> =
+        let rows: Vec<AttemptRow> =
             records.into_iter().map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row))).collect();
         self.write(move |c| {
             let mut delete = c.prepare_cached("DELETE FROM outbox WHERE id = ?1").map_err(backend)?;
