@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn(observability::metrics::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(observability::request_id::layer))
         .with_state(state)
@@ -97,6 +98,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
     outgoing::start(&state);
+    if state.settings.bool("Prometheus_Enabled") {
+        let port = u16::try_from(state.settings.int("Prometheus_Port")).map_err(|_| "invalid Prometheus_Port")?;
+        observability::metrics::start(&state.config.bind_ip, port).await?;
+    }
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.
     println!("liftoff listening on http://{local}");

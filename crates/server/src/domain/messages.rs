@@ -237,13 +237,15 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.insert("md".into(), markdown(text));
     message.retain(|_, v| !v.is_null());
     let deliveries = crate::outgoing::message_deliveries(state, room, &message, false).await?;
-    if deliveries.is_empty() {
-        Ok(state.store().insert_message(message).await?)
+    let message = if deliveries.is_empty() {
+        state.store().insert_message(message).await?
     } else {
         let message = state.store().insert_message_with_deliveries(message, deliveries.clone()).await?;
         crate::outgoing::enqueued(state, &deliveries);
-        Ok(message)
-    }
+        message
+    };
+    crate::observability::metrics::message_posted();
+    Ok(message)
 }
 
 /// The outcome per destination, in order.

@@ -1,6 +1,7 @@
 //! Operability: health probes for load balancers and orchestrators, and request ids that tie
 //! every log line of a request together.
 
+pub mod metrics;
 pub mod probes;
 pub mod request_id;
 
