@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod hooks;
 pub mod integration_cache;
+pub mod observability;
 pub mod http;
 pub mod outgoing;
 pub mod permissions;
@@ -51,10 +52,13 @@ pub fn app(state: AppState) -> Router {
     api::router(state.clone())
         .merge(hooks::routes())
         .merge(web::routes())
+        .merge(observability::probes::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn(observability::metrics::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observability::request_id::layer))
         .with_state(state)
 }
 
@@ -97,6 +101,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
     outgoing::dispatch::start(&state);
+    if state.settings.bool("Prometheus_Enabled") {
+        let port = u16::try_from(state.settings.int("Prometheus_Port")).map_err(|_| "invalid Prometheus_Port")?;
+        observability::metrics::start(&state.config.bind_ip, port).await?;
+    }
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.
     println!("liftoff listening on http://{local}");
@@ -125,5 +133,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+    observability::begin_shutdown();
     tracing::info!("shutdown requested");
 }

@@ -39,6 +39,8 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Integrations_Hooks_Rate_Limit_Calls", json!(0)),
         ("Integrations_Hooks_Rate_Limit_Time", json!(60000)),
         ("Integrations_Hooks_Cache_TTL", json!(500)),
+        ("Prometheus_Enabled", json!(false)),
+        ("Prometheus_Port", json!(9458)),
         // Outgoing webhooks: retry delays in percent of Rocket.Chat's schedules (tests shrink
         // them), calls at once per URL, and history retention (0 = no limit).
         ("Integrations_Outgoing_Retry_Delay_Percent", json!(100)),

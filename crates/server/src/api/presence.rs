@@ -2,7 +2,7 @@
 //! presence is the status last set through the API. Rocket.Chat's handlers:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/api/server/v1/users.ts>
 
-use crate::domain::rooms::user_from_params;
+use super::lookup::user_from_params;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_str};

@@ -249,6 +249,7 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.retain(|_, v| !v.is_null());
     let raised = raise(state, Event::SendMessage { room, message: &message, edited: false }).await?;
     let committed = raised.commit(state, Change::InsertMessage(message)).await?;
+    crate::observability::metrics::message_posted();
     committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))
 }
 
