@@ -343,7 +343,7 @@ fn host_capabilities_are_absent() {
     assert_eq!(
         incoming(&mut sb, json!({})).unwrap(),
         CallOutcome::Value(json!({
-            "require": "undefined", "process": "undefined", "fetch": "undefined", "module": "undefined",
+            "require": "undefined", "process": "undefined", "fetch": "function", "module": "undefined",
             "std": "undefined", "os": "undefined", "setTimeout": "undefined", "XMLHttpRequest": "undefined",
             "store": "object", "console": "function", "global": true,
         }))
