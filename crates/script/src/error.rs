@@ -37,9 +37,11 @@ impl ScriptError {
 /// Why a method call produced no result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// The call (or the settlement of its promise / the microtask queue)
-    /// exceeded the per-call deadline. The context is discarded and rebuilt
-    /// on the next call.
+    /// The call (or the settlement of its promise / the microtask queue, or
+    /// the fetches it awaits) exceeded the per-call deadline. If JavaScript
+    /// was running, the context is discarded and rebuilt on the next call; if
+    /// the call was only waiting on fetches, they are dropped and the context
+    /// is kept.
     #[error("script timed out")]
     Timeout,
     /// The runtime hit its memory limit. The context is discarded and rebuilt

@@ -70,6 +70,9 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
     let limits = script::Limits {
         timeout: std::time::Duration::from_millis(settings.int("Integrations_Script_Timeout").max(1) as u64),
         memory_bytes: (settings.int("Integrations_Script_Memory_Limit_MB").max(1) as usize) * 1024 * 1024,
+        max_fetches: settings.int("Integrations_Script_Max_Fetches").clamp(0, u32::MAX as i64) as u32,
+        max_fetch_bytes: settings.int("Integrations_Script_Max_Fetch_Bytes").max(0) as usize,
+        max_concurrent_fetches: settings.int("Integrations_Script_Max_Concurrent_Fetches").max(1) as usize,
         ..Default::default()
     };
     let script_policy = scripts::ScriptPolicy::from_env();
@@ -87,6 +90,7 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         outgoing: outgoing::engine::Outgoing::new(root_url.clone()),
         hook_plans: Default::default(),
     });
+    state.scripts.set_fetcher(Arc::new(scripts::fetch::HostFetcher::new(&state)));
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
 }

@@ -2,6 +2,8 @@
 //! `DISABLE_INTEGRATION_SCRIPTS` and `FREEZE_INTEGRATION_SCRIPTS`, and compiling a script when
 //! an integration is saved.
 
+pub mod fetch;
+
 use serde_json::{Value, json};
 use store::Doc;
 

@@ -34,6 +34,10 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Integrations_Outgoing_Timeout", json!(20000)),
         ("Integrations_Script_Timeout", json!(3000)),
         ("Integrations_Script_Memory_Limit_MB", json!(8)),
+        // Scripts' fetch: calls per script run, response bytes, calls at once per integration.
+        ("Integrations_Script_Max_Fetches", json!(10)),
+        ("Integrations_Script_Max_Fetch_Bytes", json!(1024 * 1024)),
+        ("Integrations_Script_Max_Concurrent_Fetches", json!(8)),
         ("API_Allow_Query_And_Fields", json!(true)),
         ("Integrations_Hooks_Max_Body_Size", json!(1024 * 1024)),
         ("Integrations_Hooks_Rate_Limit_Calls", json!(0)),

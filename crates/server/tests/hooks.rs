@@ -1015,9 +1015,10 @@ class Script {
         )
     );
     ok(&hook(&c, &s, mode("sandbox")).await);
+    // Only Rocket.Chat 7's fetch is there; no modules, process or other host objects.
     assert_eq!(
         last_general(&admin).await["msg"],
-        "undefined,undefined,undefined,undefined,undefined,undefined"
+        "undefined,undefined,function,undefined,undefined,undefined"
     );
     // The per-integration Store lives as long as the compiled script.
     for n in 1..=3 {

@@ -3,8 +3,9 @@
 //! The compiled context is cached by the script host per integration and reused until the
 //! integration's `_updatedAt` changes. The host runs scripts on its own threads with the memory
 //! limit (`Integrations_Script_Memory_Limit_MB`, 8) and the per-call deadline
-//! (`Integrations_Script_Timeout`, 3000 ms); a script that hits either is stopped and answered
-//! with `error-running-script`, and its context is rebuilt on the next call.
+//! (`Integrations_Script_Timeout`, 3000 ms, which also covers every `fetch` the script awaits);
+//! a script that hits either is stopped and answered with `error-running-script`. Waiting on a
+//! fetch holds no thread: the host's worker serves other calls meanwhile.
 
 use super::route::Target;
 use crate::domain::truthy;
