@@ -20,10 +20,13 @@
 //!   once it has walked the object steps before it;
 //! - documents that are not objects are evaluated by the generic evaluator.
 
-use crate::doc::{Cell, ColumnView, DocSet, bytes_eq};
-use crate::filter::{Node, Pred, Src, eval_pred};
+use crate::compact::{Cell, ColumnView};
+use crate::doc::bytes_eq;
+use crate::docset::{DocRef, DocSet};
+use crate::eval::{Src, eval_pred};
 use crate::path::Seg;
 use crate::pattern::Pattern;
+use crate::tree::{Node, Pred};
 use crate::value::Lit;
 use serde_json::{Map, Value};
 
@@ -83,7 +86,7 @@ impl<'f> Test<'f> {
             Test::EqStr(s) => str_or_elems(v, |x| bytes_eq(x.as_bytes(), s)),
             Test::InStr(list) => str_or_elems(v, |x| list.iter().any(|s| bytes_eq(x.as_bytes(), s))),
             Test::Regex(re) => str_or_elems(v, |x| re.is_match(x)),
-            Test::Generic(p) => eval_pred(p, Src::Path(v.doc_ref(), &[])),
+            Test::Generic(p) => eval_pred(p, Src::Path(DocRef::of_cell(v), &[])),
         }
     }
 }
@@ -178,7 +181,7 @@ impl FieldPlan<'_, '_> {
                 }
             } else if v.is_array() {
                 // Array traversal: the generic evaluator from here on.
-                let (d, rest) = (v.doc_ref(), &self.rest[i..]);
+                let (d, rest) = (DocRef::of_cell(v), &self.rest[i..]);
                 return self.preds.iter().all(|p| eval_pred(p, Src::Path(d, rest)));
             } else {
                 return self.missing;

@@ -11,8 +11,8 @@
 //! Ties keep the input order ([`Sort::sort_values`] is stable).
 
 use crate::error::QueryError;
-use crate::filter::check_shape;
 use crate::limits;
+use crate::parse::check_shape;
 use crate::path::{Cand, Path, any_cand};
 use crate::value::{RANK_UNDEFINED, cmp_values, rank};
 use serde_json::Value;
@@ -90,7 +90,9 @@ impl Sort {
             let asc = match d.as_f64() {
                 Some(1.0) => true,
                 Some(-1.0) => false,
-                _ => return Err(QueryError::Sort(format!("sort order for {k} must be 1 or -1"))),
+                _ => {
+                    return Err(QueryError::Sort(format!("sort order for {k} must be 1 or -1")));
+                }
             };
             let path = Path::parse(k).map_err(|e| QueryError::Sort(e.to_string()))?;
             keys.push((path, asc));
@@ -126,8 +128,7 @@ impl Sort {
         }
         let mut order: Vec<usize> = (0..docs.len()).collect();
         {
-            let keys: Vec<Vec<Key>> =
-                docs.iter().map(|d| self.keys.iter().map(|(p, asc)| sort_key(d, p, *asc)).collect()).collect();
+            let keys: Vec<Vec<Key>> = docs.iter().map(|d| self.keys.iter().map(|(p, asc)| sort_key(d, p, *asc)).collect()).collect();
             order.sort_by(|&i, &j| {
                 for (n, (_, asc)) in self.keys.iter().enumerate() {
                     let o = keys[i][n].cmp(&keys[j][n]);
@@ -190,12 +191,8 @@ mod tests {
 
     #[test]
     fn arrays_min_asc_max_desc() {
-        let docs = vec![
-            json!({"_id": 1, "v": [5, 1]}),
-            json!({"_id": 2, "v": 3}),
-            json!({"_id": 3, "v": [2, 4]}),
-            json!({"_id": 4, "v": []}),
-        ];
+        let docs =
+            vec![json!({"_id": 1, "v": [5, 1]}), json!({"_id": 2, "v": 3}), json!({"_id": 3, "v": [2, 4]}), json!({"_id": 4, "v": []})];
         // asc keys: 1, 3, 2, undefined
         assert_eq!(ids(&sorted(json!({"v": 1}), docs.clone())), vec![4, 1, 3, 2]);
         // desc keys: 5, 3, 4, undefined
@@ -204,11 +201,7 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        let docs = vec![
-            json!({"_id": 1, "a": {"b": 2}}),
-            json!({"_id": 2, "a": [{"b": 5}, {"b": 0}]}),
-            json!({"_id": 3, "a": {"c": 1}}),
-        ];
+        let docs = vec![json!({"_id": 1, "a": {"b": 2}}), json!({"_id": 2, "a": [{"b": 5}, {"b": 0}]}), json!({"_id": 3, "a": {"c": 1}})];
         assert_eq!(ids(&sorted(json!({"a.b": 1}), docs.clone())), vec![3, 2, 1]);
         assert_eq!(ids(&sorted(json!({"a.b": -1}), docs)), vec![2, 1, 3]);
     }

@@ -22,7 +22,8 @@
 //! - string order is byte order, as MongoDB's: PostgreSQL comparisons use
 //!   `COLLATE "C"`, SQLite columns must use the default `BINARY` collation.
 
-use crate::filter::{AllItem, CmpOp, Filter, InList, Node, Pred};
+use crate::filter::Filter;
+use crate::tree::{AllItem, CmpOp, InList, Node, Pred};
 use crate::value::{Lit, format_iso_millis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -352,15 +352,7 @@ pub const MAX_DATE_MS: i64 = 8_640_000_000_000_000;
 /// Parses the stored date shape `YYYY-MM-DDTHH:MM:SS.mmmZ` exactly.
 pub fn parse_iso_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 24
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'.'
-        || b[23] != b'Z'
-    {
+    if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
         return None;
     }
     let y = digits(&b[0..4])?;
@@ -449,7 +441,7 @@ pub fn parse_ejson_date_string(s: &str) -> Option<i64> {
     let tz = &rest[i..];
     let offset_min = match tz {
         [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh @ .., ] if !hh.is_empty() => {
+        [sign @ (b'+' | b'-'), hh @ ..] if !hh.is_empty() => {
             let (oh, om) = match hh {
                 [a, b2, b':', c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
                 [a, b2, c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
