@@ -48,6 +48,9 @@ pub enum Kind<'a> {
     Bool(bool),
     Num(Num),
     Str(&'a str),
+    /// A date (milliseconds since the Unix epoch): an ISO string read
+    /// through a declared date field (see `dated.rs`).
+    Date(i64),
     Array,
     Object,
 }
@@ -106,6 +109,9 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 pub trait DocValue<'a>: Copy + 'a {
     type Elems: Iterator<Item = Self>;
     type Fields: Iterator<Item = (&'a str, Self)>;
+    /// The same value without any date view (see `dated.rs`).
+    type Plain: DocValue<'a>;
+    fn plain(self) -> Self::Plain;
     fn kind(self) -> Kind<'a>;
     /// Field of an object (`None` for other kinds or when absent).
     fn get(self, key: &str) -> Option<Self>;
@@ -148,6 +154,12 @@ impl<'a> Iterator for ValueFields<'a> {
 impl<'a> DocValue<'a> for &'a Value {
     type Elems = std::slice::Iter<'a, Value>;
     type Fields = ValueFields<'a>;
+    type Plain = Self;
+
+    #[inline]
+    fn plain(self) -> Self {
+        self
+    }
 
     #[inline]
     fn kind(self) -> Kind<'a> {

@@ -5,6 +5,7 @@ use crate::compact::{
     Cell, ColumnView, T_ARR, T_F64, T_FALSE, T_I64, T_NULL, T_OBJ, T_STR, T_TRUE, T_U64, encode, size_at, str_at, u32_at, u64_at,
 };
 use crate::doc::{DocValue, Kind, Num, bytes_eq, key_hash};
+use crate::value::format_iso_millis;
 use serde_json::{Map, Number, Value};
 
 /// A value inside a [`DocSet`]: a whole document, or a value in a column.
@@ -96,6 +97,7 @@ impl<'a> DocRef<'a> {
             Kind::Num(Num::U(u)) => Value::from(u),
             Kind::Num(Num::F(f)) => Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
             Kind::Str(s) => Value::String(s.to_owned()),
+            Kind::Date(ms) => format_iso_millis(ms).map(Value::String).unwrap_or_else(|| Value::from(ms)),
             Kind::Array => Value::Array(self.elems().map(DocRef::to_value).collect()),
             Kind::Object => Value::Object(self.fields().map(|(k, v)| (k.to_owned(), v.to_value())).collect::<Map<_, _>>()),
         }
@@ -105,6 +107,12 @@ impl<'a> DocRef<'a> {
 impl<'a> DocValue<'a> for DocRef<'a> {
     type Elems = CompactElems<'a>;
     type Fields = CompactFields<'a>;
+    type Plain = Self;
+
+    #[inline]
+    fn plain(self) -> Self {
+        self
+    }
 
     #[inline]
     fn kind(self) -> Kind<'a> {

@@ -1,10 +1,11 @@
 //! Evaluating a [`Node`] tree on one document (any [`DocValue`]): MongoDB's
 //! candidate expansion along paths, type brackets and operator semantics.
 
+use crate::dated::Dated;
 use crate::doc::{DocValue, Kind, Num};
 use crate::path::{Cand, Seg, any_cand};
 use crate::tree::{AllItem, CmpOp, ElemBody, InList, Node, Pred, TypeSel};
-use crate::value::{Lit, cmp_value_lit, eq_value_lit, parse_iso_millis, same_bracket};
+use crate::value::{Lit, cmp_value_lit, eq_value_lit, same_bracket};
 
 impl InList {
     fn test_one<'a, D: DocValue<'a>>(&self, v: D) -> bool {
@@ -29,7 +30,7 @@ fn type_ok<'a, D: DocValue<'a>>(v: D, ts: &[TypeSel]) -> bool {
         (TypeSel::Int, Kind::Num(n)) => is_int32(*n),
         (TypeSel::Number, Kind::Num(_)) => true,
         (TypeSel::String, Kind::Str(_)) => true,
-        (TypeSel::Date, Kind::Str(s)) => parse_iso_millis(s).is_some(),
+        (TypeSel::Date, Kind::Date(_)) => true,
         (TypeSel::Object, Kind::Object) => true,
         (TypeSel::Array, Kind::Array) => true,
         (TypeSel::Bool, Kind::Bool(_)) => true,
@@ -110,7 +111,7 @@ fn elem_match<'a, D: DocValue<'a>>(body: &ElemBody, c: Cand<D>) -> bool {
     }
     a.elems().any(|e| match body {
         ElemBody::Value(preds) => preds.iter().all(|p| eval_pred(p, Src::Single(e))),
-        ElemBody::Doc(node) => e.is_object() && node.matches_doc(e),
+        ElemBody::Doc(node) => e.is_object() && node.matches_doc(e.plain()),
     })
 }
 
@@ -157,7 +158,8 @@ impl Node {
             Node::And(kids) => kids.iter().all(|k| k.matches_doc(doc)),
             Node::Or(kids) => kids.iter().any(|k| k.matches_doc(doc)),
             Node::Nor(kids) => !kids.iter().any(|k| k.matches_doc(doc)),
-            Node::Field(path, preds) => preds.iter().all(|p| eval_pred(p, Src::Path(doc, &path.segs))),
+            Node::Field(path, preds, false) => preds.iter().all(|p| eval_pred(p, Src::Path(doc, &path.segs))),
+            Node::Field(path, preds, true) => preds.iter().all(|p| eval_pred(p, Src::Path(Dated(doc), &path.segs))),
             Node::Const(b) => *b,
         }
     }

@@ -31,13 +31,38 @@ pub fn escape_pcre(text: &str) -> String {
 }
 
 impl Filter {
-    /// Parses an (untrusted) MongoDB query document.
+    /// Parses an (untrusted) MongoDB query document in which every string
+    /// is a string.
     pub fn parse(v: &Value) -> Result<Filter, QueryError> {
+        Filter::parse_with_dates(v, &[])
+    }
+
+    /// Parses an (untrusted) MongoDB query document where the values at the
+    /// top-level paths `dates` are dates stored as ISO strings
+    /// (`YYYY-MM-DDTHH:MM:SS.mmmZ`): for every operator they behave as
+    /// MongoDB dates (`$type: "date"`, compared with `{"$date": ..}`
+    /// operands, never equal to or ordered with a string, never matched by
+    /// `$regex`).
+    pub fn parse_with_dates(v: &Value, dates: &[&str]) -> Result<Filter, QueryError> {
         let Value::Object(m) = v else {
             return Err(bad("query must be an object"));
         };
         check_shape(v)?;
-        Ok(Filter { node: parse_node(m)? })
+        Ok(Filter { node: parse_node(m, dates)? })
+    }
+
+    /// Whether every field the filter reads is one of `paths` (dotted, as
+    /// written in the query): a store holding just those fields of each
+    /// document can evaluate it.
+    pub fn reads_only(&self, paths: &[&str]) -> bool {
+        fn node(n: &Node, paths: &[&str]) -> bool {
+            match n {
+                Node::And(ks) | Node::Or(ks) | Node::Nor(ks) => ks.iter().all(|k| node(k, paths)),
+                Node::Field(p, ..) => paths.contains(&p.raw.as_str()),
+                Node::Const(_) => true,
+            }
+        }
+        node(&self.node, paths)
     }
 
     /// Does `doc` satisfy the filter?
@@ -104,7 +129,7 @@ impl Filter {
     }
 
     fn field(path: &str, pred: Pred) -> Filter {
-        Filter { node: Node::Field(Path::trusted(path), vec![pred]) }
+        Filter { node: Node::Field(Path::trusted(path), vec![pred], false) }
     }
 
     /// `{path: value}` (trusted code: the path is not validated).

@@ -16,6 +16,7 @@
 //! linear-time `regex` crate.
 
 mod compact;
+mod dated;
 pub mod doc;
 pub mod docset;
 pub mod error;

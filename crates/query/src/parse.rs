@@ -144,12 +144,14 @@ pub(crate) fn literal(v: &Value) -> Result<Lit, QueryError> {
     })
 }
 
-struct Parser {
+struct Parser<'d> {
     clauses: usize,
     regexes: usize,
+    /// Paths whose values are dates (top-level query fields only).
+    dates: &'d [&'d str],
 }
 
-impl Parser {
+impl Parser<'_> {
     fn clause(&mut self) -> Result<(), QueryError> {
         self.clauses += 1;
         if self.clauses > limits::MAX_CLAUSES {
@@ -207,7 +209,8 @@ impl Parser {
             } else {
                 let path = Path::parse(k)?;
                 let preds = self.field(v)?;
-                out.push(Node::Field(path, preds));
+                let date = self.dates.contains(&path.raw.as_str());
+                out.push(Node::Field(path, preds, date));
             }
         }
         Ok(if out.len() == 1 { out.pop().unwrap_or(Node::Const(true)) } else { Node::And(out) })
@@ -338,7 +341,11 @@ impl Parser {
             }
             Ok(ElemBody::Value(self.operators(m)?))
         } else {
-            Ok(ElemBody::Doc(if m.is_empty() { Node::Const(true) } else { self.doc(m)? }))
+            // Paths inside are relative to an element: no declared date applies.
+            let dates = std::mem::take(&mut self.dates);
+            let body = if m.is_empty() { Ok(Node::Const(true)) } else { self.doc(m) };
+            self.dates = dates;
+            Ok(ElemBody::Doc(body?))
         }
     }
 }
@@ -440,7 +447,7 @@ fn parse_types(v: &Value) -> Result<Vec<TypeSel>, QueryError> {
 }
 
 /// Parses a query document (already checked to be an object).
-pub(crate) fn parse_node(m: &Map<String, Value>) -> Result<Node, QueryError> {
-    let mut p = Parser { clauses: 0, regexes: 0 };
+pub(crate) fn parse_node(m: &Map<String, Value>, dates: &[&str]) -> Result<Node, QueryError> {
+    let mut p = Parser { clauses: 0, regexes: 0, dates };
     if m.is_empty() { Ok(Node::Const(true)) } else { p.doc(m) }
 }

@@ -12,7 +12,9 @@ pub(crate) enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Nor(Vec<Node>),
-    Field(Path, Vec<Pred>),
+    /// A field's predicates; `true` when the path is a declared date field
+    /// (its ISO strings are dates, see `dated.rs`).
+    Field(Path, Vec<Pred>, bool),
     Const(bool),
 }
 
