@@ -65,3 +65,30 @@ impl<'a, D: DocValue<'a>> DocValue<'a> for Dated<D> {
         self.0.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Dated;
+    use crate::value::{Lit, cmp_value_lit, eq_value_lit, parse_iso_millis, same_bracket};
+    use serde_json::json;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn dates_against_stored_strings() {
+        let d = Lit::Date(parse_iso_millis("2025-01-01T12:00:00.000Z").unwrap());
+        let date = json!("2025-01-01T12:00:00.000Z");
+        // read through a date field, the stored string is that date
+        assert!(eq_value_lit(Dated(&date), &d));
+        assert_eq!(cmp_value_lit(Dated(&json!("2025-01-01T12:00:00.001Z")), &d), Ordering::Greater);
+        // ... and never a string
+        assert!(!same_bracket(Dated(&date), &Lit::Str("2025".into())));
+        assert!(!eq_value_lit(Dated(&date), &Lit::Str("2025-01-01T12:00:00.000Z".into())));
+        // anywhere else it is a string, which never compares with a date
+        assert!(!same_bracket(&date, &d));
+        assert!(!eq_value_lit(&date, &d));
+        // not the stored shape: an ordinary string even in a date field
+        assert!(!same_bracket(Dated(&json!("2025-01-01T12:00:00Z")), &d));
+        // a date literal and a number never compare equal
+        assert!(!same_bracket(Dated(&json!(1735732800000i64)), &d));
+    }
+}
