@@ -12,8 +12,8 @@
 //!   Numeric segments are field names here, as in MongoDB.
 
 use crate::error::QueryError;
-use crate::filter::check_shape;
 use crate::limits;
+use crate::parse::check_shape;
 use crate::path::check_key;
 use serde_json::{Map, Value};
 

@@ -102,7 +102,7 @@ fn docs() -> Vec<Value> {
 }
 
 fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: &mut [usize; 3]) {
-    match parse_query_param(raw) {
+    match parse_query_param(raw, &["ts"]) {
         Ok(f) => {
             stats[0] += 1;
             let on_values: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
@@ -112,7 +112,7 @@ fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: 
         }
         Err(e) => assert!(e.error.starts_with("Invalid query parameter provided") && e.error_type == "error-invalid-query"),
     }
-    if let Ok(s) = parse_sort_param(raw) {
+    if let Ok(s) = parse_sort_param(raw, &["ts"]) {
         stats[1] += 1;
         let mut v = docs.to_vec();
         s.sort_values(&mut v);

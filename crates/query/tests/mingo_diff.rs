@@ -264,6 +264,11 @@ fn date_lit(r: &mut Rng) -> Value {
     json!({"$date": r.pick(DATES)})
 }
 
+/// A string operand for the date field: a date's text, or another string.
+fn date_text(r: &mut Rng) -> Value {
+    if r.chance(50) { json!(r.pick(DATES)) } else { json!(r.pick(&["1970-01-01T00:00:00.000Z", "2025-01-01", "a", ""])) }
+}
+
 fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
     let k = r.below(20);
     if depth < 2 && k < 3 {
@@ -298,12 +303,20 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
         5 => ("n".to_owned(), json!({"$mod": r.pick(&[json!([2, 0]), json!([2, 1]), json!([3, 1]), json!([-3, -1])])})),
         6 => (
             "ts".to_owned(),
-            match r.below(6) {
+            // `ts` is a declared date field: its ISO strings are `Date`s for
+            // mingo, so string operands, `$regex` and `$type` meet real dates
+            match r.below(12) {
                 0 => date_lit(r),
                 1 => json!({"$ne": date_lit(r)}),
                 2 => json!({r.pick(&["$gt", "$gte", "$lt", "$lte"]): date_lit(r)}),
                 3 => json!({"$in": [date_lit(r), date_lit(r)]}),
                 4 => json!({"$nin": [date_lit(r)]}),
+                5 => json!({r.pick(&["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]): date_text(r)}),
+                6 => json!({r.pick(&["$in", "$nin"]): [date_text(r), date_lit(r)]}),
+                7 => json!({"$regex": r.pick(&["\\d", "0", "^2025", "Z$", "-"])}),
+                8 => json!({"$not": {"$regex": r.pick(&["\\d", "0", "^2025"])}}),
+                9 => json!({"$type": r.pick(&["string", "date", "number", "null"])}),
+                10 => json!({"$type": "date", r.pick(&["$lt", "$gte"]): date_text(r)}),
                 _ => json!({"$exists": r.chance(50)}),
             },
         ),
@@ -383,7 +396,7 @@ fn agrees_with_mingo() {
         let results: Vec<String> = serde_json::from_slice(&out.stdout).expect("mingo output");
         assert_eq!(results.len(), queries.len());
         for (q, theirs) in queries.iter().zip(results) {
-            let ours = Filter::parse(q);
+            let ours = Filter::parse_with_dates(q, &["ts"]);
             let (ours, theirs) = match (ours, theirs.strip_prefix("E:")) {
                 (Err(_), Some(_)) => {
                     both_rejected += 1;

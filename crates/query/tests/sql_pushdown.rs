@@ -143,7 +143,7 @@ fn query(r: &mut Rng, depth: usize) -> Value {
 
 fn filter(r: &mut Rng) -> Filter {
     let q = query(r, 0);
-    let untrusted = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let untrusted = Filter::parse_with_dates(&q, &["_createdAt"]).unwrap_or_else(|e| panic!("{q}: {e}"));
     match r.below(3) {
         // a permission scope built in code, ANDed with the untrusted part
         0 => Filter::and(vec![

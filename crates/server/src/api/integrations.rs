@@ -51,7 +51,7 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) ->
         trusted.push(Filter::eq("type", t.as_ref()));
     }
     // Rocket.Chat sorts by `ts`, which integrations lack: insertion order.
-    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[], true)).await?;
+    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[])).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "offset": params.page.offset, "items": integrations.len(),
@@ -65,7 +65,7 @@ async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels
     let params = ListParams::from_args(state, q)?;
     let trusted = vec![grants.scope(&caller.id), Filter::is_in("channel", channels)];
     let (docs, total) =
-        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)], false)).await?;
+        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)])).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "count": integrations.len(), "offset": params.page.offset, "total": total,
@@ -257,7 +257,7 @@ async fn history(State(state): State<AppState>, caller: Caller, Query(q): Query)
         return Err(ApiError::plain("Invalid integration id."));
     }
     let params = ListParams::from_args(&state, &q)?;
-    let query = params.doc_query(vec![history_scope(&grants, &caller.id, &id)], &[("_updatedAt", false)], false);
+    let query = params.doc_query(vec![history_scope(&grants, &caller.id, &id)], &[("_updatedAt", false)]);
     let (docs, total) = state.store().find_history(query).await?;
     let history = params.project(docs);
     Ok(success(json!({
