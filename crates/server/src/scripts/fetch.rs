@@ -39,7 +39,7 @@ fn client(guard: bool, insecure: bool) -> reqwest::Client {
         }
     });
     let mut b = reqwest::Client::builder()
-        .user_agent(crate::outgoing::USER_AGENT)
+        .user_agent(crate::outgoing::http::USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(64)
         .no_proxy()
