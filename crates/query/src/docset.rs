@@ -2,7 +2,8 @@
 //! inside one, readable by the evaluator like a `serde_json::Value`.
 
 use crate::compact::{
-    Cell, ColumnView, T_ARR, T_F64, T_FALSE, T_I64, T_NULL, T_OBJ, T_STR, T_TRUE, T_U64, encode, size_at, str_at, u32_at, u64_at,
+    Cell, ColumnView, T_ARR, T_F64, T_FALSE, T_I64, T_NULL, T_OBJ, T_STR, T_TRUE, T_U64, encode, size_at, str_at,
+    u32_at, u64_at,
 };
 use crate::doc::{DocValue, Kind, Num, bytes_eq, key_hash};
 use crate::value::format_iso_millis;
@@ -99,7 +100,9 @@ impl<'a> DocRef<'a> {
             Kind::Str(s) => Value::String(s.to_owned()),
             Kind::Date(ms) => format_iso_millis(ms).map(Value::String).unwrap_or_else(|| Value::from(ms)),
             Kind::Array => Value::Array(self.elems().map(DocRef::to_value).collect()),
-            Kind::Object => Value::Object(self.fields().map(|(k, v)| (k.to_owned(), v.to_value())).collect::<Map<_, _>>()),
+            Kind::Object => {
+                Value::Object(self.fields().map(|(k, v)| (k.to_owned(), v.to_value())).collect::<Map<_, _>>())
+            }
         }
     }
 }
@@ -177,7 +180,9 @@ impl<'a> DocValue<'a> for DocRef<'a> {
     #[inline]
     fn fields(self) -> Self::Fields {
         match self.0 {
-            Repr::Root(set, doc) => CompactFields::Root { set, doc, next: set.order_start[doc], end: set.order_start[doc + 1] },
+            Repr::Root(set, doc) => {
+                CompactFields::Root { set, doc, next: set.order_start[doc], end: set.order_start[doc + 1] }
+            }
             Repr::Val(b, pos) if b[pos] == T_OBJ => {
                 let left = u32_at(b, pos + 5);
                 // entries follow the directory
@@ -387,7 +392,13 @@ mod tests {
 
     #[test]
     fn sparse_columns_keep_each_documents_order() {
-        let docs = [json!({"b": 1, "a": {"x": [1, {"y": 2}]}}), json!({"a": 3}), json!({}), json!([1, 2]), json!({"c": null, "b": "s"})];
+        let docs = [
+            json!({"b": 1, "a": {"x": [1, {"y": 2}]}}),
+            json!({"a": 3}),
+            json!({}),
+            json!([1, 2]),
+            json!({"c": null, "b": "s"}),
+        ];
         let s = DocSet::from_values(&docs);
         assert_eq!(s.len(), docs.len());
         for (i, d) in docs.iter().enumerate() {

@@ -144,7 +144,10 @@ impl Filter {
 
     /// `{path: {$in: values}}`.
     pub fn is_in(path: &str, values: impl IntoIterator<Item = impl Into<Lit>>) -> Filter {
-        Filter::field(path, Pred::In(InList { lits: values.into_iter().map(Into::into).collect(), patterns: Vec::new() }))
+        Filter::field(
+            path,
+            Pred::In(InList { lits: values.into_iter().map(Into::into).collect(), patterns: Vec::new() }),
+        )
     }
 
     /// `{path: {$exists: yes}}`.

@@ -144,7 +144,8 @@ mod tests {
             e.error,
             "Invalid fields parameter provided: Cannot do exclusion on field b in inclusion projection [error-invalid-fields]"
         );
-        let doc = json!({"_id": "i", "username": "u", "joinCode": "x", "members": [1], "importIds": [], "e2e": "k", "z": 1});
+        let doc =
+            json!({"_id": "i", "username": "u", "joinCode": "x", "members": [1], "importIds": [], "e2e": "k", "z": 1});
         let p = parse_fields_param(r#"{"username":1,"joinCode":1,"members.x":1}"#).unwrap();
         assert_eq!(p.apply(&doc), json!({"_id": "i", "username": "u"}));
         let p = parse_fields_param(r#"{"z":0}"#).unwrap();

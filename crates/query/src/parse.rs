@@ -308,7 +308,9 @@ impl Parser<'_> {
                             Value::Object(e) if e.len() == 1 && e.contains_key("$elemMatch") => {
                                 out.push(AllItem::Elem(self.elem_match(&e["$elemMatch"])?));
                             }
-                            Value::Object(e) if e.keys().next().is_some_and(|k| k.starts_with('$')) && !is_date_wrapper(e) => {
+                            Value::Object(e)
+                                if e.keys().next().is_some_and(|k| k.starts_with('$')) && !is_date_wrapper(e) =>
+                            {
                                 return Err(bad("no $ expressions in $all"));
                             }
                             _ => out.push(AllItem::Lit(literal(it)?)),
@@ -333,8 +335,8 @@ impl Parser<'_> {
         let Value::Object(m) = arg else {
             return Err(bad("$elemMatch needs an Object"));
         };
-        let value_form =
-            !m.is_empty() && m.keys().all(|k| k.starts_with('$') && k != "$and" && k != "$or" && k != "$nor" && k != "$comment");
+        let value_form = !m.is_empty()
+            && m.keys().all(|k| k.starts_with('$') && k != "$and" && k != "$or" && k != "$nor" && k != "$comment");
         if value_form {
             if is_date_wrapper(m) {
                 return Err(op_error("$date"));
@@ -381,7 +383,11 @@ fn parse_mod(v: &Value) -> Result<(i64, i64), QueryError> {
         return Err(bad("malformed mod, needs to be an array"));
     };
     if a.len() != 2 {
-        return Err(bad(if a.len() < 2 { "malformed mod, not enough elements" } else { "malformed mod, too many elements" }));
+        return Err(bad(if a.len() < 2 {
+            "malformed mod, not enough elements"
+        } else {
+            "malformed mod, too many elements"
+        }));
     }
     let d = trunc_num(&a[0]).ok_or_else(|| bad("malformed mod, divisor not a number"))?;
     let r = trunc_num(&a[1]).ok_or_else(|| bad("malformed mod, remainder not a number"))?;

@@ -28,7 +28,11 @@ pub struct Seg {
 
 impl Seg {
     pub fn new(name: &str) -> Seg {
-        let index = if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) { name.parse().ok() } else { None };
+        let index = if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) {
+            name.parse().ok()
+        } else {
+            None
+        };
         Seg { name: name.to_owned(), index, hash: key_hash(name) }
     }
 }

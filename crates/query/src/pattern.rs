@@ -346,7 +346,10 @@ mod tests {
             ("^a", "m"),
         ] {
             let pat = Pattern::new(p, o).unwrap();
-            for h in ["", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC", "x-y", "X-Y", "alph", "a\nb"] {
+            for h in [
+                "", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC", "x-y", "X-Y", "alph",
+                "a\nb",
+            ] {
                 let h = h.replace("\\u{212A}", "\u{212A}").replace("\\n", "\n");
                 assert_eq!(pat.is_match(&h), pat.regex.is_match(&h), "{p}/{o} on {h:?}");
             }

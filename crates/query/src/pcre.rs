@@ -231,7 +231,11 @@ pub(crate) fn translate(src: &str, extended: bool) -> Result<Translated, QueryEr
                 out.push_str("(?");
                 i += 2;
                 let close =
-                    if chars.get(i) == Some(&'<') || (chars.get(i) == Some(&'P') && chars.get(i + 1) == Some(&'<')) { '>' } else { ':' };
+                    if chars.get(i) == Some(&'<') || (chars.get(i) == Some(&'P') && chars.get(i + 1) == Some(&'<')) {
+                        '>'
+                    } else {
+                        ':'
+                    };
                 while i < chars.len() {
                     let f = chars[i];
                     out.push(f);

@@ -80,7 +80,12 @@ impl<'f> Test<'f> {
         match p {
             Pred::Eq(Lit::Str(s)) => Test::EqStr(s.as_bytes()),
             Pred::In(list) if list.patterns.is_empty() && list.lits.iter().all(|l| matches!(l, Lit::Str(_))) => {
-                Test::InStr(list.lits.iter().filter_map(|l| if let Lit::Str(s) = l { Some(s.as_bytes()) } else { None }).collect())
+                Test::InStr(
+                    list.lits
+                        .iter()
+                        .filter_map(|l| if let Lit::Str(s) = l { Some(s.as_bytes()) } else { None })
+                        .collect(),
+                )
             }
             Pred::Regex(re) => Test::Regex(re),
             _ => Test::Generic(p),
@@ -313,7 +318,8 @@ mod tests {
         for q in queries() {
             let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
             for (docs, set) in [(&docs, &set), (&rotated, &rotated_set)] {
-                let expected: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
+                let expected: Vec<usize> =
+                    docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
                 let one_by_one: Vec<usize> = (0..set.len()).filter(|&i| f.matches_ref(set.get(i).unwrap())).collect();
                 assert_eq!(one_by_one, expected, "{q}");
                 assert_eq!(f.select(set), expected, "{q}");

@@ -144,8 +144,10 @@ impl Sort {
         }
         let mut order: Vec<usize> = (0..docs.len()).collect();
         {
-            let keys: Vec<Vec<Key>> =
-                docs.iter().map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date)).collect()).collect();
+            let keys: Vec<Vec<Key>> = docs
+                .iter()
+                .map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date)).collect())
+                .collect();
             order.sort_by(|&i, &j| {
                 for (n, (_, asc, _)) in self.keys.iter().enumerate() {
                     let o = keys[i][n].cmp(&keys[j][n]);
@@ -208,8 +210,12 @@ mod tests {
 
     #[test]
     fn arrays_min_asc_max_desc() {
-        let docs =
-            vec![json!({"_id": 1, "v": [5, 1]}), json!({"_id": 2, "v": 3}), json!({"_id": 3, "v": [2, 4]}), json!({"_id": 4, "v": []})];
+        let docs = vec![
+            json!({"_id": 1, "v": [5, 1]}),
+            json!({"_id": 2, "v": 3}),
+            json!({"_id": 3, "v": [2, 4]}),
+            json!({"_id": 4, "v": []}),
+        ];
         // asc keys: 1, 3, 2, undefined
         assert_eq!(ids(&sorted(json!({"v": 1}), docs.clone())), vec![4, 1, 3, 2]);
         // desc keys: 5, 3, 4, undefined
@@ -218,7 +224,11 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        let docs = vec![json!({"_id": 1, "a": {"b": 2}}), json!({"_id": 2, "a": [{"b": 5}, {"b": 0}]}), json!({"_id": 3, "a": {"c": 1}})];
+        let docs = vec![
+            json!({"_id": 1, "a": {"b": 2}}),
+            json!({"_id": 2, "a": [{"b": 5}, {"b": 0}]}),
+            json!({"_id": 3, "a": {"c": 1}}),
+        ];
         assert_eq!(ids(&sorted(json!({"a.b": 1}), docs.clone())), vec![3, 2, 1]);
         assert_eq!(ids(&sorted(json!({"a.b": -1}), docs)), vec![2, 1, 3]);
     }

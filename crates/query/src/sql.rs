@@ -272,7 +272,9 @@ impl Ctx<'_> {
     fn text_of(col: &Column, l: &Lit) -> Option<String> {
         match (l, &col.kind) {
             (Lit::Date(ms), ColumnKind::IsoDate) => format_iso_millis(*ms),
-            (Lit::Str(s), ColumnKind::Text | ColumnKind::NullableText | ColumnKind::StringArray { .. }) => Some(s.clone()),
+            (Lit::Str(s), ColumnKind::Text | ColumnKind::NullableText | ColumnKind::StringArray { .. }) => {
+                Some(s.clone())
+            }
             _ => None,
         }
     }
@@ -443,7 +445,9 @@ impl Ctx<'_> {
             Lit::Null => {
                 return match (&col.kind, ge_le) {
                     (_, false) => NEVER,
-                    (ColumnKind::NullableText, true) => (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true),
+                    (ColumnKind::NullableText, true) => {
+                        (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true)
+                    }
                     (ColumnKind::StringArray { template }, true) => {
                         (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false)
                     }
@@ -462,7 +466,10 @@ impl Ctx<'_> {
                 let cond = vec![Piece::Sql(op_sql), text(&s)];
                 (self.array_atom(template, cond), exact)
             }
-            _ => (self.scalar_atom(col, vec![Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))), text(&s)]), exact),
+            _ => (
+                self.scalar_atom(col, vec![Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))), text(&s)]),
+                exact,
+            ),
         }
     }
 

@@ -339,7 +339,15 @@ pub const MAX_DATE_MS: i64 = 8_640_000_000_000_000;
 /// Parses the stored date shape `YYYY-MM-DDTHH:MM:SS.mmmZ` exactly.
 pub fn parse_iso_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
+    {
         return None;
     }
     let y = digits(&b[0..4])?;

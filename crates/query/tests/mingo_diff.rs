@@ -194,7 +194,10 @@ fn doc(r: &mut Rng, id: usize) -> Value {
 }
 
 /// Paths for equality, comparisons, `$in`, `$regex` and negations.
-const PATHS: &[&str] = &["u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t", "t.0", "t.1", "s", "s.x", "b", "n", "zz"];
+const PATHS: &[&str] = &[
+    "u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t", "t.0", "t.1", "s",
+    "s.x", "b", "n", "zz",
+];
 /// Paths that never cross an array (mingo 2).
 const TYPE_PATHS: &[&str] = &["s", "s.x", "b", "zz"];
 /// Top-level array fields for `$size`, `$all`, `$elemMatch` (mingo 2).
@@ -221,11 +224,7 @@ fn non_null_scalar(r: &mut Rng) -> Value {
 
 fn regex(r: &mut Rng) -> Value {
     let pat = r.pick(&["a", "^a", "b$", "A", "^$", "a|b", "^[ab]+$", "\\d", "x\\d", "^.b", "c"]);
-    if r.chance(40) {
-        json!({"$regex": pat, "$options": "i"})
-    } else {
-        json!({"$regex": pat})
-    }
+    if r.chance(40) { json!({"$regex": pat, "$options": "i"}) } else { json!({"$regex": pat}) }
 }
 
 /// `$in` lists: scalars only (mingo 4).
@@ -266,7 +265,11 @@ fn date_lit(r: &mut Rng) -> Value {
 
 /// A string operand for the date field: a date's text, or another string.
 fn date_text(r: &mut Rng) -> Value {
-    if r.chance(50) { json!(r.pick(DATES)) } else { json!(r.pick(&["1970-01-01T00:00:00.000Z", "2025-01-01", "a", ""])) }
+    if r.chance(50) {
+        json!(r.pick(DATES))
+    } else {
+        json!(r.pick(&["1970-01-01T00:00:00.000Z", "2025-01-01", "a", ""]))
+    }
 }
 
 fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
@@ -285,10 +288,7 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
                 json!(r.pick(&[2, 3, 8, 10]))
             }}),
         ),
-        4 => (
-            r.pick(ARRAY_PATHS).to_owned(),
-            json!({"$size": r.below(4)}),
-        ),
+        4 => (r.pick(ARRAY_PATHS).to_owned(), json!({"$size": r.below(4)})),
         9 => ("g".to_owned(), json!({"$all": (0..1 + r.below(2)).map(|_| non_null_scalar(r)).collect::<Vec<_>>()})),
         8 => (
             r.pick(&["a", "d"]).to_owned(),
@@ -439,7 +439,12 @@ fn agrees_with_mingo() {
                 shown.push(m.as_str());
             }
         }
-        panic!("{} disagreements with mingo ({} distinct queries), examples:\n{}", mismatches.len(), seen.len(), shown.join("\n"));
+        panic!(
+            "{} disagreements with mingo ({} distinct queries), examples:\n{}",
+            mismatches.len(),
+            seen.len(),
+            shown.join("\n")
+        );
     }
     assert!(queries_run >= 10_000 || n_queries < 10_000, "only {queries_run} queries ran");
 }

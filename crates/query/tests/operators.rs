@@ -219,7 +219,10 @@ fn regex_operator() {
     assert!(matches!(err(json!({"a": {"$regex": "(a)\\1"}})), QueryError::UnsupportedRegex(_)));
     assert!(matches!(err(json!({"a": {"$regex": "a(?=b)"}})), QueryError::UnsupportedRegex(_)));
     assert!(matches!(err(json!({"a": {"$regex": 5}})), QueryError::BadArgument(_)));
-    assert_eq!(err(json!({"a": {"$regex": "(?<=a)b"}})).to_string(), "unsupported regular expression feature: lookahead/lookbehind assertions");
+    assert_eq!(
+        err(json!({"a": {"$regex": "(?<=a)b"}})).to_string(),
+        "unsupported regular expression feature: lookahead/lookbehind assertions"
+    );
 }
 
 #[test]
@@ -400,7 +403,18 @@ fn date_fields_sort_as_dates() {
 
 #[test]
 fn forbidden_and_unknown_operators_are_named() {
-    for op in ["$where", "$expr", "$function", "$accumulator", "$jsonSchema", "$text", "$near", "$geoWithin", "$geoIntersects", "$nearSphere"] {
+    for op in [
+        "$where",
+        "$expr",
+        "$function",
+        "$accumulator",
+        "$jsonSchema",
+        "$text",
+        "$near",
+        "$geoWithin",
+        "$geoIntersects",
+        "$nearSphere",
+    ] {
         let e = err(json!({op: "x"}));
         assert_eq!(e, QueryError::ForbiddenOperator(op.into()));
         assert!(e.to_string().contains(op));
@@ -473,7 +487,8 @@ fn trusted_scope_only_narrows() {
     let f = Filter::and(vec![scope.clone(), untrusted]);
     let ids: Vec<&str> = docs.iter().filter(|d| f.matches(d)).map(|d| d["_id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["1", "2", "3"]);
-    let f = Filter::and(vec![scope, Filter::contains_ci("name", "alpha").unwrap(), Filter::eq("type", "webhook-incoming")]);
+    let f =
+        Filter::and(vec![scope, Filter::contains_ci("name", "alpha").unwrap(), Filter::eq("type", "webhook-incoming")]);
     let ids: Vec<&str> = docs.iter().filter(|d| f.matches(d)).map(|d| d["_id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["1", "3"]);
     // the name filter is escaped: regex metacharacters are literal

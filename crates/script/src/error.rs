@@ -22,15 +22,10 @@ pub struct ScriptError {
 
 impl ScriptError {
     /// Message used when the script evaluates but defines no `Script` class.
-    pub const NO_SCRIPT_CLASS: &'static str =
-        "The script must define a class named Script (class Script { ... })";
+    pub const NO_SCRIPT_CLASS: &'static str = "The script must define a class named Script (class Script { ... })";
 
     pub(crate) fn new(name: &str, message: impl Into<String>) -> Self {
-        ScriptError {
-            name: name.to_owned(),
-            message: message.into(),
-            stack: String::new(),
-        }
+        ScriptError { name: name.to_owned(), message: message.into(), stack: String::new() }
     }
 }
 
@@ -57,11 +52,7 @@ pub enum CallError {
     /// non-`Error` value, `name` is `"Error"`, `message` its string form and
     /// `stack` empty. The context is kept.
     #[error("{name}: {message}")]
-    Runtime {
-        name: String,
-        message: String,
-        stack: String,
-    },
+    Runtime { name: String, message: String, stack: String },
     /// The script itself could not be loaded (syntax error, top level threw
     /// or hit a limit, no `Script` class, constructor threw). Cached for the
     /// same (integration id, version) so a broken script is not re-evaluated
@@ -81,9 +72,6 @@ pub enum CallError {
 impl CallError {
     /// True for the resource-limit errors (timeout, memory, stack).
     pub fn is_limit(&self) -> bool {
-        matches!(
-            self,
-            CallError::Timeout | CallError::OutOfMemory | CallError::StackOverflow
-        )
+        matches!(self, CallError::Timeout | CallError::OutOfMemory | CallError::StackOverflow)
     }
 }

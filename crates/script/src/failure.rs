@@ -14,14 +14,8 @@ pub(crate) trait Fired {
 pub(crate) enum Failure {
     Timeout,
     OutOfMemory,
-    StackOverflow {
-        stack: String,
-    },
-    Thrown {
-        name: String,
-        message: String,
-        stack: String,
-    },
+    StackOverflow { stack: String },
+    Thrown { name: String, message: String, stack: String },
 }
 
 impl Failure {
@@ -30,48 +24,22 @@ impl Failure {
             Failure::Timeout => CallError::Timeout,
             Failure::OutOfMemory => CallError::OutOfMemory,
             Failure::StackOverflow { .. } => CallError::StackOverflow,
-            Failure::Thrown {
-                name,
-                message,
-                stack,
-            } => CallError::Runtime {
-                name,
-                message,
-                stack,
-            },
+            Failure::Thrown { name, message, stack } => CallError::Runtime { name, message, stack },
         }
     }
 
     pub(crate) fn into_script_error(self, limits: &Limits) -> ScriptError {
         match self {
-            Failure::Timeout => ScriptError::new(
-                "Error",
-                format!(
-                    "Script execution timed out after {} ms",
-                    limits.timeout.as_millis()
-                ),
-            ),
-            Failure::OutOfMemory => ScriptError::new(
-                "Error",
-                format!(
-                    "Script exceeded the memory limit of {} bytes",
-                    limits.memory_bytes
-                ),
-            ),
-            Failure::StackOverflow { stack } => ScriptError {
-                name: "RangeError".into(),
-                message: "Maximum call stack size exceeded".into(),
-                stack,
-            },
-            Failure::Thrown {
-                name,
-                message,
-                stack,
-            } => ScriptError {
-                name,
-                message,
-                stack,
-            },
+            Failure::Timeout => {
+                ScriptError::new("Error", format!("Script execution timed out after {} ms", limits.timeout.as_millis()))
+            }
+            Failure::OutOfMemory => {
+                ScriptError::new("Error", format!("Script exceeded the memory limit of {} bytes", limits.memory_bytes))
+            }
+            Failure::StackOverflow { stack } => {
+                ScriptError { name: "RangeError".into(), message: "Maximum call stack size exceeded".into(), stack }
+            }
+            Failure::Thrown { name, message, stack } => ScriptError { name, message, stack },
         }
     }
 }
@@ -95,11 +63,7 @@ pub(crate) fn classify(
     let Some(value) = thrown else {
         return match err {
             rquickjs::Error::Allocation => Failure::OutOfMemory,
-            other => Failure::Thrown {
-                name: "Error".into(),
-                message: other.to_string(),
-                stack: String::new(),
-            },
+            other => Failure::Thrown { name: "Error".into(), message: other.to_string(), stack: String::new() },
         };
     };
     let (name, message, stack) = describe(&value);
@@ -114,11 +78,7 @@ pub(crate) fn classify(
     if deadline.fired() {
         return Failure::Timeout;
     }
-    Failure::Thrown {
-        name,
-        message,
-        stack,
-    }
+    Failure::Thrown { name, message, stack }
 }
 
 /// `(name, message, stack)` of a thrown value.
@@ -135,9 +95,6 @@ pub(crate) fn describe(value: &Value<'_>) -> (String, String, String) {
             return (name, message.unwrap_or_default(), stack);
         }
     }
-    let message = value
-        .get::<Coerced<String>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|_| format!("<{}>", value.type_name()));
+    let message = value.get::<Coerced<String>>().map(|c| c.0).unwrap_or_else(|_| format!("<{}>", value.type_name()));
     ("Error".into(), message, String::new())
 }

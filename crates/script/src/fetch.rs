@@ -89,21 +89,15 @@ pub(crate) struct FetchBook {
 
 impl FetchBook {
     pub fn new(max_per_call: u32) -> Self {
-        FetchBook {
-            max_per_call,
-            ..Default::default()
-        }
+        FetchBook { max_per_call, ..Default::default() }
     }
 
     /// Records a fetch of the current call; `Err` is the message the script's
     /// promise is rejected with.
     pub fn request(&self, options_json: &str) -> Result<u64, String> {
-        let call = self
-            .current
-            .get()
-            .ok_or("fetch can only be used while a script method runs")?;
-        let request: FetchRequest = serde_json::from_str(options_json)
-            .map_err(|e| format!("invalid fetch request: {e}"))?;
+        let call = self.current.get().ok_or("fetch can only be used while a script method runs")?;
+        let request: FetchRequest =
+            serde_json::from_str(options_json).map_err(|e| format!("invalid fetch request: {e}"))?;
         let mut started = self.started.borrow_mut();
         let count = started.entry(call).or_default();
         if *count >= self.max_per_call {
@@ -116,11 +110,7 @@ impl FetchBook {
         let fetch = self.next_fetch.get() + 1;
         self.next_fetch.set(fetch);
         self.owner.borrow_mut().insert(fetch, call);
-        self.outbox.borrow_mut().push(Requested {
-            fetch,
-            call,
-            request,
-        });
+        self.outbox.borrow_mut().push(Requested { fetch, call, request });
         Ok(fetch)
     }
 
@@ -148,11 +138,7 @@ impl FetchBook {
         self.started.borrow_mut().remove(&call);
         self.outbox.borrow_mut().retain(|r| r.call != call);
         let mut owner = self.owner.borrow_mut();
-        let ids: Vec<u64> = owner
-            .iter()
-            .filter(|(_, c)| **c == call)
-            .map(|(f, _)| *f)
-            .collect();
+        let ids: Vec<u64> = owner.iter().filter(|(_, c)| **c == call).map(|(f, _)| *f).collect();
         for id in &ids {
             owner.remove(id);
         }

@@ -21,10 +21,7 @@ pub struct ScriptKey {
 
 impl ScriptKey {
     pub fn new(integration_id: impl Into<String>, version: impl Into<String>) -> Self {
-        ScriptKey {
-            integration_id: integration_id.into(),
-            version: version.into(),
-        }
+        ScriptKey { integration_id: integration_id.into(), version: version.into() }
     }
 }
 
@@ -95,13 +92,7 @@ impl ScriptHost {
     /// [`CallError::Disabled`] without running anything (Rocket.Chat's
     /// `DISABLE_INTEGRATION_SCRIPTS`); [`ScriptHost::compile`] still works.
     pub fn disabled(limits: Limits) -> Self {
-        Self::start(
-            Limits {
-                workers: 1,
-                ..limits
-            },
-            true,
-        )
+        Self::start(Limits { workers: 1, ..limits }, true)
     }
 
     fn start(mut limits: Limits, disabled: bool) -> Self {
@@ -128,15 +119,7 @@ impl ScriptHost {
                 tx
             })
             .collect();
-        ScriptHost {
-            inner: Arc::new(Inner {
-                workers,
-                fetcher,
-                next_compile: AtomicUsize::new(0),
-                limits,
-                disabled,
-            }),
-        }
+        ScriptHost { inner: Arc::new(Inner { workers, fetcher, next_compile: AtomicUsize::new(0), limits, disabled }) }
     }
 
     /// Lets scripts' `fetch` reach the network through `fetcher`. Until it is
@@ -181,16 +164,9 @@ impl ScriptHost {
         if self.inner.disabled {
             return Err(CallError::Disabled);
         }
-        let json_arg =
-            serde_json::to_string(&arg).map_err(|e| CallError::Internal(e.to_string()))?;
+        let json_arg = serde_json::to_string(&arg).map_err(|e| CallError::Internal(e.to_string()))?;
         let (reply, rx) = oneshot::channel();
-        let job = Job::Call {
-            source,
-            method: method.into(),
-            json_arg,
-            reply,
-            key,
-        };
+        let job = Job::Call { source, method: method.into(), json_arg, reply, key };
         let worker = match &job {
             Job::Call { key, .. } => self.worker_for(&key.integration_id),
             _ => unreachable!(),
@@ -212,20 +188,13 @@ impl ScriptHost {
     /// Drop the cached context (and `Store`) of an integration, e.g. when it
     /// is deleted. Does not wait.
     pub fn forget(&self, integration_id: &str) {
-        let _ = self.worker_for(integration_id).send(Job::Forget {
-            integration_id: integration_id.to_owned(),
-        });
+        let _ = self.worker_for(integration_id).send(Job::Forget { integration_id: integration_id.to_owned() });
     }
 
     /// Memory statistics of an integration's cached context, if there is one.
     pub async fn memory_usage(&self, integration_id: &str) -> Option<MemoryStats> {
         let (reply, rx) = oneshot::channel();
-        self.worker_for(integration_id)
-            .send(Job::Memory {
-                integration_id: integration_id.to_owned(),
-                reply,
-            })
-            .ok()?;
+        self.worker_for(integration_id).send(Job::Memory { integration_id: integration_id.to_owned(), reply }).ok()?;
         rx.await.ok().flatten()
     }
 }

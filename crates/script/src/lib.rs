@@ -91,9 +91,7 @@ impl Default for Limits {
             max_fetches: 10,
             max_fetch_bytes: 1024 * 1024,
             max_concurrent_fetches: 8,
-            workers: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             max_cached_contexts: 512,
         }
     }

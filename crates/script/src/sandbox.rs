@@ -124,18 +124,12 @@ impl Sandbox {
     /// `source` as a global script and instantiate `Script`, all bounded by
     /// `limits.timeout` and `limits.memory_bytes`. `integration_id` is
     /// attached to console output.
-    pub fn new(
-        integration_id: &str,
-        source: &str,
-        limits: &Limits,
-    ) -> Result<Sandbox, ScriptError> {
-        let internal =
-            |e: rquickjs::Error| ScriptError::new("Error", format!("cannot create sandbox: {e}"));
+    pub fn new(integration_id: &str, source: &str, limits: &Limits) -> Result<Sandbox, ScriptError> {
+        let internal = |e: rquickjs::Error| ScriptError::new("Error", format!("cannot create sandbox: {e}"));
         // The memory limit is enforced by the allocator (not by QuickJS's own
         // limit) so that every refusal is recorded.
         let budget = Budget::new(limits.memory_bytes);
-        let runtime =
-            Runtime::new_with_alloc(LimitedAllocator::new(budget.clone())).map_err(internal)?;
+        let runtime = Runtime::new_with_alloc(LimitedAllocator::new(budget.clone())).map_err(internal)?;
         runtime.set_max_stack_size(limits.stack_bytes);
         let deadline = Rc::new(Deadline::default());
         let handler_deadline = deadline.clone();
@@ -146,11 +140,7 @@ impl Sandbox {
         let id: Rc<str> = Rc::from(integration_id);
         deadline.arm(limits.timeout);
         budget.reset();
-        type Saved = (
-            Persistent<Object<'static>>,
-            Persistent<Function<'static>>,
-            Persistent<Function<'static>>,
-        );
+        type Saved = (Persistent<Object<'static>>, Persistent<Function<'static>>, Persistent<Function<'static>>);
         let built = context.with(|ctx| -> Result<Saved, Failure> {
             let run = || -> rquickjs::Result<(Option<Object<'_>>, Object<'_>)> {
                 let log = Function::new(ctx.clone(), move |level: i32, msg: rquickjs::String| {
@@ -159,21 +149,17 @@ impl Sandbox {
                     }
                 })?;
                 let fetch_book = book.clone();
-                let fetch = Function::new(
-                    ctx.clone(),
-                    move |ctx: Ctx<'_>, request: String| -> rquickjs::Result<f64> {
+                let fetch =
+                    Function::new(ctx.clone(), move |ctx: Ctx<'_>, request: String| -> rquickjs::Result<f64> {
                         match fetch_book.request(&request) {
                             Ok(id) => Ok(id as f64),
                             Err(msg) => Err(Exception::throw_type(&ctx, &msg)),
                         }
-                    },
-                )?;
-                let prelude: Function =
-                    ctx.eval_with_options(PRELUDE, eval_options("<sandbox>"))?;
+                    })?;
+                let prelude: Function = ctx.eval_with_options(PRELUDE, eval_options("<sandbox>"))?;
                 let hooks: Object = prelude.call((log, fetch))?;
                 ctx.eval_with_options::<(), _>(source, eval_options(SCRIPT_FILE))?;
-                let instance: Value =
-                    ctx.eval_with_options(INSTANTIATE, eval_options("<sandbox>"))?;
+                let instance: Value = ctx.eval_with_options(INSTANTIATE, eval_options("<sandbox>"))?;
                 Ok((instance.into_object(), hooks))
             };
             let result = run();
@@ -192,16 +178,10 @@ impl Sandbox {
                 });
             };
             let hook = |name: &str| -> Result<Persistent<Function<'static>>, Failure> {
-                let f: Function = hooks
-                    .get(name)
-                    .map_err(|e| classify(&ctx, &*deadline, &budget, e))?;
+                let f: Function = hooks.get(name).map_err(|e| classify(&ctx, &*deadline, &budget, e))?;
                 Ok(Persistent::save(&ctx, f))
             };
-            Ok((
-                Persistent::save(&ctx, instance),
-                hook("settle")?,
-                hook("forget")?,
-            ))
+            Ok((Persistent::save(&ctx, instance), hook("settle")?, hook("forget")?))
         });
         deadline.disarm();
         // Fetches the top level may have asked for (it runs outside any call)
@@ -234,11 +214,7 @@ impl Sandbox {
     /// fails the call (the [`crate::ScriptHost`] performs fetches). After a
     /// limit error the sandbox is [poisoned](Sandbox::is_poisoned) and every
     /// further call returns `CallError::Internal`; build a new one.
-    pub fn call(
-        &mut self,
-        method: &str,
-        arg: &serde_json::Value,
-    ) -> Result<CallOutcome, CallError> {
+    pub fn call(&mut self, method: &str, arg: &serde_json::Value) -> Result<CallOutcome, CallError> {
         let json = serde_json::to_string(arg).map_err(|e| CallError::Internal(e.to_string()))?;
         self.call_json(method, &json)
     }
@@ -261,17 +237,9 @@ impl Sandbox {
     /// `deadline`. A promise still waiting on a fetch of this call is kept
     /// ([`Step::Pending`]); the fetches it asked for are in
     /// [`Sandbox::take_requests`].
-    pub(crate) fn begin(
-        &mut self,
-        call: u64,
-        method: &str,
-        json_arg: &str,
-        deadline: Instant,
-    ) -> Step {
+    pub(crate) fn begin(&mut self, call: u64, method: &str, json_arg: &str, deadline: Instant) -> Step {
         if self.poisoned {
-            return Step::Done(Err(CallError::Internal(
-                "sandbox hit a limit and must be rebuilt".into(),
-            )));
+            return Step::Done(Err(CallError::Internal("sandbox hit a limit and must be rebuilt".into())));
         }
         self.enter(call, deadline);
         let (deadline_ref, budget, book) = (&*self.deadline, &*self.budget, &*self.book);
@@ -294,9 +262,7 @@ impl Sandbox {
                 Ok(Started::Promise(promise)) => match conclude(&ctx, &promise, method) {
                     Some(result) => result.map(Began::Done),
                     // Kept for the fetch answers.
-                    None if book.waiting(call) => {
-                        Ok(Began::Waiting(Persistent::save(&ctx, promise)))
-                    }
+                    None if book.waiting(call) => Ok(Began::Waiting(Persistent::save(&ctx, promise))),
                     None => Err(never_settled(method)),
                 },
             }
@@ -358,11 +324,7 @@ impl Sandbox {
             settled.and(drained)?;
             let mut done = Vec::new();
             for (&id, p) in pending {
-                let promise = p
-                    .promise
-                    .clone()
-                    .restore(&ctx)
-                    .map_err(|e| classify(&ctx, deadline_ref, budget, e))?;
+                let promise = p.promise.clone().restore(&ctx).map_err(|e| classify(&ctx, deadline_ref, budget, e))?;
                 match conclude(&ctx, &promise, &p.method) {
                     Some(r) => done.push((id, r)),
                     None if !book.waiting(id) => done.push((id, Err(never_settled(&p.method)))),
@@ -440,11 +402,7 @@ impl Sandbox {
     /// Current memory use of this sandbox's runtime.
     pub fn memory_usage(&self) -> MemoryStats {
         let m = self.runtime.memory_usage();
-        MemoryStats {
-            malloc_size: m.malloc_size,
-            memory_used_size: m.memory_used_size,
-            obj_count: m.obj_count,
-        }
+        MemoryStats { malloc_size: m.malloc_size, memory_used_size: m.memory_used_size, obj_count: m.obj_count }
     }
 
     /// Run the garbage collector of this sandbox's runtime.
@@ -524,11 +482,7 @@ fn invoke<'js>(
 }
 
 /// The outcome of a settled promise; `None` while it is pending.
-fn conclude<'js>(
-    ctx: &Ctx<'js>,
-    promise: &Promise<'js>,
-    method: &str,
-) -> Option<Result<CallOutcome, Failure>> {
+fn conclude<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>, method: &str) -> Option<Result<CallOutcome, Failure>> {
     if promise.state() == PromiseState::Pending {
         return None;
     }
@@ -543,27 +497,15 @@ fn conclude<'js>(
             if name == "RangeError" && message == "Maximum call stack size exceeded" {
                 Err(Failure::StackOverflow { stack })
             } else {
-                Err(Failure::Thrown {
-                    name,
-                    message,
-                    stack,
-                })
+                Err(Failure::Thrown { name, message, stack })
             }
         }
-        Err(e) => Err(Failure::Thrown {
-            name: "Error".into(),
-            message: e.to_string(),
-            stack: String::new(),
-        }),
+        Err(e) => Err(Failure::Thrown { name: "Error".into(), message: e.to_string(), stack: String::new() }),
     })
 }
 
 /// Copies a returned value out of the sandbox as JSON.
-fn to_outcome<'js>(
-    ctx: &Ctx<'js>,
-    value: Value<'js>,
-    method: &str,
-) -> rquickjs::Result<Result<CallOutcome, Failure>> {
+fn to_outcome<'js>(ctx: &Ctx<'js>, value: Value<'js>, method: &str) -> rquickjs::Result<Result<CallOutcome, Failure>> {
     let Some(text) = ctx.json_stringify(value)? else {
         return Ok(Ok(CallOutcome::Undefined));
     };

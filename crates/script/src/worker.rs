@@ -63,16 +63,9 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Serves `rx` until every sender is gone.
-    pub(crate) fn run(
-        limits: Limits,
-        capacity: usize,
-        fetcher: FetcherSlot,
-        rx: mpsc::UnboundedReceiver<Job>,
-    ) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("script worker runtime");
+    pub(crate) fn run(limits: Limits, capacity: usize, fetcher: FetcherSlot, rx: mpsc::UnboundedReceiver<Job>) {
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("script worker runtime");
         let (answers, answers_rx) = mpsc::unbounded_channel();
         let mut worker = Worker {
             cache: HashMap::new(),
@@ -87,11 +80,7 @@ impl Worker {
         runtime.block_on(worker.serve(rx, answers_rx));
     }
 
-    async fn serve(
-        &mut self,
-        mut jobs: mpsc::UnboundedReceiver<Job>,
-        mut answers: mpsc::UnboundedReceiver<Answer>,
-    ) {
+    async fn serve(&mut self, mut jobs: mpsc::UnboundedReceiver<Job>, mut answers: mpsc::UnboundedReceiver<Answer>) {
         loop {
             let next = self.waiting.values().map(|w| w.deadline).min();
             let sleep = async {
@@ -114,52 +103,29 @@ impl Worker {
 
     fn on_job(&mut self, job: Job) {
         match job {
-            Job::Call {
-                key,
-                source,
-                method,
-                json_arg,
-                reply,
-            } => {
+            Job::Call { key, source, method, json_arg, reply } => {
                 if reply.is_closed() {
                     return; // the caller gave up while queued
                 }
                 self.call(key, &source, &method, &json_arg, reply);
             }
             Job::Compile { source, reply } => {
-                let result =
-                    catch_unwind(AssertUnwindSafe(|| crate::compile(&source, &self.limits)));
+                let result = catch_unwind(AssertUnwindSafe(|| crate::compile(&source, &self.limits)));
                 let result = result.unwrap_or_else(|panic| {
-                    Err(ScriptError::new(
-                        "Error",
-                        format!("panic while compiling: {}", panic_message(&panic)),
-                    ))
+                    Err(ScriptError::new("Error", format!("panic while compiling: {}", panic_message(&panic))))
                 });
                 let _ = reply.send(result);
             }
             Job::Forget { integration_id } => self.remove(&integration_id),
-            Job::Memory {
-                integration_id,
-                reply,
-            } => {
-                let stats = self
-                    .cache
-                    .get(&integration_id)
-                    .and_then(|e| e.state.as_ref().ok())
-                    .map(|s| s.memory_usage());
+            Job::Memory { integration_id, reply } => {
+                let stats =
+                    self.cache.get(&integration_id).and_then(|e| e.state.as_ref().ok()).map(|s| s.memory_usage());
                 let _ = reply.send(stats);
             }
         }
     }
 
-    fn call(
-        &mut self,
-        key: ScriptKey,
-        source: &Arc<str>,
-        method: &str,
-        json_arg: &str,
-        reply: CallReply,
-    ) {
+    fn call(&mut self, key: ScriptKey, source: &Arc<str>, method: &str, json_arg: &str, reply: CallReply) {
         self.tick += 1;
         let tick = self.tick;
         let id = &key.integration_id;
@@ -174,10 +140,7 @@ impl Worker {
             self.evict_to(self.capacity - 1);
             let built = catch_unwind(AssertUnwindSafe(|| Sandbox::new(id, source, &self.limits)));
             let state = built.unwrap_or_else(|panic| {
-                Err(ScriptError::new(
-                    "Error",
-                    format!("panic while loading: {}", panic_message(&panic)),
-                ))
+                Err(ScriptError::new("Error", format!("panic while loading: {}", panic_message(&panic))))
             });
             if let Err(e) = &state {
                 tracing::debug!(target: "script", integration_id = %id, error = %e, "script failed to load");
@@ -207,22 +170,13 @@ impl Worker {
         let call = self.next_call;
         // Loading had its own deadline; the call's starts now.
         let deadline = Instant::now() + self.limits.timeout;
-        let step = catch_unwind(AssertUnwindSafe(|| {
-            sandbox.begin(call, method, json_arg, deadline)
-        }));
+        let step = catch_unwind(AssertUnwindSafe(|| sandbox.begin(call, method, json_arg, deadline)));
         match step {
             Ok(Step::Done(result)) => {
                 let _ = reply.send(result);
             }
             Ok(Step::Pending) => {
-                self.waiting.insert(
-                    call,
-                    Waiting {
-                        integration_id: id.clone(),
-                        deadline,
-                        reply,
-                    },
-                );
+                self.waiting.insert(call, Waiting { integration_id: id.clone(), deadline, reply });
             }
             Err(panic) => {
                 let _ = reply.send(Err(panicked(&panic)));
@@ -234,12 +188,7 @@ impl Worker {
     }
 
     fn on_answer(&mut self, answer: Answer) {
-        let Answer {
-            integration_id: id,
-            fetch,
-            call,
-            result,
-        } = answer;
+        let Answer { integration_id: id, fetch, call, result } = answer;
         let Some(entry) = self.cache.get_mut(&id) else {
             return;
         };
@@ -258,9 +207,7 @@ impl Worker {
         let Some(Ok(sandbox)) = self.cache.get_mut(&id).map(|e| &mut e.state) else {
             return;
         };
-        let done = catch_unwind(AssertUnwindSafe(|| {
-            sandbox.settle(fetch, call, result, deadline)
-        }));
+        let done = catch_unwind(AssertUnwindSafe(|| sandbox.settle(fetch, call, result, deadline)));
         match done {
             Ok(done) => {
                 for (call, result) in done {
@@ -308,11 +255,7 @@ impl Worker {
             let Some(deadline) = self.waiting.get(&req.call).map(|w| w.deadline) else {
                 continue; // its call already ended
             };
-            let Requested {
-                fetch,
-                call,
-                mut request,
-            } = req;
+            let Requested { fetch, call, mut request } = req;
             request.integration_id = id.to_owned();
             request.timeout = deadline.saturating_duration_since(Instant::now());
             request.max_bytes = self.limits.max_fetch_bytes;
@@ -328,12 +271,7 @@ impl Worker {
                         Err(_) => Err("the request timed out".to_owned()),
                     },
                 };
-                let _ = answers.send(Answer {
-                    integration_id,
-                    fetch,
-                    call,
-                    result,
-                });
+                let _ = answers.send(Answer { integration_id, fetch, call, result });
             });
             entry.running.insert(fetch, task.abort_handle());
         }
@@ -343,12 +281,7 @@ impl Worker {
     /// drops what it was waiting for. No JavaScript was running, so the
     /// context (and its `Store`) is kept.
     fn expire(&mut self, now: Instant) {
-        let late: Vec<u64> = self
-            .waiting
-            .iter()
-            .filter(|(_, w)| w.deadline <= now)
-            .map(|(&c, _)| c)
-            .collect();
+        let late: Vec<u64> = self.waiting.iter().filter(|(_, w)| w.deadline <= now).map(|(&c, _)| c).collect();
         let mut touched = Vec::new();
         for call in late {
             let w = self.waiting.remove(&call).expect("listed");
@@ -395,12 +328,7 @@ impl Worker {
             task.abort();
         }
         let poisoned = matches!(&entry.state, Ok(s) if s.is_poisoned());
-        let calls: Vec<u64> = self
-            .waiting
-            .iter()
-            .filter(|(_, w)| w.integration_id == id)
-            .map(|(&c, _)| c)
-            .collect();
+        let calls: Vec<u64> = self.waiting.iter().filter(|(_, w)| w.integration_id == id).map(|(&c, _)| c).collect();
         for call in calls {
             let w = self.waiting.remove(&call).expect("listed");
             let _ = w.reply.send(Err(CallError::Internal(if poisoned {
@@ -429,10 +357,7 @@ impl Worker {
 }
 
 fn panicked(panic: &Box<dyn std::any::Any + Send>) -> CallError {
-    CallError::Internal(format!(
-        "panic while running script: {}",
-        panic_message(panic)
-    ))
+    CallError::Internal(format!("panic while running script: {}", panic_message(panic)))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -5,8 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use script::{
-    CallError, CallOutcome, FetchFuture, FetchRequest, FetchResponse, Fetcher, Limits, ScriptHost,
-    ScriptKey,
+    CallError, CallOutcome, FetchFuture, FetchRequest, FetchResponse, Fetcher, Limits, ScriptHost, ScriptKey,
 };
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -64,10 +63,7 @@ impl Fetcher for Shared {
                 status_text: "Created".into(),
                 url: request.url.clone(),
                 redirected: false,
-                headers: vec![
-                    ("Content-Type".into(), "application/json".into()),
-                    ("X-A".into(), "1".into()),
-                ],
+                headers: vec![("Content-Type".into(), "application/json".into()), ("X-A".into(), "1".into())],
                 body: json!({"path": request.url, "n": n}).to_string(),
             })
         })
@@ -82,21 +78,11 @@ fn host_with(limits: Limits) -> (ScriptHost, Arc<Fake>) {
 }
 
 fn limits() -> Limits {
-    Limits {
-        timeout: Duration::from_millis(2000),
-        workers: 1,
-        ..Limits::default()
-    }
+    Limits { timeout: Duration::from_millis(2000), workers: 1, ..Limits::default() }
 }
 
 async fn run(host: &ScriptHost, id: &str, src: &str, arg: Value) -> Result<CallOutcome, CallError> {
-    host.call(
-        ScriptKey::new(id, "1"),
-        Arc::from(src),
-        "process_incoming_request",
-        json!({ "request": arg }),
-    )
-    .await
+    host.call(ScriptKey::new(id, "1"), Arc::from(src), "process_incoming_request", json!({ "request": arg })).await
 }
 
 fn value(r: Result<CallOutcome, CallError>) -> Value {
@@ -138,10 +124,7 @@ async fn awaited_fetch_resolves_to_a_response() {
     assert_eq!(r.method, "POST");
     assert_eq!(r.body.as_deref(), Some(r#"{"k":1}"#));
     assert!(r.headers.contains(&("X-Token".into(), "t".into())));
-    assert!(
-        r.headers
-            .contains(&("Content-Type".into(), "application/json".into()))
-    );
+    assert!(r.headers.contains(&("Content-Type".into(), "application/json".into())));
     assert!(!r.allow_self_signed);
     assert_eq!(r.max_bytes, 1024 * 1024);
     assert!(r.timeout <= Duration::from_millis(2000) && r.timeout > Duration::ZERO);
@@ -166,13 +149,9 @@ async fn refusals_reject_and_can_be_caught() {
         catch (e) { return e.name + ': ' + e.message; }
     } }"#;
     let v = value(run(&host, "c", src, json!({})).await);
-    assert_eq!(
-        v,
-        "TypeError: fetch failed: 127.0.0.1 is not an address scripts may reach"
-    );
+    assert_eq!(v, "TypeError: fetch failed: 127.0.0.1 is not an address scripts may reach");
     // Uncaught, the rejection fails the call.
-    let src =
-        "class Script { async process_incoming_request() { await fetch('http://refuse.test/'); } }";
+    let src = "class Script { async process_incoming_request() { await fetch('http://refuse.test/'); } }";
     match run(&host, "c2", src, json!({})).await {
         Err(CallError::Runtime { name, message, .. }) => {
             assert_eq!(name, "TypeError");
@@ -184,10 +163,7 @@ async fn refusals_reject_and_can_be_caught() {
 
 #[tokio::test]
 async fn fetch_count_is_capped_per_run() {
-    let (host, fake) = host_with(Limits {
-        max_fetches: 2,
-        ..limits()
-    });
+    let (host, fake) = host_with(Limits { max_fetches: 2, ..limits() });
     let src = r#"class Script { async process_incoming_request() {
         const out = [];
         for (let i = 0; i < 3; i++) {
@@ -207,20 +183,14 @@ async fn fetch_count_is_capped_per_run() {
 
 #[tokio::test]
 async fn deadline_covers_fetches_and_keeps_the_context() {
-    let (host, fake) = host_with(Limits {
-        timeout: Duration::from_millis(300),
-        ..limits()
-    });
+    let (host, fake) = host_with(Limits { timeout: Duration::from_millis(300), ..limits() });
     let src = r#"class Script { async process_incoming_request({ request }) {
         const n = (Store.get('n') || 0) + 1;
         Store.set('n', n);
         if (request.hang) await fetch('http://hang.test/');
         return n;
     } }"#;
-    assert_eq!(
-        run(&host, "e", src, json!({"hang": true})).await,
-        Err(CallError::Timeout)
-    );
+    assert_eq!(run(&host, "e", src, json!({"hang": true})).await, Err(CallError::Timeout));
     // The request was dropped, and no JavaScript was interrupted: the Store survives.
     assert_eq!(fake.in_flight.load(Ordering::SeqCst), 0);
     assert_eq!(value(run(&host, "e", src, json!({})).await), json!(2));
@@ -251,10 +221,7 @@ async fn a_waiting_call_does_not_hold_up_others() {
 
 #[tokio::test]
 async fn concurrent_fetches_per_integration_are_capped() {
-    let (host, fake) = host_with(Limits {
-        max_concurrent_fetches: 2,
-        ..limits()
-    });
+    let (host, fake) = host_with(Limits { max_concurrent_fetches: 2, ..limits() });
     let src = r#"class Script { async process_incoming_request() {
         const all = await Promise.all([1, 2, 3, 4, 5].map((i) => fetch('http://gated.test/' + i)));
         return all.map((r) => r.status);

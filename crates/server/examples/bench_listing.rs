@@ -148,12 +148,27 @@ async fn bench(size: usize, busy_room: bool) {
     let regex = r#"{"name":{"$regex":"team 42$","$options":"i"}}"#;
     let busy_cases = [
         ("/api/info", format!("{base}/api/info"), &admin, 300),
-        ("channels.getIntegrations roomName=room-7", format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"), &admin, 300),
-        ("integrations.list first page (own permissions only)", format!("{base}/api/v1/integrations.list"), &owner, 300),
+        (
+            "channels.getIntegrations roomName=room-7",
+            format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"),
+            &admin,
+            300,
+        ),
+        (
+            "integrations.list first page (own permissions only)",
+            format!("{base}/api/v1/integrations.list"),
+            &owner,
+            300,
+        ),
     ];
     let cases = [
         ("integrations.list first page (admin)", format!("{base}/api/v1/integrations.list"), &admin, 300),
-        ("integrations.list first page (own permissions only)", format!("{base}/api/v1/integrations.list"), &owner, 300),
+        (
+            "integrations.list first page (own permissions only)",
+            format!("{base}/api/v1/integrations.list"),
+            &owner,
+            300,
+        ),
         (
             "integrations.list query $regex on name (admin)",
             format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
@@ -166,7 +181,12 @@ async fn bench(size: usize, busy_room: bool) {
             &owner,
             100,
         ),
-        ("channels.getIntegrations roomName=room-7", format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"), &admin, 300),
+        (
+            "channels.getIntegrations roomName=room-7",
+            format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"),
+            &admin,
+            300,
+        ),
     ];
     let cases: Vec<_> = if busy_room { busy_cases.into_iter().collect() } else { cases.into_iter().collect() };
     for (name, url, auth, runs) in cases {

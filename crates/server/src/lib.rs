@@ -10,17 +10,17 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hooks;
+pub mod http;
 pub mod integration_cache;
 pub mod observability;
-pub mod http;
 pub mod outgoing;
 pub mod permissions;
 pub mod ratelimit;
 pub mod scripts;
 pub mod settings;
 pub mod state;
-pub mod web;
 pub mod supervisor;
+pub mod web;
 
 use crate::config::Config;
 use crate::state::{AppState, Inner};
@@ -76,7 +76,8 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         ..Default::default()
     };
     let script_policy = scripts::ScriptPolicy::from_env();
-    let scripts = if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
+    let scripts =
+        if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
     let state = AppState::new(Inner {
         store,
         settings,
@@ -98,9 +99,8 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
 /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then closes the database.
 pub async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config.database_url)?;
-    let addr: SocketAddr = format!("{}:{}", config.bind_ip, config.port)
-        .parse()
-        .map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
+    let addr: SocketAddr =
+        format!("{}:{}", config.bind_ip, config.port).parse().map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;

@@ -101,10 +101,7 @@ pub fn default_role_docs(now: &str) -> Vec<Doc> {
 }
 
 pub fn default_permission_docs(now: &str) -> Vec<Doc> {
-    DEFAULT_PERMISSIONS
-        .iter()
-        .map(|(id, roles)| doc(json!({"_id": id, "roles": roles, "_updatedAt": now})))
-        .collect()
+    DEFAULT_PERMISSIONS.iter().map(|(id, roles)| doc(json!({"_id": id, "roles": roles, "_updatedAt": now}))).collect()
 }
 
 fn doc(v: Value) -> Doc {
@@ -148,8 +145,7 @@ impl Permissions {
     /// because `admin` is in the permission's role list.
     pub fn granted<S: AsRef<str>>(&self, roles: &[S], permission: &str) -> bool {
         let map = self.roles_by_permission.read().expect("permissions lock");
-        map.get(permission)
-            .is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
+        map.get(permission).is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
     }
 }
 

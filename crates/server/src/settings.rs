@@ -68,17 +68,17 @@ fn convert(raw: &str, current: Option<&Value>) -> Value {
         _ => {}
     }
     if matches!(current, Some(Value::Number(_)))
-        && let Ok(n) = raw.trim().parse::<i64>() {
-            return json!(n);
-        }
+        && let Ok(n) = raw.trim().parse::<i64>()
+    {
+        return json!(n);
+    }
     Value::String(raw.to_owned())
 }
 
 impl Settings {
     /// Loads settings: defaults, then stored values, then environment overrides (which are saved).
     pub async fn load(store: &dyn Store) -> Result<Self, store::StoreError> {
-        let mut values: HashMap<String, Value> =
-            defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut values: HashMap<String, Value> = defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         for (id, value) in store.settings().await? {
             values.insert(id, value);
         }

@@ -19,7 +19,8 @@ async fn acknowledged_messages_survive_kill_9() {
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..8 {
-                let (status, body) = c.post("chat.postMessage", json!({"roomId": rid, "text": format!("w{w}-{i}")})).await;
+                let (status, body) =
+                    c.post("chat.postMessage", json!({"roomId": rid, "text": format!("w{w}-{i}")})).await;
                 assert_eq!(status, 200, "{body}");
                 ids.push(body["message"]["_id"].as_str().unwrap().to_owned());
             }

@@ -71,7 +71,8 @@ async fn metrics_count_requests_hooks_and_messages() {
         )
         .await;
     let hook = &created["integration"];
-    let hook_url = format!("{}/hooks/{}/{}", admin.base, hook["_id"].as_str().unwrap(), hook["token"].as_str().unwrap());
+    let hook_url =
+        format!("{}/hooks/{}/{}", admin.base, hook["_id"].as_str().unwrap(), hook["token"].as_str().unwrap());
     let before = scrape().await;
     for n in 0..3 {
         let (status, _) = admin.post("chat.postMessage", json!({"roomId": "GENERAL", "text": format!("m{n}")})).await;
@@ -104,9 +105,18 @@ async fn metrics_count_requests_hooks_and_messages() {
                 .unwrap();
             child.stdin.take().unwrap().write_all(after.as_bytes()).unwrap();
             let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "promtool: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "promtool: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!("promtool is required in CI (apt package prometheus)"),
-        Err(_) => eprintln!("NOTICE: promtool not installed; skipping `promtool check metrics` (apt-get install prometheus)"),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("promtool is required in CI (apt package prometheus)")
+        }
+        Err(_) => {
+            eprintln!("NOTICE: promtool not installed; skipping `promtool check metrics` (apt-get install prometheus)")
+        }
     }
 }

@@ -18,7 +18,8 @@ async fn create(c: &Client, name: &str) -> Value {
 async fn selected(c: &Client, query: &str) -> (Vec<String>, u64) {
     let (status, body) = c.get("integrations.list", &[("query", query)]).await;
     assert_eq!(status, 200, "{query}: {body}");
-    let names = body["integrations"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+    let names =
+        body["integrations"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
     (names, body["total"].as_u64().unwrap())
 }
 
@@ -55,7 +56,9 @@ async fn created_at_is_a_date_for_every_operator() {
     let created = body["integrations"][0]["_createdAt"].as_str().unwrap().to_owned();
     assert!(created.ends_with('Z') && created.len() == 24, "{created}");
     let ms = chrono::DateTime::parse_from_rfc3339(&created).unwrap().timestamp_millis();
-    for q in [json!({"_createdAt": {"$date": created}, "name": "two"}), json!({"_createdAt": {"$date": ms}, "name": "two"})] {
+    for q in
+        [json!({"_createdAt": {"$date": created}, "name": "two"}), json!({"_createdAt": {"$date": ms}, "name": "two"})]
+    {
         assert_eq!(selected(&admin, &q.to_string()).await, (vec!["two".to_owned()], 1), "{q}");
     }
     // a string equal to the stored text is still not the date
@@ -73,7 +76,8 @@ async fn dates_sort_as_dates_and_other_endpoints_agree() {
     for (spec, desc) in [(r#"{"_createdAt":-1}"#, true), (r#"{"_createdAt":1}"#, false)] {
         let (status, body) = admin.get("integrations.list", &[("sort", spec)]).await;
         assert_eq!(status, 200, "{body}");
-        let times: Vec<&str> = body["integrations"].as_array().unwrap().iter().map(|i| i["_createdAt"].as_str().unwrap()).collect();
+        let times: Vec<&str> =
+            body["integrations"].as_array().unwrap().iter().map(|i| i["_createdAt"].as_str().unwrap()).collect();
         assert_eq!(times.len(), 4);
         let mut expected = times.clone();
         expected.sort();

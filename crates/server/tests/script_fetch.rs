@@ -34,34 +34,18 @@ mod api {
         pub gated_max: AtomicUsize,
     }
 
-    async fn handle(
-        State(api): State<Arc<Api>>,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Response {
+    async fn handle(State(api): State<Arc<Api>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
         let path = uri.path().to_owned();
         let body = String::from_utf8_lossy(&body).into_owned();
-        api.hits.lock().unwrap().push(Hit {
-            path: path.clone(),
-            headers,
-            body: body.clone(),
-        });
+        api.hits.lock().unwrap().push(Hit { path: path.clone(), headers, body: body.clone() });
         match path.as_str() {
-            "/json" => (
-                [("content-type", "application/json")],
-                r#"{"value":"from-api"}"#,
-            )
-                .into_response(),
+            "/json" => ([("content-type", "application/json")], r#"{"value":"from-api"}"#).into_response(),
             "/token" => {
                 let user = serde_json::from_str::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["user"].as_str().map(str::to_owned));
                 let token = format!("tok-{}", user.unwrap_or_default());
-                (
-                    [("content-type", "application/json")],
-                    serde_json::json!({ "token": token }).to_string(),
-                )
+                ([("content-type", "application/json")], serde_json::json!({ "token": token }).to_string())
                     .into_response()
             }
             "/slow" => {
@@ -96,12 +80,7 @@ mod api {
 
     impl Api {
         pub fn count(&self, path: &str) -> usize {
-            self.hits
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|h| h.path == path)
-                .count()
+            self.hits.lock().unwrap().iter().filter(|h| h.path == path).count()
         }
     }
 }
@@ -109,10 +88,7 @@ mod api {
 fn start(extra: &[(&str, &str)]) -> Server {
     let mut env = vec![
         ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"),
-        (
-            "OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses",
-            "true",
-        ),
+        ("OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses", "true"),
     ];
     env.extend_from_slice(extra);
     Server::start_with(&env)
@@ -128,11 +104,7 @@ async fn scripted_hook(admin: &Client, script: &str) -> String {
     assert_eq!(status, 200, "{created}");
     let i = &created["integration"];
     assert!(i.get("scriptError").is_none(), "{i}");
-    format!(
-        "/hooks/{}/{}",
-        i["_id"].as_str().unwrap(),
-        i["token"].as_str().unwrap()
-    )
+    format!("/hooks/{}/{}", i["_id"].as_str().unwrap(), i["token"].as_str().unwrap())
 }
 
 /// A script whose incoming method posts the text its async `body` returns.
@@ -144,24 +116,14 @@ fn posting(body: &str) -> String {
 
 /// User messages of #general: (id, text).
 async fn general(c: &Client) -> Vec<(String, String)> {
-    let (status, body) = c
-        .get(
-            "channels.messages",
-            &[("roomId", "GENERAL"), ("count", "100")],
-        )
-        .await;
+    let (status, body) = c.get("channels.messages", &[("roomId", "GENERAL"), ("count", "100")]).await;
     assert_eq!(status, 200, "{body}");
     body["messages"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m.get("t").is_none())
-        .map(|m| {
-            (
-                m["_id"].as_str().unwrap().to_owned(),
-                m["msg"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|m| (m["_id"].as_str().unwrap().to_owned(), m["msg"].as_str().unwrap_or_default().to_owned()))
         .collect()
 }
 
@@ -170,12 +132,7 @@ async fn hook_posts(c: &Client, path: &str, body: Value) -> String {
     let before = general(c).await;
     let (status, answer) = c.post(path, body).await;
     assert_eq!(status, 200, "{answer}");
-    let new: Vec<String> = general(c)
-        .await
-        .into_iter()
-        .filter(|m| !before.contains(m))
-        .map(|m| m.1)
-        .collect();
+    let new: Vec<String> = general(c).await.into_iter().filter(|m| !before.contains(m)).map(|m| m.1).collect();
     assert_eq!(new.len(), 1, "{new:?}");
     new[0].clone()
 }
@@ -194,10 +151,7 @@ async fn incoming_script_awaits_fetch_json() {
         )),
     )
     .await;
-    assert_eq!(
-        hook_posts(&admin, &hook, json!({})).await,
-        "got from-api 200 true application/json"
-    );
+    assert_eq!(hook_posts(&admin, &hook, json!({})).await, "got from-api 200 true application/json");
     let hits = api.hits.lock().unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].headers["x-asked-by"], "script");
@@ -226,37 +180,20 @@ async fn outgoing_prepare_fetches_a_token_for_its_header() {
     });
     let (status, created) = admin.post("integrations.create", body).await;
     assert_eq!(status, 200, "{created}");
-    let (status, posted) = admin
-        .post(
-            "chat.postMessage",
-            json!({"roomId": "GENERAL", "text": "!go now"}),
-        )
-        .await;
+    let (status, posted) = admin.post("chat.postMessage", json!({"roomId": "GENERAL", "text": "!go now"})).await;
     assert_eq!(status, 200, "{posted}");
     let start = std::time::Instant::now();
     while api.count("/target") == 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the outgoing call never came"
-        );
+        assert!(start.elapsed() < Duration::from_secs(20), "the outgoing call never came");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let hits = api.hits.lock().unwrap();
-    let token = hits
-        .iter()
-        .find(|h| h.path == "/token")
-        .expect("token fetched");
-    assert_eq!(
-        serde_json::from_str::<Value>(&token.body).unwrap(),
-        json!({"user": "admin"})
-    );
+    let token = hits.iter().find(|h| h.path == "/token").expect("token fetched");
+    assert_eq!(serde_json::from_str::<Value>(&token.body).unwrap(), json!({"user": "admin"}));
     assert_eq!(token.headers["content-type"], "application/json");
     let target = hits.iter().find(|h| h.path == "/target").unwrap();
     assert_eq!(target.headers["authorization"], "Bearer tok-admin");
-    assert_eq!(
-        serde_json::from_str::<Value>(&target.body).unwrap()["text"],
-        "!go now"
-    );
+    assert_eq!(serde_json::from_str::<Value>(&target.body).unwrap()["text"], "!go now");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,10 +218,7 @@ async fn guard_refuses_private_addresses() {
     let parts: Vec<&str> = text.split(" | ").collect();
     assert_eq!(parts.len(), 4, "{text}");
     for p in &parts[..3] {
-        assert!(
-            p.starts_with("TypeError: fetch failed:") && p.contains("not an address"),
-            "{text}"
-        );
+        assert!(p.starts_with("TypeError: fetch failed:") && p.contains("not an address"), "{text}");
     }
     assert!(parts[3].contains("unsupported URL scheme"), "{text}");
     assert_eq!(api.count("/json"), 0);
@@ -295,14 +229,9 @@ async fn a_fetch_past_the_deadline_fails_the_hook() {
     let api = api::start().await;
     let server = start(&[("OVERWRITE_SETTING_Integrations_Script_Timeout", "1000")]);
     let admin = server.admin().await;
-    let hook = scripted_hook(
-        &admin,
-        &posting(&format!(
-            "const r = await fetch('{}/slow'); return await r.text();",
-            api.base
-        )),
-    )
-    .await;
+    let hook =
+        scripted_hook(&admin, &posting(&format!("const r = await fetch('{}/slow'); return await r.text();", api.base)))
+            .await;
     let answer = admin.post(&hook, json!({})).await;
     assert_failure(&answer, "error-running-script", None);
     // The integration keeps working.
@@ -315,10 +244,7 @@ async fn count_and_size_caps() {
     let api = api::start().await;
     let server = start(&[
         ("OVERWRITE_SETTING_Integrations_Script_Max_Fetches", "3"),
-        (
-            "OVERWRITE_SETTING_Integrations_Script_Max_Fetch_Bytes",
-            "1024",
-        ),
+        ("OVERWRITE_SETTING_Integrations_Script_Max_Fetch_Bytes", "1024"),
     ]);
     let admin = server.admin().await;
     let counted = scripted_hook(
@@ -357,18 +283,12 @@ async fn a_slow_fetch_holds_up_no_other_hook() {
     let api = api::start().await;
     let server = start(&[
         ("OVERWRITE_SETTING_Integrations_Script_Timeout", "20000"),
-        (
-            "OVERWRITE_SETTING_Integrations_Script_Max_Concurrent_Fetches",
-            "2",
-        ),
+        ("OVERWRITE_SETTING_Integrations_Script_Max_Concurrent_Fetches", "2"),
     ]);
     let admin = Arc::new(server.admin().await);
     let slow = scripted_hook(
         &admin,
-        &posting(&format!(
-            "const r = await fetch('{}/gated'); return await r.text();",
-            api.base
-        )),
+        &posting(&format!("const r = await fetch('{}/gated'); return await r.text();", api.base)),
     )
     .await;
     let other = scripted_hook(&admin, &posting("return 'other answered';")).await;
@@ -377,11 +297,7 @@ async fn a_slow_fetch_holds_up_no_other_hook() {
                           "channel": "#general", "scriptEnabled": false});
         let (_, created) = admin.post("integrations.create", body).await;
         let i = &created["integration"];
-        format!(
-            "/hooks/{}/{}",
-            i["_id"].as_str().unwrap(),
-            i["token"].as_str().unwrap()
-        )
+        format!("/hooks/{}/{}", i["_id"].as_str().unwrap(), i["token"].as_str().unwrap())
     };
     let waiting: Vec<_> = (0..4)
         .map(|_| {
@@ -392,22 +308,13 @@ async fn a_slow_fetch_holds_up_no_other_hook() {
         .collect();
     let start = std::time::Instant::now();
     while api.gated_now.load(std::sync::atomic::Ordering::SeqCst) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the slow fetches never started"
-        );
+        assert!(start.elapsed() < Duration::from_secs(20), "the slow fetches never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // While four calls of one integration wait, others answer.
     for i in 0..5 {
-        assert_eq!(
-            hook_posts(&admin, &other, json!({})).await,
-            "other answered"
-        );
-        assert_eq!(
-            hook_posts(&admin, &plain, json!({"text": format!("plain {i}")})).await,
-            format!("plain {i}")
-        );
+        assert_eq!(hook_posts(&admin, &other, json!({})).await, "other answered");
+        assert_eq!(hook_posts(&admin, &plain, json!({"text": format!("plain {i}")})).await, format!("plain {i}"));
     }
     assert!(waiting.iter().all(|t| !t.is_finished()));
     api.gate.add_permits(4);
@@ -418,11 +325,7 @@ async fn a_slow_fetch_holds_up_no_other_hook() {
     assert_eq!(api.count("/gated"), 4);
     // Never more than the cap in flight for the one integration.
     assert_eq!(api.gated_max.load(std::sync::atomic::Ordering::SeqCst), 2);
-    let opened = general(&admin)
-        .await
-        .into_iter()
-        .filter(|m| m.1 == "opened")
-        .count();
+    let opened = general(&admin).await.into_iter().filter(|m| m.1 == "opened").count();
     assert_eq!(opened, 4);
 }
 
@@ -431,14 +334,7 @@ async fn disabled_scripts_fetch_nothing() {
     let api = api::start().await;
     let server = start(&[("DISABLE_INTEGRATION_SCRIPTS", "true")]);
     let admin = server.admin().await;
-    let hook = scripted_hook(
-        &admin,
-        &posting(&format!("await fetch('{}/json'); return 'ran';", api.base)),
-    )
-    .await;
-    assert_eq!(
-        hook_posts(&admin, &hook, json!({"text": "raw body"})).await,
-        "raw body"
-    );
+    let hook = scripted_hook(&admin, &posting(&format!("await fetch('{}/json'); return 'ran';", api.base))).await;
+    assert_eq!(hook_posts(&admin, &hook, json!({"text": "raw body"})).await, "raw body");
     assert_eq!(api.count("/json"), 0);
 }

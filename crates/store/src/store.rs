@@ -236,7 +236,11 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_history(&self, integration_id: &str) -> StoreResult<usize>;
     /// Keeps at most `max_per_integration` history records per integration (newest) and none
     /// created before `created_before` (ISO date); returns how many were deleted.
-    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize>;
+    async fn prune_history(
+        &self,
+        max_per_integration: Option<usize>,
+        created_before: Option<String>,
+    ) -> StoreResult<usize>;
     /// Moves on every integration insert, replace or delete, so in-memory indexes of
     /// integrations know when to reload (an in-process counter: see the trait's docs).
     fn integrations_generation(&self) -> u64;

@@ -26,8 +26,16 @@ fn queries() -> Vec<(Filter, Vec<(String, bool)>)> {
     let f = |v: serde_json::Value| Filter::parse_with_dates(&v, &["_createdAt", "_updatedAt"]).unwrap();
     vec![
         (f(json!({"name": {"$regex": "hook 3", "$options": "i"}})), vec![]),
-        (f(json!({"$or": [{"_createdBy._id": "user1"}, {"type": "webhook-outgoing"}], "name": {"$regex": "^Hook [12]"}})), vec![("name".into(), false)]),
-        (f(json!({"_createdBy._id": {"$ne": "user2"}, "name": {"$not": {"$regex": "5$"}}})), vec![("_createdAt".into(), false), ("_id".into(), true)]),
+        (
+            f(
+                json!({"$or": [{"_createdBy._id": "user1"}, {"type": "webhook-outgoing"}], "name": {"$regex": "^Hook [12]"}}),
+            ),
+            vec![("name".into(), false)],
+        ),
+        (
+            f(json!({"_createdBy._id": {"$ne": "user2"}, "name": {"$not": {"$regex": "5$"}}})),
+            vec![("_createdAt".into(), false), ("_id".into(), true)],
+        ),
         (f(json!({"_id": {"$gte": "id0100", "$lt": "id0150"}})), vec![]),
         // the listing of one room, and fields the index does not hold (answered by SQL)
         (f(json!({"channel": {"$in": ["#room2", "#room3"]}})), vec![("_createdAt".into(), true)]),
@@ -43,7 +51,12 @@ async fn check(store: &SqliteStore, mirror: &[Option<Doc>], filter: &Filter, key
     let sort = if keys.is_empty() {
         None
     } else {
-        Some(Sort::parse(&serde_json::Value::Object(keys.iter().map(|(k, a)| (k.clone(), json!(if *a { 1 } else { -1 }))).collect())).unwrap())
+        Some(
+            Sort::parse(&serde_json::Value::Object(
+                keys.iter().map(|(k, a)| (k.clone(), json!(if *a { 1 } else { -1 }))).collect(),
+            ))
+            .unwrap(),
+        )
     };
     let mut expected: Vec<serde_json::Value> =
         mirror.iter().flatten().map(|d| serde_json::Value::Object(d.clone())).filter(|v| filter.matches(v)).collect();
@@ -51,7 +64,8 @@ async fn check(store: &SqliteStore, mirror: &[Option<Doc>], filter: &Filter, key
         s.sort_values(&mut expected);
     }
     let total = expected.len();
-    let expected: Vec<String> = expected.iter().skip(3).take(20).map(|d| d["_id"].as_str().unwrap().to_owned()).collect();
+    let expected: Vec<String> =
+        expected.iter().skip(3).take(20).map(|d| d["_id"].as_str().unwrap().to_owned()).collect();
     let q = DocQuery { filter: filter.clone(), sort_keys: keys.to_vec(), sort, offset: 3, limit: Some(20) };
     let (docs, got_total) = store.find_integrations(q).await.unwrap();
     let got: Vec<String> = docs.iter().map(|d| d["_id"].as_str().unwrap().to_owned()).collect();

@@ -2,14 +2,14 @@
 
 use super::checks::match_fields;
 use super::listing::ListParams;
-use super::pagination::Page;
 use super::lookup::{find_channel, find_group, group_not_found, room_param_required, user_from_params};
+use super::pagination::Page;
+use super::schema::Ty;
 use crate::domain::rooms::{
     NewRoom, add_member, add_room_owner, archive_room, can_access_room, create_room, leave_room, public_room,
     system_message, users_by_names, valid_room_name,
 };
-use super::schema::Ty;
-use crate::domain::{str_of};
+use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -55,7 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/channels.info", get(|s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel)))
         .route("/channels.delete", post(|s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel)))
         .route("/channels.list", get(list_channels))
-        .route("/channels.list.joined", get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)))
+        .route(
+            "/channels.list.joined",
+            get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)),
+        )
         .route("/channels.members", get(|s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel)))
         .route("/channels.messages", get(|s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel)))
         .route("/channels.history", get(|s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel)))
@@ -70,7 +73,12 @@ fn names_list(v: Option<&Value>) -> Vec<String> {
     crate::domain::strings(v)
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let extra_data = match body.get("extraData") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m.clone()),
@@ -103,11 +111,9 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
     if !allowed {
         return Err(match kind {
             Kind::Channel => ApiError::forbidden(),
-            Kind::Group => ApiError::meteor_details(
-                "error-not-allowed",
-                "Not allowed",
-                json!({"method": "createPrivateGroup"}),
-            ),
+            Kind::Group => {
+                ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "createPrivateGroup"}))
+            }
         });
     }
     // `createChannel`/`createPrivateGroup` check their arguments with Meteor's `check()`.
@@ -145,7 +151,13 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
     if let Some(team) = &team {
         let mut extra = Map::new();
         extra.insert("msg".into(), json!(str_of(&room, "name")));
-        let note = system_message(str_of(team, "roomId"), "user-added-room-to-team", str_of(&room, "name"), &caller.user, Some(extra));
+        let note = system_message(
+            str_of(team, "roomId"),
+            "user-added-room-to-team",
+            str_of(&room, "name"),
+            &caller.user,
+            Some(extra),
+        );
         state.store().insert_message(note).await?;
     }
     Ok(success(json!({ kind.key(): public_room(room) })))
@@ -159,7 +171,12 @@ pub async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, false).await?;
     let rid = str_of(&room, "_id").to_owned();
     if room.get("teamMain").and_then(Value::as_bool) == Some(true) {
@@ -200,13 +217,8 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
     state.require_any(&caller.user, &["view-c-room", "view-joined-room"])?;
     let params = ListParams::from_args(&state, &q)?;
     let can_view_all = state.has_permission(&caller.user, "view-c-room");
-    let joined: Vec<String> = state
-        .store()
-        .subscriptions_of_user(&caller.id)
-        .await?
-        .iter()
-        .map(|s| str_of(s, "rid").to_owned())
-        .collect();
+    let joined: Vec<String> =
+        state.store().subscriptions_of_user(&caller.id).await?.iter().map(|s| str_of(s, "rid").to_owned()).collect();
     let only_id = arg_str(&q, "_id");
     let visible: Vec<Value> = state
         .store()
@@ -224,7 +236,12 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
     Ok(success(json!({"channels": rooms, "count": rooms.len(), "offset": params.page.offset, "total": total})))
 }
 
-pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn list_joined(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let params = ListParams::from_args(&state, &q)?;
     let mut visible = Vec::new();
     for sub in state.store().subscriptions_of_user(&caller.id).await? {
@@ -243,7 +260,12 @@ pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q)
     Ok(success(json!({key: rooms, "count": rooms.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn members(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, kind == Kind::Group).await?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
@@ -286,7 +308,12 @@ pub async fn members(State(state): State<AppState>, caller: Caller, Query(q): Qu
     Ok(success(json!({"members": members, "count": members.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn messages(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => {
             if !q.contains_key("roomId") {
@@ -313,7 +340,12 @@ pub async fn messages(State(state): State<AppState>, caller: Caller, Query(q): Q
     Ok(success(json!({"messages": messages, "count": messages.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn history(State(state): State<AppState>, caller: Caller, Query(mut q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(mut q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, false).await?;
     // canReadRoom: access, and for public channels a subscription or `preview-c-room`.
     let readable = can_access_room(&state, &room, &caller.user).await?
@@ -380,7 +412,12 @@ fn string_or_list(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-pub async fn invite(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => find_channel(&state, &body, true).await?,
         Kind::Group => {
@@ -427,9 +464,19 @@ async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -
     {
         match_fields(&body, &[("joinCode", Ty::Str)])?;
         match arg_str(&body, "joinCode") {
-            None => return Err(ApiError::meteor_details("error-code-required", "Code required", json!({"method": "joinRoom"}))),
+            None => {
+                return Err(ApiError::meteor_details(
+                    "error-code-required",
+                    "Code required",
+                    json!({"method": "joinRoom"}),
+                ));
+            }
             Some(given) if given != code => {
-                return Err(ApiError::meteor_details("error-code-invalid", "Invalid Code", json!({"method": "joinRoom"})));
+                return Err(ApiError::meteor_details(
+                    "error-code-invalid",
+                    "Invalid Code",
+                    json!({"method": "joinRoom"}),
+                ));
             }
             _ => {}
         }
@@ -446,7 +493,12 @@ pub async fn leave(State(state): State<AppState>, caller: Caller, Body(body): Bo
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn add_owner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
     let user = user_from_params(&state, &body).await?;
     add_room_owner(&state, &room, &caller.user, &user).await?;
@@ -454,7 +506,12 @@ pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body)
 }
 
 /// `channels.archive` / `groups.archive`.
-pub async fn archive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
     archive_room(&state, &room, &caller.user).await?;
     Ok(success(json!({})))

@@ -1,12 +1,12 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
 use super::checks::{ajv_type_errors, match_fields, typed_body};
+use super::schema::{Branch, Ty, one_of};
 use crate::domain::message_edits::{Edit, delete_message, update_message};
 use crate::domain::messages::{
     Defaults, check_can_send, exceeds_max_size, message_fields, post_message, process_webhook_message,
 };
 use crate::domain::rooms::can_access_room;
-use super::schema::{Branch, Ty, one_of};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};

@@ -1,16 +1,16 @@
 //! `integrations.*`, `channels.getIntegrations` and `groups.getIntegrations`.
 
+use super::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
 use super::listing::{ListParams, only_known};
 use super::lookup::{channel_not_found, group_not_found, room_param_required};
-use super::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
 use super::schema::{Branch, Ty, one_of};
 use crate::domain::integration_kinds::{INCOMING, OUTGOING, creator};
 use crate::domain::integrations::{create_incoming, create_outgoing, delete, update_incoming, update_outgoing};
-use crate::permissions::Grants;
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
+use crate::permissions::Grants;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
@@ -64,8 +64,7 @@ async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels
     let grants = state.grants(&caller.user);
     let params = ListParams::from_args(state, q)?;
     let trusted = vec![grants.scope(&caller.id), Filter::is_in("channel", channels)];
-    let (docs, total) =
-        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)])).await?;
+    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)])).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "count": integrations.len(), "offset": params.page.offset, "total": total,
@@ -273,7 +272,11 @@ async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body)
     };
     let grants = state.grants(&caller.user);
     if !grants.all_out && !grants.own_out {
-        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", json!({"method": "clearIntegrationHistory"})));
+        return Err(ApiError::meteor_details(
+            "not_authorized",
+            "Unauthorized",
+            json!({"method": "clearIntegrationHistory"}),
+        ));
     }
     let integration = state
         .store()
@@ -281,7 +284,11 @@ async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body)
         .await?
         .filter(|i| grants.all_out || creator(i) == Some(caller.id.as_str()))
         .ok_or_else(|| {
-            ApiError::meteor_details("error-invalid-integration", "Invalid integration", json!({"method": "clearIntegrationHistory"}))
+            ApiError::meteor_details(
+                "error-invalid-integration",
+                "Invalid integration",
+                json!({"method": "clearIntegrationHistory"}),
+            )
         })?;
     state.store().clear_history(str_of(&integration, "_id")).await?;
     Ok(success(json!({})))
@@ -293,7 +300,9 @@ async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(bod
     for key in ["integrationId", "historyId"] {
         match body.get(key) {
             Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
-            Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters"));
+            }
             _ => return Err(ApiError::invalid_params_typed(format!("must have required property '{key}'"))),
         }
     }

@@ -36,4 +36,3 @@ pub async fn limit_api(
     resp.headers_mut().extend(decision.headers());
     resp
 }
-

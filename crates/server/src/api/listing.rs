@@ -64,9 +64,7 @@ impl ListParams {
             _ => None,
         };
         let query = match arg_str(args, "query") {
-            Some(raw) if enabled => {
-                Some(parse_query_param(&raw, DATE_FIELDS).map_err(param_error)?)
-            }
+            Some(raw) if enabled => Some(parse_query_param(&raw, DATE_FIELDS).map_err(param_error)?),
             _ => None,
         };
         Ok(Self { page, sort, fields, query })
@@ -81,18 +79,9 @@ impl ListParams {
         let (sort, sort_keys) = match &self.sort {
             Some((s, keys)) => (Some(s.clone()), keys.clone()),
             None if default_sort.is_empty() => (None, Vec::new()),
-            None => (
-                Some(Sort::by(default_sort)),
-                default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect(),
-            ),
+            None => (Some(Sort::by(default_sort)), default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()),
         };
-        DocQuery {
-            filter: Filter::and(filters),
-            sort_keys,
-            sort,
-            offset: self.page.offset,
-            limit: self.page.count,
-        }
+        DocQuery { filter: Filter::and(filters), sort_keys, sort, offset: self.page.offset, limit: self.page.count }
     }
 
     /// Filters, sorts, pages and projects a list held in memory. `visible` must already be what

@@ -81,18 +81,14 @@ pub async fn find_any_room(state: &AppState, args: &Args) -> ApiResult<Doc> {
             "The parameter \"roomId\" or \"roomName\" is required",
         ));
     }
-    room_by_id_or_name(state, args)
-        .await?
-        .ok_or_else(channel_not_found)
+    room_by_id_or_name(state, args).await?.ok_or_else(channel_not_found)
 }
 
 /// Resolves `userId` | `username` | `user` (`getUserFromParams`).
 pub async fn user_from_params(state: &AppState, args: &Args) -> ApiResult<Doc> {
     let found = if let Some(id) = arg_str(args, "userId").filter(|s| !s.is_empty()) {
         Some(state.store().user_by_id(&id).await?)
-    } else if let Some(name) =
-        arg_str(args, "username").or_else(|| arg_str(args, "user")).filter(|s| !s.is_empty())
-    {
+    } else if let Some(name) = arg_str(args, "username").or_else(|| arg_str(args, "user")).filter(|s| !s.is_empty()) {
         Some(state.store().user_by_username(&name).await?)
     } else {
         None

@@ -12,17 +12,17 @@ mod licenses;
 mod limit;
 pub mod listing;
 mod lookup;
-mod permissions;
-mod roles;
 pub mod pagination;
+mod permissions;
 mod presence;
+mod roles;
 mod room_lists;
 mod room_roles;
 mod room_settings;
 mod room_views;
 mod rooms;
-mod settings;
 mod schema;
+mod settings;
 mod signing_secret;
 mod teams;
 mod users;
@@ -63,7 +63,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("pragma"), HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("pragma"),
+            HeaderValue::from_static("no-cache"),
+        ))
 }
 
 pub async fn not_found() -> ApiError {

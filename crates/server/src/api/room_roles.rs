@@ -2,11 +2,10 @@
 //! (`addRoomModerator`, `removeRoomOwner`, ... in Rocket.Chat), kicking a member
 //! (`removeUserFromRoom`) and `channels.addAll`.
 
-use crate::domain::events::Event;
-use crate::domain::outbox::raise;
-use store::Change;
 use super::channels::Kind;
 use super::lookup::user_from_params;
+use crate::domain::events::Event;
+use crate::domain::outbox::raise;
 use crate::domain::rooms::{add_member, public_room, system_message};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
@@ -17,6 +16,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value, json};
+use store::Change;
 use store::Doc;
 
 /// One role change: which role, granted or taken, the permission it needs in the room and

@@ -20,7 +20,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn set_signing_secret(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    let Some(Value::String(id)) = body.get("integrationId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) else {
+    let Some(Value::String(id)) = body.get("integrationId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    else {
         return Err(ApiError::invalid_params_typed("must have required property 'integrationId'"));
     };
     let Some(Value::String(secret)) = body.get("secret") else {

@@ -2,8 +2,8 @@
 
 use super::checks::{ajv_type_errors, typed_body};
 use super::schema::Ty;
-use crate::domain::teams::{NewTeam, create_team};
 use crate::domain::str_of;
+use crate::domain::teams::{NewTeam, create_team};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::state::AppState;
@@ -13,7 +13,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
-
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -4,12 +4,12 @@
 
 use super::events::Event;
 use super::outbox::raise;
-use store::Change;
 use super::rooms::subscription_doc;
 use super::{doc, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Value, json};
+use store::Change;
 use store::ids::now_iso;
 use store::{Doc, StoreError};
 

@@ -25,4 +25,3 @@ pub fn event_info(event: &str) -> Option<(bool, bool, bool)> {
 pub fn creator(integration: &Doc) -> Option<&str> {
     integration.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
 }
-

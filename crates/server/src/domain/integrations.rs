@@ -130,7 +130,11 @@ pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, 
     }
     let channels = split_channels(&json!(channel));
     if channels.iter().any(|c| !c.starts_with(['@', '#'])) {
-        return Err(meteor("error-invalid-channel-start-with-chars", "Invalid channel. Start with @ or #", "updateIncomingIntegration"));
+        return Err(meteor(
+            "error-invalid-channel-start-with-chars",
+            "Invalid channel. Start with @ or #",
+            "updateIncomingIntegration",
+        ));
     }
     if non_blank(body, "username").is_none() {
         return Err(meteor("error-invalid-username", "Invalid username", M));
@@ -150,7 +154,10 @@ pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, 
     d.insert("scriptEngine".into(), json!(engine));
     d.insert("type".into(), json!(INCOMING));
     d.insert("channel".into(), json!(channels));
-    d.insert("overrideDestinationChannelEnabled".into(), json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))));
+    d.insert(
+        "overrideDestinationChannelEnabled".into(),
+        json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))),
+    );
     d.insert("token".into(), json!(random_id(48)));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     d.insert("_createdAt".into(), json!(now));
@@ -208,9 +215,17 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
             return Err(outgoing_error("error-invalid-channel", "Invalid Channel", REQUIRED));
         };
         let channels = split_channels(&raw);
-        let special = |c: &str| ["all_public_channels", "all_private_groups", "all_direct_messages"].iter().any(|s| s.eq_ignore_ascii_case(c));
+        let special = |c: &str| {
+            ["all_public_channels", "all_private_groups", "all_direct_messages"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(c))
+        };
         if channels.iter().any(|c| !c.starts_with(['@', '#']) && !special(c)) {
-            return Err(outgoing_error("error-invalid-channel-start-with-chars", "Invalid Channel. Start with @ or #", REQUIRED));
+            return Err(outgoing_error(
+                "error-invalid-channel-start-with-chars",
+                "Invalid Channel. Start with @ or #",
+                REQUIRED,
+            ));
         }
         channels
     } else {
@@ -224,13 +239,18 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
         Vec::new()
     };
     let Some(user) = state.store().user_by_username(&string(body, "username")).await? else {
-        return Err(outgoing_error("error-invalid-user", "Invalid user (did you delete the `rocket.cat` user?)", REQUIRED));
+        return Err(outgoing_error(
+            "error-invalid-user",
+            "Invalid user (did you delete the `rocket.cat` user?)",
+            REQUIRED,
+        ));
     };
     d.insert("type".into(), json!(OUTGOING));
     d.insert("channel".into(), json!(channels));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     if uses_triggers && body.contains_key("triggerWords") {
-        let Some(words) = body.get("triggerWords").and_then(Value::as_array).filter(|w| w.iter().all(Value::is_string)) else {
+        let Some(words) = body.get("triggerWords").and_then(Value::as_array).filter(|w| w.iter().all(Value::is_string))
+        else {
             return Err(outgoing_error("error-invalid-triggerWords", "Invalid triggerWords", REQUIRED));
         };
         let words: Vec<&str> = words.iter().filter_map(Value::as_str).filter(|w| !w.trim().is_empty()).collect();
@@ -264,7 +284,8 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
         }
     }
     if body.get("retryFailedCalls").is_some_and(|v| v.as_bool() == Some(true)) {
-        let count = body.get("retryCount").and_then(Value::as_f64).map(|n| n.trunc() as i64).filter(|n| *n > 0).unwrap_or(4);
+        let count =
+            body.get("retryCount").and_then(Value::as_f64).map(|n| n.trunc() as i64).filter(|n| *n > 0).unwrap_or(4);
         d.insert("retryCount".into(), json!(count));
         let delay = non_blank(body, "retryDelay").map(|s| s.to_lowercase()).unwrap_or_else(|| "powers-of-ten".into());
         d.insert("retryDelay".into(), json!(delay));
@@ -408,9 +429,25 @@ pub async fn update_outgoing(state: &AppState, caller: &Doc, id: &str, body: &Ma
     let mut d = current.clone();
     update_script(state, &current, body, &mut d).await?;
     const SET: &[&str] = &[
-        "event", "enabled", "name", "avatar", "emoji", "alias", "channel", "targetRoom", "impersonateUser",
-        "username", "userId", "urls", "token", "triggerWords", "retryFailedCalls", "retryCount", "retryDelay",
-        "triggerWordAnywhere", "runOnEdits",
+        "event",
+        "enabled",
+        "name",
+        "avatar",
+        "emoji",
+        "alias",
+        "channel",
+        "targetRoom",
+        "impersonateUser",
+        "username",
+        "userId",
+        "urls",
+        "token",
+        "triggerWords",
+        "retryFailedCalls",
+        "retryCount",
+        "retryDelay",
+        "triggerWordAnywhere",
+        "runOnEdits",
     ];
     for key in SET {
         match fields.get(*key) {
@@ -448,4 +485,3 @@ pub async fn delete(state: &AppState, caller: &Doc, integration: &Doc, kind: &st
     state.scripts.forget(&id);
     Ok(())
 }
-

@@ -1,22 +1,25 @@
 //! Posting messages. `process_webhook_message` is Rocket.Chat's `processWebhookMessage`: it
 //! serves `chat.postMessage`, incoming webhooks and the answers of outgoing webhooks alike.
 
-use super::rooms::{add_member, can_access_room, direct_room, is_member};
 use super::events::Event;
 use super::outbox::raise;
+use super::rooms::{add_member, can_access_room, direct_room, is_member};
 use super::{brief_user, doc, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::settings::Settings;
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
-use store::{Change, Doc};
 use store::ids::{now_iso, object_id};
+use store::{Change, Doc};
 
 /// Why a message could not be sent, in the two shapes Rocket.Chat produces.
 #[derive(Debug)]
 pub enum SendError {
     /// A Meteor error: code and reason.
-    Meteor { code: String, reason: String },
+    Meteor {
+        code: String,
+        reason: String,
+    },
     /// A plain JS error message (`error-not-allowed`, `Not enough permission`, ...).
     Plain(String),
     Internal(ApiError),
@@ -112,7 +115,8 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
         .or_else(|| take_truthy_str(&mut payload, "alias"))
         .or_else(|| defaults.alias.clone().filter(|s| !s.is_empty()));
     m.insert("alias".into(), Value::String(alias.unwrap_or_default()));
-    let text = take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
+    let text =
+        take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
     m.insert("msg".into(), Value::String(trimmed(text)));
     let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
     let attachments = match payload.remove("attachments") {
@@ -145,9 +149,12 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
             m.insert(key.into(), v);
         }
     }
-    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar")) {
+    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar"))
+    {
         m.insert("avatar".into(), Value::String(avatar));
-    } else if let Some(emoji) = take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji")) {
+    } else if let Some(emoji) =
+        take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji"))
+    {
         m.insert("emoji".into(), Value::String(emoji));
     } else if let Some(avatar) = defaults.avatar.as_deref().filter(|s| !s.is_empty()) {
         m.insert("avatar".into(), json!(avatar));

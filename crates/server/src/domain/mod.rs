@@ -60,5 +60,7 @@ pub fn brief_user(user: &Doc) -> Value {
 
 /// The strings of a JSON list (other items skipped); a missing or non-list value gives none.
 pub fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }

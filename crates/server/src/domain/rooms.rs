@@ -340,7 +340,11 @@ pub async fn add_room_owner(state: &AppState, room: &Doc, actor: &Doc, user: &Do
 pub async fn archive_room(state: &AppState, room: &Doc, actor: &Doc) -> ApiResult<()> {
     let rid = str_of(room, "_id");
     if !state.has_permission_in_room(actor, "archive-room", rid).await? {
-        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", json!({"method": "archiveRoom"})));
+        return Err(ApiError::meteor_details(
+            "error-not-authorized",
+            "Not authorized",
+            json!({"method": "archiveRoom"}),
+        ));
     }
     let mut set = Map::new();
     set.insert("archived".into(), json!(true));

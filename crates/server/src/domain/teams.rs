@@ -28,7 +28,9 @@ pub async fn create_team(state: &AppState, creator: &Doc, new: NewTeam) -> ApiRe
     let NewTeam { name, team_type, owner_id, members } = new;
     let store = state.store();
     let blocked = state.settings.string("Accounts_SystemBlockedUsernameList");
-    if store.user_by_username(&name).await?.is_some() || blocked.split(',').any(|b| b.trim().eq_ignore_ascii_case(&name)) {
+    if store.user_by_username(&name).await?.is_some()
+        || blocked.split(',').any(|b| b.trim().eq_ignore_ascii_case(&name))
+    {
         return Err(ApiError::plain("team-name-already-exists"));
     }
     if store.room_by_name(&name).await?.is_some() || store.team_by_name(&name).await?.is_some() {
@@ -66,10 +68,13 @@ pub async fn create_team(state: &AppState, creator: &Doc, new: NewTeam) -> ApiRe
         "teamId": team_id, "userId": str_of(&owner, "_id"), "roles": ["owner"], "createdAt": now, "createdBy": created_by,
     }))];
     for m in members.iter().filter(|m| str_of(m, "_id") != str_of(&owner, "_id")) {
-        team_members.push(doc(json!({"teamId": team_id, "userId": str_of(m, "_id"), "createdAt": now, "createdBy": created_by})));
+        team_members.push(doc(
+            json!({"teamId": team_id, "userId": str_of(m, "_id"), "createdAt": now, "createdBy": created_by}),
+        ));
     }
     let raised = raise(state, Event::RoomCreated { room: &room, owner: &owner }).await?;
-    let change = Change::CreateTeam { team: team.clone(), main_room: room, room_subscriptions: subs, members: team_members };
+    let change =
+        Change::CreateTeam { team: team.clone(), main_room: room, room_subscriptions: subs, members: team_members };
     match raised.commit(state, change).await {
         Ok(_) => Ok(team),
         Err(StoreError::Conflict(_)) => Err(ApiError::plain("room-name-already-exists")),

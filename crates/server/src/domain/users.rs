@@ -58,8 +58,7 @@ fn html_escape(s: &str) -> String {
 
 /// Checks roles exist (`Assign_role`) and that `admin` is only given by those who may.
 pub async fn check_roles(state: &AppState, roles: &[String], actor: Option<&Doc>) -> ApiResult<()> {
-    let known: Vec<String> =
-        state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
+    let known: Vec<String> = state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
     if roles.iter().any(|r| !known.contains(r)) {
         return Err(save_error(
             "error-action-not-allowed",
@@ -105,8 +104,11 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
             json!({"field": "Password"}),
         ));
     };
-    let taken = |what: &str| save_error("error-field-unavailable", &format!("{what} is already in use :("), json!({"field": what}));
-    if (!new.system && blocked_username(state, &username)) || state.store().user_by_username(&username).await?.is_some() {
+    let taken = |what: &str| {
+        save_error("error-field-unavailable", &format!("{what} is already in use :("), json!({"field": what}))
+    };
+    if (!new.system && blocked_username(state, &username)) || state.store().user_by_username(&username).await?.is_some()
+    {
         return Err(taken(&html_escape(&username)));
     }
     if let Some(email) = &email
@@ -187,9 +189,27 @@ fn has_password(user: &Doc) -> bool {
 /// `GET /me` and login's `data.me`.
 pub fn me(state: &AppState, user: &Doc) -> Value {
     const FIELDS: &[&str] = &[
-        "_id", "name", "username", "nickname", "emails", "status", "statusDefault", "statusText",
-        "statusConnection", "bio", "avatarOrigin", "utcOffset", "language", "roles", "active", "defaultRoom",
-        "customFields", "requirePasswordChange", "requirePasswordChangeReason", "_updatedAt", "avatarETag",
+        "_id",
+        "name",
+        "username",
+        "nickname",
+        "emails",
+        "status",
+        "statusDefault",
+        "statusText",
+        "statusConnection",
+        "bio",
+        "avatarOrigin",
+        "utcOffset",
+        "language",
+        "roles",
+        "active",
+        "defaultRoom",
+        "customFields",
+        "requirePasswordChange",
+        "requirePasswordChangeReason",
+        "_updatedAt",
+        "avatarETag",
     ];
     let mut me = Map::new();
     for f in FIELDS {
@@ -222,8 +242,19 @@ pub fn without_secrets(mut user: Doc) -> Value {
 /// `users.info` fields; `full` when the caller is the user or may see everything.
 pub fn info(user: &Doc, full: bool, is_self: bool) -> Value {
     const PUBLIC: &[&str] = &[
-        "_id", "name", "username", "nickname", "status", "utcOffset", "type", "active", "bio", "reason",
-        "statusText", "avatarETag", "customFields",
+        "_id",
+        "name",
+        "username",
+        "nickname",
+        "status",
+        "utcOffset",
+        "type",
+        "active",
+        "bio",
+        "reason",
+        "statusText",
+        "avatarETag",
+        "customFields",
     ];
     const PRIVATE: &[&str] =
         &["emails", "phone", "statusConnection", "createdAt", "lastLogin", "requirePasswordChange", "roles"];

@@ -27,9 +27,7 @@ pub fn token_matches(integration: &Doc, given: &str) -> bool {
 pub async fn integration(state: &AppState, id: &str, token: &str) -> Result<Arc<Doc>, ApiError> {
     let found = state.integrations.get(state.store(), id).await?;
     match found {
-        Some(doc) if str_of(&doc, "type") == "webhook-incoming" && token_matches(&doc, token) => {
-            Ok(doc)
-        }
+        Some(doc) if str_of(&doc, "type") == "webhook-incoming" && token_matches(&doc, token) => Ok(doc),
         _ => Err(invalid()),
     }
 }
@@ -44,13 +42,7 @@ pub async fn post_as_user(state: &AppState, integration: &Doc) -> Result<Arc<Doc
     if uid.is_empty() {
         return Err(ApiError::NotLoggedIn);
     }
-    let user = Arc::new(
-        state
-            .store()
-            .user_by_id(uid)
-            .await?
-            .ok_or(ApiError::NotLoggedIn)?,
-    );
+    let user = Arc::new(state.store().user_by_id(uid).await?.ok_or(ApiError::NotLoggedIn)?);
     state.hook_plans.put_user(&state.settings, integration, user.clone());
     Ok(user)
 }

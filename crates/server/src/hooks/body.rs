@@ -28,10 +28,7 @@ pub fn limit(state: &AppState) -> usize {
 }
 
 pub async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -52,13 +49,7 @@ fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
         .unwrap_or_default()
 }
 
@@ -79,10 +70,7 @@ fn json_error(e: &serde_json::Error) -> String {
 }
 
 fn looks_like_json(raw: &[u8]) -> bool {
-    matches!(
-        raw.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
+    matches!(raw.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
 }
 
 /// Form fields, with a lone string `payload` field parsed as JSON.
@@ -119,15 +107,9 @@ async fn multipart_fields(headers: &HeaderMap, raw: Bytes) -> Result<Map<String,
     if let Some(ct) = headers.get(CONTENT_TYPE) {
         req.headers_mut().insert(CONTENT_TYPE, ct.clone());
     }
-    let mut multipart = axum::extract::Multipart::from_request(req, &())
-        .await
-        .map_err(|e| bad(&e.body_text()))?;
+    let mut multipart = axum::extract::Multipart::from_request(req, &()).await.map_err(|e| bad(&e.body_text()))?;
     let mut fields = Map::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(&e.body_text()))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(&e.body_text()))? {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
@@ -153,48 +135,21 @@ mod tests {
     }
 
     async fn p(ct: &str, body: &str) -> Result<Value, String> {
-        parse(&headers(ct), &Bytes::from(body.to_owned()))
-            .await
-            .map(Value::Object)
-            .map_err(|e| format!("{e:?}"))
+        parse(&headers(ct), &Bytes::from(body.to_owned())).await.map(Value::Object).map_err(|e| format!("{e:?}"))
     }
 
     #[tokio::test]
     async fn forms() {
         let form = "application/x-www-form-urlencoded";
+        assert_eq!(p(form, "payload=%7B%22text%22%3A%22hi%22%7D").await.unwrap(), json!({"text": "hi"}));
         assert_eq!(
-            p(form, "payload=%7B%22text%22%3A%22hi%22%7D")
-                .await
-                .unwrap(),
-            json!({"text": "hi"})
-        );
-        assert_eq!(
-            p(
-                &format!("{form}; charset=utf-8"),
-                "payload={\"text\":\"x\"}"
-            )
-            .await
-            .unwrap(),
+            p(&format!("{form}; charset=utf-8"), "payload={\"text\":\"x\"}").await.unwrap(),
             json!({"text": "x"})
         );
-        assert_eq!(
-            p(form, "{\"text\":\"a&b=c\"}").await.unwrap(),
-            json!({"text": "a&b=c"})
-        );
-        assert_eq!(
-            p(form, "text=hello&channel=%23x").await.unwrap(),
-            json!({"text": "hello", "channel": "#x"})
-        );
-        assert_eq!(
-            p(form, "a=1&a=2&b[]=3").await.unwrap(),
-            json!({"a": ["1", "2"], "b": ["3"]})
-        );
-        assert!(
-            p(form, "payload=%7Bnope")
-                .await
-                .unwrap_err()
-                .contains("Invalid JSON")
-        );
+        assert_eq!(p(form, "{\"text\":\"a&b=c\"}").await.unwrap(), json!({"text": "a&b=c"}));
+        assert_eq!(p(form, "text=hello&channel=%23x").await.unwrap(), json!({"text": "hello", "channel": "#x"}));
+        assert_eq!(p(form, "a=1&a=2&b[]=3").await.unwrap(), json!({"a": ["1", "2"], "b": ["3"]}));
+        assert!(p(form, "payload=%7Bnope").await.unwrap_err().contains("Invalid JSON"));
     }
 
     #[tokio::test]
@@ -202,31 +157,15 @@ mod tests {
         assert_eq!(p("application/json", "").await.unwrap(), json!({}));
         assert_eq!(p("application/json", "[1,2]").await.unwrap(), json!({}));
         assert_eq!(p("", "{\"a\":1}").await.unwrap(), json!({"a": 1}));
-        assert!(
-            p("application/json", "{\"a\":")
-                .await
-                .unwrap_err()
-                .contains("Invalid JSON")
-        );
+        assert!(p("application/json", "{\"a\":").await.unwrap_err().contains("Invalid JSON"));
     }
 
     #[tokio::test]
     async fn multipart() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nfile\r\n--XX--\r\n";
-        assert_eq!(
-            p("multipart/form-data; boundary=XX", body).await.unwrap(),
-            json!({"text": "hello"})
-        );
+        assert_eq!(p("multipart/form-data; boundary=XX", body).await.unwrap(), json!({"text": "hello"}));
         let body = "--XX\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n{\"text\":\"p\"}\r\n--XX--\r\n";
-        assert_eq!(
-            p("multipart/form-data; boundary=XX", body).await.unwrap(),
-            json!({"text": "p"})
-        );
-        assert!(
-            p("multipart/form-data", "junk")
-                .await
-                .unwrap_err()
-                .contains("multipart")
-        );
+        assert_eq!(p("multipart/form-data; boundary=XX", body).await.unwrap(), json!({"text": "p"}));
+        assert!(p("multipart/form-data", "junk").await.unwrap_err().contains("multipart"));
     }
 }

@@ -57,10 +57,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, ApiError> {
     let integration = auth::integration(state, &target.integration_id, &target.token).await?;
     let user = auth::post_as_user(state, &integration).await?;
 
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let limit_headers = limit::check(state, ip, req.method(), req.uri(), &target.integration_id)?;
 
     let mut resp = match target.action {
@@ -92,11 +89,7 @@ async fn execute(
         let request = script::request_object(&parts, target, &raw, &payload, &user);
         return match script::run(state, integration, request).await? {
             script::Outcome::Nothing => Ok(crate::error::success(serde_json::json!({}))),
-            script::Outcome::Post {
-                mut content,
-                response,
-                user: as_user,
-            } => {
+            script::Outcome::Post { mut content, response, user: as_user } => {
                 if !content.contains_key("separateResponse")
                     && payload.get("separateResponse") == Some(&Value::Bool(true))
                 {

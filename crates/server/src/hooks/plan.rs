@@ -61,7 +61,10 @@ impl PlanCache {
     /// Records the post-as user just read.
     pub fn put_user(&self, settings: &Settings, integration: &Doc, user: Arc<Doc>) {
         if ttl(settings).is_some() {
-            self.insert(integration, Plan { version: version(integration), created: Instant::now(), user, rooms: None });
+            self.insert(
+                integration,
+                Plan { version: version(integration), created: Instant::now(), user, rooms: None },
+            );
         }
     }
 

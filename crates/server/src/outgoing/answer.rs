@@ -9,7 +9,13 @@ use serde_json::{Map, Value, json};
 
 /// Posts an answer as the integration (or the impersonated author). Returns the
 /// `[{channel, message}]` posted, or the error code.
-pub async fn post_answer(state: &AppState, hook: &Hook, data: &Map<String, Value>, rid: Option<&str>, answer: &Map<String, Value>) -> Result<Value, String> {
+pub async fn post_answer(
+    state: &AppState,
+    hook: &Hook,
+    data: &Map<String, Value>,
+    rid: Option<&str>,
+    answer: &Map<String, Value>,
+) -> Result<Value, String> {
     let store = state.store();
     let mut author = None;
     if hook.doc.get("impersonateUser").and_then(Value::as_bool) == Some(true)
@@ -55,4 +61,3 @@ pub async fn post_answer(state: &AppState, hook: &Hook, data: &Map<String, Value
     }
     Ok(Value::Array(posted))
 }
-

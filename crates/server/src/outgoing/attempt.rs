@@ -24,7 +24,12 @@ pub enum Finish {
 }
 
 /// Runs a script method; `Err` carries the history step and error of a failed run.
-async fn run_script(state: &AppState, hook: &Hook, method: &'static str, arg: Value) -> Result<CallOutcome, (String, Value)> {
+async fn run_script(
+    state: &AppState,
+    hook: &Hook,
+    method: &'static str,
+    arg: Value,
+) -> Result<CallOutcome, (String, Value)> {
     let version = crate::scripts::version(&hook.doc);
     let source: Arc<str> = Arc::from(str_of(&hook.doc, "scriptCompiled"));
     match state.scripts.call(ScriptKey::new(hook.id.clone(), version), source, method, arg).await {
@@ -56,7 +61,13 @@ fn error_stack(name: &str, message: &str, stack: &str) -> Value {
 
 /// Retry or give up after a failed call: `step_if_not_configured` names the record
 /// when the integration does not retry.
-fn retry_or_give_up(hook: &Hook, d: &Delivery, state: &AppState, mut h: History, step_if_not_configured: &str) -> Finish {
+fn retry_or_give_up(
+    hook: &Hook,
+    d: &Delivery,
+    state: &AppState,
+    mut h: History,
+    step_if_not_configured: &str,
+) -> Finish {
     let Some((count, schedule)) = retry::policy(&hook.doc) else {
         h.fail(step_if_not_configured).set("finished", json!(true));
         return Finish::Done(Some(h.into_doc()));
@@ -169,10 +180,8 @@ pub async fn attempt(state: &AppState, d: Delivery) -> Finish {
             map.insert("Authorization".into(), json!(format!("Basic {basic}")));
         }
     }
-    let body = request
-        .get("data")
-        .filter(|v| !v.is_null())
-        .map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
+    let body =
+        request.get("data").filter(|v| !v.is_null()).map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
     h.step("pre-http-call")
         .set("url", json!(str_of(&request, "url")))
         .set("httpCallData", request.get("data").cloned().unwrap_or(Value::Null));
@@ -223,7 +232,9 @@ pub async fn attempt(state: &AppState, d: Delivery) -> Finish {
                         h.finish("after-process-send-message").set("processSentMessage", sent);
                     }
                     Err(e) => {
-                        h.fail("after-process-send-message-failed").set("errorStack", json!(e)).set("finished", json!(true));
+                        h.fail("after-process-send-message-failed")
+                            .set("errorStack", json!(e))
+                            .set("finished", json!(true));
                     }
                 }
                 return Finish::Done(Some(h.into_doc()));

@@ -51,7 +51,14 @@ fn error_text(e: &reqwest::Error) -> String {
     text
 }
 
-pub async fn call(settings: &Settings, outgoing: &Outgoing, d: &Delivery, hook: &Hook, request: &Map<String, Value>, body: Option<Vec<u8>>) -> Result<Response, CallFailure> {
+pub async fn call(
+    settings: &Settings,
+    outgoing: &Outgoing,
+    d: &Delivery,
+    hook: &Hook,
+    request: &Map<String, Value>,
+    body: Option<Vec<u8>>,
+) -> Result<Response, CallFailure> {
     let permanent = |message: String| CallFailure { message, permanent: true };
     let guard = !settings.bool("Integrations_Outgoing_Allow_Private_Addresses");
     let url_text = str_of(request, "url");
@@ -111,4 +118,3 @@ pub async fn call(settings: &Settings, outgoing: &Outgoing, d: &Delivery, hook: 
     let body = read_body(resp).await.map_err(|e| CallFailure { message: error_text(&e), permanent: false })?;
     Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), content_type })
 }
-

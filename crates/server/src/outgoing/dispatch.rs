@@ -89,4 +89,3 @@ async fn run_delivery(state: AppState, calls: Arc<Semaphore>, d: Delivery) {
     }
     state.outgoing.dispatcher.finished(&url);
 }
-

@@ -46,7 +46,14 @@ impl Outgoing {
 }
 
 /// One outbox row: a call of `url` for `hook` with the event's payload.
-pub fn delivery(hook: &Hook, url: &str, event: &str, data: Map<String, Value>, trigger: Option<&str>, rid: Option<&str>) -> Delivery {
+pub fn delivery(
+    hook: &Hook,
+    url: &str,
+    event: &str,
+    data: Map<String, Value>,
+    trigger: Option<&str>,
+    rid: Option<&str>,
+) -> Delivery {
     let mut doc = Doc::new();
     doc.insert("event".into(), json!(event));
     doc.insert("data".into(), Value::Object(data));
@@ -79,7 +86,9 @@ impl EventSink for Outgoing {
         let rid = room.map(|r| str_of(r, "_id"));
         // A direct room's own sender is left out of its `@username` buckets.
         let sender = match event {
-            Event::SendMessage { message, .. } => message.get("u").and_then(|u| u.get("username")).and_then(Value::as_str),
+            Event::SendMessage { message, .. } => {
+                message.get("u").and_then(|u| u.get("username")).and_then(Value::as_str)
+            }
             _ => None,
         };
         let now = now_iso();
@@ -98,11 +107,13 @@ impl EventSink for Outgoing {
                     }
                     (payload::send_message(&hook.doc, trigger, room, message, &self.root_url), trigger)
                 }
-                Event::FileUploaded { room, message, user } => (payload::file_uploaded(&hook.doc, room, message, user), None),
-                Event::RoomCreated { room, owner } => (payload::room_created(&hook.doc, room, owner), None),
-                Event::RoomArchived { room, user } | Event::RoomJoined { room, user } | Event::RoomLeft { room, user } => {
-                    (payload::room_user(&hook.doc, room, user, &now), None)
+                Event::FileUploaded { room, message, user } => {
+                    (payload::file_uploaded(&hook.doc, room, message, user), None)
                 }
+                Event::RoomCreated { room, owner } => (payload::room_created(&hook.doc, room, owner), None),
+                Event::RoomArchived { room, user }
+                | Event::RoomJoined { room, user }
+                | Event::RoomLeft { room, user } => (payload::room_user(&hook.doc, room, user, &now), None),
                 Event::UserCreated { user } => (payload::user_created(&hook.doc, user), None),
             };
             for url in &hook.urls {

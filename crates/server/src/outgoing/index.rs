@@ -219,7 +219,8 @@ mod tests {
         assert_eq!(ids(ix.select("sendMessage", Some(&general), None)), ["b", "h", "a"]);
         let group = crate::domain::doc(json!({"_id": "G1", "name": "secret", "t": "p"}));
         assert_eq!(ids(ix.select("sendMessage", Some(&group), None)), ["c"]);
-        let dm = crate::domain::doc(json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}));
+        let dm =
+            crate::domain::doc(json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}));
         assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("alice"))), ["e", "d"]);
         assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("bob"))), ["e"]);
         assert_eq!(ids(ix.select("roomCreated", Some(&general), None)), ["f"]);
@@ -230,7 +231,12 @@ mod tests {
         let h = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"]})));
         assert_eq!(h.trigger("!giffy cats"), Some(Some("!gif")));
         assert_eq!(h.trigger("please deploy"), None);
-        let any = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true})));
+        let any = Hook::new(hook(
+            "a",
+            "sendMessage",
+            json!([]),
+            json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true}),
+        ));
         assert_eq!(any.trigger("please deploy !gif"), Some(Some("!gif")));
         assert_eq!(any.trigger("please deploy"), Some(Some("deploy")));
         let none = Hook::new(hook("a", "roomJoined", json!([]), json!({"triggerWords": ["x"]})));

@@ -2,8 +2,8 @@
 //! sends the intended payloads for room and user events, not the 7.7.1+ regression that
 //! reduced them to `{token, bot}`.
 
-use crate::domain::truthy;
 use crate::domain::str_of;
+use crate::domain::truthy;
 use serde_json::{Map, Value, json};
 use store::Doc;
 
@@ -31,7 +31,13 @@ fn is_bot(user: &Doc) -> bool {
 }
 
 /// `sendMessage`.
-pub fn send_message(integration: &Doc, trigger_word: Option<&str>, room: &Doc, message: &Doc, site_url: &str) -> Map<String, Value> {
+pub fn send_message(
+    integration: &Doc,
+    trigger_word: Option<&str>,
+    room: &Doc,
+    message: &Doc,
+    site_url: &str,
+) -> Map<String, Value> {
     let mut data = base(integration, trigger_word);
     data.insert("channel_id".into(), json!(str_of(room, "_id")));
     if str_of(room, "t") != "d"
@@ -145,8 +151,22 @@ mod tests {
         let keys: Vec<&str> = data.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["token", "bot", "trigger_word", "channel_id", "channel_name", "message_id", "timestamp", "user_id",
-             "user_name", "text", "siteUrl", "alias", "isEdited", "tmid"]
+            [
+                "token",
+                "bot",
+                "trigger_word",
+                "channel_id",
+                "channel_name",
+                "message_id",
+                "timestamp",
+                "user_id",
+                "user_name",
+                "text",
+                "siteUrl",
+                "alias",
+                "isEdited",
+                "tmid"
+            ]
         );
         assert_eq!(data["bot"], true);
         let dm = doc(json!({"_id": "ab", "t": "d"}));

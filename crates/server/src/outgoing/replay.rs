@@ -15,10 +15,18 @@ pub async fn replay(state: &AppState, integration: &Doc, record: &Doc) -> ApiRes
     const M: &str = "replayOutgoingIntegration";
     let details = || json!({"method": M});
     if str_of(integration, "type") != OUTGOING {
-        return Err(ApiError::meteor_details("integration-type-must-be-outgoing", "Integration type must be outgoing", details()));
+        return Err(ApiError::meteor_details(
+            "integration-type-must-be-outgoing",
+            "Integration type must be outgoing",
+            details(),
+        ));
     }
     let Some(Value::Object(data)) = record.get("data") else {
-        return Err(ApiError::meteor_details("history-data-must-be-defined", "History data must be defined", details()));
+        return Err(ApiError::meteor_details(
+            "history-data-must-be-defined",
+            "History data must be defined",
+            details(),
+        ));
     };
     let Some(url) = record.get("url").and_then(Value::as_str).filter(|u| !u.is_empty()) else {
         return Ok(());

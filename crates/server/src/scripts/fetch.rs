@@ -74,11 +74,7 @@ impl Clients {
 impl HostFetcher {
     /// Must be called on the server's runtime: requests run there, not on the script threads.
     pub fn new(state: &AppState) -> Self {
-        HostFetcher {
-            state: state.downgrade(),
-            runtime: tokio::runtime::Handle::current(),
-            clients: OnceLock::new(),
-        }
+        HostFetcher { state: state.downgrade(), runtime: tokio::runtime::Handle::current(), clients: OnceLock::new() }
     }
 }
 
@@ -96,14 +92,8 @@ impl Fetcher for HostFetcher {
         let Some(state) = self.state.upgrade() else {
             return Box::pin(async { Err("the server is shutting down".to_owned()) });
         };
-        let guard = !state
-            .settings
-            .bool("Integrations_Outgoing_Allow_Private_Addresses");
-        let client = self
-            .clients
-            .get_or_init(Clients::new)
-            .pick(guard, request.allow_self_signed)
-            .clone();
+        let guard = !state.settings.bool("Integrations_Outgoing_Allow_Private_Addresses");
+        let client = self.clients.get_or_init(Clients::new).pick(guard, request.allow_self_signed).clone();
         let task = self.runtime.spawn(send(client, guard, request));
         Box::pin(async move {
             let abort = AbortOnDrop(task.abort_handle());
@@ -114,16 +104,12 @@ impl Fetcher for HostFetcher {
     }
 }
 
-async fn send(
-    client: reqwest::Client,
-    guard: bool,
-    r: FetchRequest,
-) -> Result<FetchResponse, String> {
+async fn send(client: reqwest::Client, guard: bool, r: FetchRequest) -> Result<FetchResponse, String> {
     let url = reqwest::Url::parse(&r.url).map_err(|e| format!("invalid URL {:?}: {e}", r.url))?;
     check_url(&url, guard)?;
     let requested = url.to_string();
-    let method = reqwest::Method::from_bytes(r.method.as_bytes())
-        .map_err(|_| format!("invalid method {:?}", r.method))?;
+    let method =
+        reqwest::Method::from_bytes(r.method.as_bytes()).map_err(|_| format!("invalid method {:?}", r.method))?;
     let mut req = client.request(method, url).timeout(r.timeout);
     for (k, v) in &r.headers {
         req = req.header(k.as_str(), v.as_str());
@@ -132,16 +118,8 @@ async fn send(
         req = req.body(body);
     }
     let mut resp = req.send().await.map_err(|e| error_text(&e))?;
-    let too_big = || {
-        format!(
-            "the response is larger than {} bytes (Integrations_Script_Max_Fetch_Bytes)",
-            r.max_bytes
-        )
-    };
-    if resp
-        .content_length()
-        .is_some_and(|n| n > r.max_bytes as u64)
-    {
+    let too_big = || format!("the response is larger than {} bytes (Integrations_Script_Max_Fetch_Bytes)", r.max_bytes);
+    if resp.content_length().is_some_and(|n| n > r.max_bytes as u64) {
         return Err(too_big());
     }
     let status = resp.status();
@@ -149,12 +127,7 @@ async fn send(
     let headers = resp
         .headers()
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| error_text(&e))? {

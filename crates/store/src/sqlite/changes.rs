@@ -20,7 +20,8 @@ pub(super) fn apply(c: &Connection, change: Change) -> StoreResult<(Committed, b
             applied(Some(message))
         }
         Change::ReplaceMessage(message) => {
-            let changed = exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
+            let changed =
+                exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
             if changed == 0 { Err(StoreError::NotFound) } else { applied(None) }
         }
         Change::CreateRoom { room, subscriptions } => {

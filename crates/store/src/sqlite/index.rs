@@ -88,8 +88,12 @@ impl IntegrationIndex {
 
     /// The committed state of one integration, to apply with [`IntegrationIndex::apply`].
     pub fn read_entry(conn: &Connection, id: &str) -> StoreResult<Option<Entry>> {
-        let row =
-            conn.prepare_cached(&format!("{SELECT} WHERE id = ?1")).map_err(backend)?.query_row([id], entry).optional().map_err(backend)?;
+        let row = conn
+            .prepare_cached(&format!("{SELECT} WHERE id = ?1"))
+            .map_err(backend)?
+            .query_row([id], entry)
+            .optional()
+            .map_err(backend)?;
         Ok(row.map(to_entry))
     }
 
@@ -135,8 +139,12 @@ impl IntegrationIndex {
 
     /// Live matching slots in insertion order, with their rowids.
     fn matches(&self, q: &DocQuery) -> Vec<(i64, usize)> {
-        let mut hits: Vec<(i64, usize)> =
-            q.filter.select(&self.set).into_iter().filter_map(|s| self.slots[s].as_ref().map(|(rowid, _)| (*rowid, s))).collect();
+        let mut hits: Vec<(i64, usize)> = q
+            .filter
+            .select(&self.set)
+            .into_iter()
+            .filter_map(|s| self.slots[s].as_ref().map(|(rowid, _)| (*rowid, s)))
+            .collect();
         if !self.ordered {
             hits.sort_unstable_by_key(|h| h.0);
         }
@@ -155,7 +163,8 @@ impl IntegrationIndex {
                     return None;
                 }
                 // Stable: equal documents keep insertion order.
-                let mut docs: Vec<(usize, Value)> = hits.iter().filter_map(|&(_, s)| self.set.get(s).map(|d| (s, d.to_value()))).collect();
+                let mut docs: Vec<(usize, Value)> =
+                    hits.iter().filter_map(|&(_, s)| self.set.get(s).map(|d| (s, d.to_value()))).collect();
                 docs.sort_by(|a, b| sort.compare(&a.1, &b.1));
                 docs.into_iter().skip(q.offset).take(limit).map(|(s, _)| s).collect()
             }

@@ -173,7 +173,8 @@ impl SqliteStore {
     }
 
     pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        let indexed = q.filter.reads_only(index::FIELDS) && q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
+        let indexed =
+            q.filter.reads_only(index::FIELDS) && q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
         if !indexed {
             return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
         }
@@ -218,4 +219,3 @@ impl SqliteStore {
         self.write(move |c| exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [id])).await
     }
 }
-

@@ -61,7 +61,9 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
     let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
     let order = order_by(table, &q.sort_keys);
 
-    if plan.exact && let Some(order) = &order {
+    if plan.exact
+        && let Some(order) = &order
+    {
         // Everything in SQL: count and page.
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) FROM {t} WHERE {where_sql}"))
@@ -100,11 +102,8 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
         matched.sort_by(|a, b| sort.compare(&a.1, &b.1));
     }
     let total = matched.len();
-    let page: Vec<(i64, Value)> = matched
-        .into_iter()
-        .skip(q.offset)
-        .take(if limit < 0 { usize::MAX } else { limit as usize })
-        .collect();
+    let page: Vec<(i64, Value)> =
+        matched.into_iter().skip(q.offset).take(if limit < 0 { usize::MAX } else { limit as usize }).collect();
     let docs = page.into_iter().map(|(_, v)| into_doc(v)).collect::<StoreResult<_>>()?;
     Ok((docs, total))
 }

@@ -85,7 +85,6 @@ fn put_history(conn: &Connection, h: &HistoryRow) -> StoreResult<()> {
     .map(drop)
 }
 
-
 /// A finished attempt as written: delivery id, the next attempt if any, the history row.
 type EndedAttempt = (String, Option<(i64, u32)>, Option<HistoryRow>);
 
@@ -121,9 +120,8 @@ impl SqliteStore {
                 )
                 .map_err(backend)?;
             let mut claim = c.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1").map_err(backend)?;
-            let mut next = c
-                .prepare_cached("SELECT min(due_at) FROM outbox WHERE url = ?1 AND claimed = 0")
-                .map_err(backend)?;
+            let mut next =
+                c.prepare_cached("SELECT min(due_at) FROM outbox WHERE url = ?1 AND claimed = 0").map_err(backend)?;
             for (url, limit) in lanes {
                 let found: Vec<(String, String, i64, u32, String)> = select
                     .query_map(params![url, now, limit as i64], |r| {
@@ -135,7 +133,14 @@ impl SqliteStore {
                 let mut deliveries = Vec::with_capacity(found.len());
                 for (id, integration_id, due_at, attempt, doc) in found {
                     claim.execute([&id]).map_err(backend)?;
-                    deliveries.push(Delivery { id, integration_id, url: url.clone(), due_at, attempt, doc: parse(&doc)? });
+                    deliveries.push(Delivery {
+                        id,
+                        integration_id,
+                        url: url.clone(),
+                        due_at,
+                        attempt,
+                        doc: parse(&doc)?,
+                    });
                 }
                 let next_due: Option<i64> = next.query_row([&url], |r| r.get(0)).map_err(backend)?;
                 out.push(Claimed { url, deliveries, next_due });

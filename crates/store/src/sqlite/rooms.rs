@@ -104,7 +104,13 @@ pub(super) fn insert_subscription(conn: &Connection, sub: &Doc) -> StoreResult<b
     Ok(added)
 }
 
-pub(super) fn put_team(conn: &Connection, team: &Doc, main_room: &Doc, room_subscriptions: &[Doc], members: &[Doc]) -> StoreResult<()> {
+pub(super) fn put_team(
+    conn: &Connection,
+    team: &Doc,
+    main_room: &Doc,
+    room_subscriptions: &[Doc],
+    members: &[Doc],
+) -> StoreResult<()> {
     put_room(conn, main_room, true)?;
     for sub in room_subscriptions {
         insert_subscription(conn, sub)?;

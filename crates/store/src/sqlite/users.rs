@@ -19,11 +19,8 @@ pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResu
     } else {
         "UPDATE users SET username_lower = ?2, email_lower = ?3, doc = ?4 WHERE id = ?1"
     };
-    let changed = conn
-        .prepare_cached(sql)
-        .map_err(backend)?
-        .execute(params![id, username, email, text(user)])
-        .map_err(|e| {
+    let changed =
+        conn.prepare_cached(sql).map_err(backend)?.execute(params![id, username, email, text(user)]).map_err(|e| {
             conflict_or_backend(e, &[("users.username_lower", "username"), ("users.email_lower", "email")])
         })?;
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -49,9 +49,7 @@ impl Store for SqliteStore {
     async fn settings(&self) -> StoreResult<Vec<(String, Value)>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT id, value FROM settings").map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(backend)?;
             let mut out = Vec::new();
             for row in rows {
                 let (id, value) = row.map_err(backend)?;
@@ -88,8 +86,10 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_permissions(&self, permissions: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| insert_missing(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", &permissions))
-            .await
+        self.write(move |c| {
+            insert_missing(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", &permissions)
+        })
+        .await
     }
 
     async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
@@ -268,7 +268,9 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let rid: Option<String> = {
                 use rusqlite::OptionalExtension;
-                c.query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0)).optional().map_err(backend)?
+                c.query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?
             };
             let Some(rid) = rid else { return Err(StoreError::NotFound) };
             exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
@@ -300,7 +302,8 @@ impl Store for SqliteStore {
             let order = if q.oldest_first { "ASC" } else { "DESC" };
             args.push(q.limit.map(|l| l as i64).unwrap_or(-1).into());
             args.push((q.offset as i64).into());
-            let sql = format!("SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ? OFFSET ?");
+            let sql =
+                format!("SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ? OFFSET ?");
             let docs = many(c, &sql, rusqlite::params_from_iter(args.iter()))?;
             Ok((docs, total as usize))
         })
@@ -407,7 +410,11 @@ impl Store for SqliteStore {
         self.pending_urls().await
     }
 
-    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize> {
+    async fn prune_history(
+        &self,
+        max_per_integration: Option<usize>,
+        created_before: Option<String>,
+    ) -> StoreResult<usize> {
         self.prune_history_docs(max_per_integration, created_before).await
     }
 
@@ -419,4 +426,3 @@ impl Store for SqliteStore {
         self.shutdown().await;
     }
 }
-
