@@ -32,6 +32,7 @@ mod error;
 mod failure;
 mod fetch;
 mod host;
+mod job;
 mod sandbox;
 mod worker;
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use crate::fetch::{FetchResponse, Fetcher, Requested};
-use crate::host::{Job, ScriptKey};
+use crate::job::{Job, ScriptKey};
 use crate::sandbox::Step;
 use crate::{CallError, CallOutcome, Limits, Sandbox, ScriptError};
 
