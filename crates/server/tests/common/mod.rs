@@ -2,6 +2,8 @@
 //! talks to it over HTTP like any client.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -17,6 +19,8 @@ pub struct Server {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// The server's own PostgreSQL database when `TEST_DATABASE_URL` is set.
+    pg: Option<std::sync::Arc<pg::TestDatabase>>,
 }
 
 impl Server {
@@ -27,23 +31,70 @@ impl Server {
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let mut server = Server { url: String::new(), child: None, dir, env };
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
+        let mut server = Server {
+            url: String::new(),
+            child: None,
+            dir,
+            env,
+            pg,
+        };
         server.spawn();
         server
     }
 
+    /// Another node on the same database (PostgreSQL only), with its own environment.
+    pub fn another_node(&self, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut server = Server {
+            url: String::new(),
+            child: None,
+            dir,
+            env,
+            pg: self.pg.clone(),
+        };
+        server.spawn();
+        server
+    }
+
+    /// What `DATABASE_URL` this server runs on.
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", self.db_path().display()),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.pg.is_none()
+    }
+
+    /// The SQLite file (meaningful only when [`Server::is_sqlite`]).
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("liftoff.db")
     }
 
     fn spawn(&mut self) {
+        let child = self.launch();
+        self.attach(child);
+    }
+
+    /// Starts the process without waiting for it to listen.
+    fn launch(&self) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_liftoff"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("PORT", "0")
             .env("BIND_IP", "127.0.0.1")
-            .env("DATABASE_URL", format!("sqlite://{}", self.db_path().display()))
+            .env("DATABASE_URL", self.database_url())
             .env("ADMIN_USERNAME", ADMIN_USER)
             .env("ADMIN_PASS", ADMIN_PASS)
             .env("ADMIN_EMAIL", "admin@example.com")
@@ -53,13 +104,47 @@ impl Server {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start liftoff");
+        cmd.spawn().expect("start liftoff")
+    }
+
+    /// Waits for the process's listening line.
+    fn attach(&mut self, mut child: Child) {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let url = line.trim().strip_prefix("liftoff listening on ").expect("listening line").to_owned();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("liftoff listening on ")
+            .expect("listening line")
+            .to_owned();
         self.url = url;
         self.child = Some(child);
+    }
+
+    /// `n` nodes started at the same moment on one fresh PostgreSQL database; `None` when
+    /// `TEST_DATABASE_URL` is unset.
+    pub fn start_nodes(n: usize, env: &[(&str, &str)]) -> Option<Vec<Server>> {
+        let pg = std::sync::Arc::new(pg::TestDatabase::create()?);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut nodes: Vec<Server> = (0..n)
+            .map(|_| Server {
+                url: String::new(),
+                child: None,
+                dir: tempfile::tempdir().expect("temp dir"),
+                env: env.clone(),
+                pg: Some(pg.clone()),
+            })
+            .collect();
+        let children: Vec<Child> = nodes.iter().map(Server::launch).collect();
+        for (node, child) in nodes.iter_mut().zip(children) {
+            node.attach(child);
+        }
+        Some(nodes)
     }
 
     /// SIGKILL: no graceful shutdown, nothing flushed beyond what was committed.
@@ -112,7 +197,10 @@ impl Server {
 }
 
 fn unsafe_sigterm(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
 
 impl Drop for Server {
@@ -130,8 +218,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        Client { base: base.to_owned(), http, auth: None }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Client {
+            base: base.to_owned(),
+            http,
+            auth: None,
+        }
     }
 
     pub fn user_id(&self) -> &str {
@@ -139,7 +234,9 @@ impl Client {
     }
 
     pub async fn login(mut self, user: &str, password: &str) -> Self {
-        let (status, body) = self.post("login", json!({"user": user, "password": password})).await;
+        let (status, body) = self
+            .post("login", json!({"user": user, "password": password}))
+            .await;
         assert_eq!(status, 200, "login failed: {body}");
         self.auth = Some((
             body["data"]["userId"].as_str().unwrap().to_owned(),
@@ -156,7 +253,11 @@ impl Client {
     }
 
     fn url(&self, path: &str) -> String {
-        if path.starts_with('/') { format!("{}{}", self.base, path) } else { format!("{}/api/v1/{}", self.base, path) }
+        if path.starts_with('/') {
+            format!("{}{}", self.base, path)
+        } else {
+            format!("{}/api/v1/{}", self.base, path)
+        }
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
@@ -179,8 +280,19 @@ impl Client {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
-        self.send(self.http.post(self.url(path)).header("content-type", content_type).body(body)).await
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
     }
 }
 
