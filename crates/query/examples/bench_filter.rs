@@ -16,13 +16,8 @@ use std::time::Instant;
 mod rng;
 use rng::Rng;
 
-const WORDS: &[&str] = &[
-    "deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics",
-    "sentry", "Alpha", "release",
-];
-const CHANNELS: &[&str] = &[
-    "#general", "#dev", "#ops", "#random", "#alerts", "@bot", "#support", "#qa",
-];
+const WORDS: &[&str] = &["deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics", "sentry", "Alpha", "release"];
+const CHANNELS: &[&str] = &["#general", "#dev", "#ops", "#random", "#alerts", "@bot", "#support", "#qa"];
 
 pub fn gen_docs(n: usize) -> Vec<Value> {
     let mut r = Rng::new(2024);
@@ -61,10 +56,7 @@ pub fn gen_docs(n: usize) -> Vec<Value> {
 pub fn queries() -> Vec<(&'static str, Value)> {
     vec![
         ("a_type_eq", json!({"type": "webhook-incoming"})),
-        (
-            "b_name_regex_i",
-            json!({"name": {"$regex": "alpha", "$options": "i"}}),
-        ),
+        ("b_name_regex_i", json!({"name": {"$regex": "alpha", "$options": "i"}})),
         (
             "c_or_3",
             json!({"$or": [{"_createdBy._id": "u7"}, {"channel": "#alerts"}, {"name": {"$regex": "^deploy"}}]}),
@@ -74,15 +66,8 @@ pub fn queries() -> Vec<(&'static str, Value)> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let n: usize = arg("--docs")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let n: usize = arg("--docs").and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let reps: usize = arg("--reps").and_then(|s| s.parse().ok()).unwrap_or(10);
     let docs = gen_docs(n);
     if let Some(path) = arg("--write-docs") {
@@ -107,11 +92,7 @@ fn main() {
         let matched = docs.iter().filter(|d| f.matches(d)).count();
         let start = Instant::now();
         let mut total = 0usize;
-        let value_reps = if args.iter().any(|a| a == "--docset-only") {
-            0
-        } else {
-            reps
-        };
+        let value_reps = if args.iter().any(|a| a == "--docset-only") { 0 } else { reps };
         for _ in 0..value_reps {
             total += docs.iter().filter(|d| f.matches(d)).count();
         }
@@ -128,16 +109,10 @@ fn main() {
         let csecs = start.elapsed().as_secs_f64();
         assert_eq!(total, matched * reps);
         let set_dps = (n * reps) as f64 / csecs;
-        println!(
-            "rust  {name:<16} matched {matched:>7} of {n}  Value: {value_dps:>12.0} docs/s  DocSet: {set_dps:>12.0} docs/s  ({reps} reps)"
-        );
+        println!("rust  {name:<16} matched {matched:>7} of {n}  Value: {value_dps:>12.0} docs/s  DocSet: {set_dps:>12.0} docs/s  ({reps} reps)");
         results.push(json!({"name": name, "query": q, "matched": matched, "value_docs_per_sec": value_dps, "docset_docs_per_sec": set_dps}));
     }
     if let Some(path) = arg("--json") {
-        std::fs::write(
-            path,
-            serde_json::to_vec_pretty(&results).expect("serialize"),
-        )
-        .expect("write results");
+        std::fs::write(path, serde_json::to_vec_pretty(&results).expect("serialize")).expect("write results");
     }
 }

@@ -92,10 +92,7 @@ pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
         4..=7 => (word4(a, 0) ^ word4(b, 0)) | (word4(a, n - 4) ^ word4(b, n - 4)) == 0,
         8..=16 => (word8(a, 0) ^ word8(b, 0)) | (word8(a, n - 8) ^ word8(b, n - 8)) == 0,
         17..=32 => {
-            (word8(a, 0) ^ word8(b, 0))
-                | (word8(a, 8) ^ word8(b, 8))
-                | (word8(a, n - 16) ^ word8(b, n - 16))
-                | (word8(a, n - 8) ^ word8(b, n - 8))
+            (word8(a, 0) ^ word8(b, 0)) | (word8(a, 8) ^ word8(b, 8)) | (word8(a, n - 16) ^ word8(b, n - 16)) | (word8(a, n - 8) ^ word8(b, n - 8))
                 == 0
         }
         _ => a == b,
@@ -352,17 +349,8 @@ impl<'a> Iterator for CompactElems<'a> {
 }
 
 pub enum CompactFields<'a> {
-    Root {
-        set: &'a DocSet,
-        doc: usize,
-        next: usize,
-        end: usize,
-    },
-    Val {
-        buf: &'a [u8],
-        pos: usize,
-        left: usize,
-    },
+    Root { set: &'a DocSet, doc: usize, next: usize, end: usize },
+    Val { buf: &'a [u8], pos: usize, left: usize },
 }
 
 impl<'a> Iterator for CompactFields<'a> {
@@ -370,12 +358,7 @@ impl<'a> Iterator for CompactFields<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            CompactFields::Root {
-                set,
-                doc,
-                next,
-                end,
-            } => {
+            CompactFields::Root { set, doc, next, end } => {
                 if *next >= *end {
                     return None;
                 }
@@ -407,16 +390,10 @@ impl<'a> DocRef<'a> {
             Kind::Bool(b) => Value::Bool(b),
             Kind::Num(Num::I(i)) => Value::from(i),
             Kind::Num(Num::U(u)) => Value::from(u),
-            Kind::Num(Num::F(f)) => Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
+            Kind::Num(Num::F(f)) => Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
             Kind::Str(s) => Value::String(s.to_owned()),
             Kind::Array => Value::Array(self.elems().map(DocRef::to_value).collect()),
-            Kind::Object => Value::Object(
-                self.fields()
-                    .map(|(k, v)| (k.to_owned(), v.to_value()))
-                    .collect::<Map<_, _>>(),
-            ),
+            Kind::Object => Value::Object(self.fields().map(|(k, v)| (k.to_owned(), v.to_value())).collect::<Map<_, _>>()),
         }
     }
 }
@@ -453,11 +430,7 @@ impl<'a> DocValue<'a> for DocRef<'a> {
             Repr::Root(set, doc) => {
                 let col = set.column(key, hash)?;
                 let cell = col.cells.get(doc).copied().unwrap_or(0);
-                return if cell == 0 {
-                    None
-                } else {
-                    Some(DocRef::val(&col.buf, cell as usize - 1))
-                };
+                return if cell == 0 { None } else { Some(DocRef::val(&col.buf, cell as usize - 1)) };
             }
             Repr::Val(b, pos) => (b, pos),
         };
@@ -485,41 +458,20 @@ impl<'a> DocValue<'a> for DocRef<'a> {
     #[inline]
     fn elems(self) -> Self::Elems {
         match self.0 {
-            Repr::Val(b, pos) if b[pos] == T_ARR => CompactElems {
-                buf: b,
-                pos: pos + 9,
-                left: u32_at(b, pos + 5),
-            },
-            _ => CompactElems {
-                buf: &[],
-                pos: 0,
-                left: 0,
-            },
+            Repr::Val(b, pos) if b[pos] == T_ARR => CompactElems { buf: b, pos: pos + 9, left: u32_at(b, pos + 5) },
+            _ => CompactElems { buf: &[], pos: 0, left: 0 },
         }
     }
     #[inline]
     fn fields(self) -> Self::Fields {
         match self.0 {
-            Repr::Root(set, doc) => CompactFields::Root {
-                set,
-                doc,
-                next: set.order_start[doc],
-                end: set.order_start[doc + 1],
-            },
+            Repr::Root(set, doc) => CompactFields::Root { set, doc, next: set.order_start[doc], end: set.order_start[doc + 1] },
             Repr::Val(b, pos) if b[pos] == T_OBJ => {
                 let left = u32_at(b, pos + 5);
                 // entries follow the directory
-                CompactFields::Val {
-                    buf: b,
-                    pos: pos + 9 + 8 * left,
-                    left,
-                }
+                CompactFields::Val { buf: b, pos: pos + 9 + 8 * left, left }
             }
-            Repr::Val(..) => CompactFields::Val {
-                buf: &[],
-                pos: 0,
-                left: 0,
-            },
+            Repr::Val(..) => CompactFields::Val { buf: &[], pos: 0, left: 0 },
         }
     }
     fn len(self) -> usize {
@@ -586,10 +538,7 @@ impl<'a> Cell<'a> {
                 let entry = obj.get(at..at + 4)?;
                 let klen = u32_at(entry, 0);
                 if bytes_eq(obj.get(at + 4..at + 4 + klen)?, key.as_bytes()) {
-                    return Some(Cell {
-                        buf: self.buf,
-                        pos: self.pos + at + 4 + klen,
-                    });
+                    return Some(Cell { buf: self.buf, pos: self.pos + at + 4 + klen });
                 }
             }
         }
@@ -600,16 +549,9 @@ impl<'a> Cell<'a> {
     #[inline]
     pub(crate) fn elems(self) -> impl Iterator<Item = Cell<'a>> {
         let b = &self.buf[self.pos..];
-        let (mut at, left) = if b.len() >= 9 && b[0] == T_ARR {
-            (self.pos + 9, u32_at(b, 5))
-        } else {
-            (0, 0)
-        };
+        let (mut at, left) = if b.len() >= 9 && b[0] == T_ARR { (self.pos + 9, u32_at(b, 5)) } else { (0, 0) };
         (0..left).map(move |_| {
-            let e = Cell {
-                buf: self.buf,
-                pos: at,
-            };
+            let e = Cell { buf: self.buf, pos: at };
             at += size_at(self.buf, at);
             e
         })
@@ -625,19 +567,13 @@ pub(crate) struct ColumnView<'a> {
 
 impl<'a> ColumnView<'a> {
     /// A column no document has.
-    pub(crate) const ABSENT: ColumnView<'static> = ColumnView {
-        cells: &[],
-        buf: &[],
-    };
+    pub(crate) const ABSENT: ColumnView<'static> = ColumnView { cells: &[], buf: &[] };
 
     /// The value of document `doc`, `None` when the document lacks the field.
     #[inline(always)]
     pub(crate) fn cell(&self, doc: usize) -> Option<Cell<'a>> {
         match self.cells.get(doc) {
-            Some(&c) if c != 0 => Some(Cell {
-                buf: self.buf,
-                pos: c as usize - 1,
-            }),
+            Some(&c) if c != 0 => Some(Cell { buf: self.buf, pos: c as usize - 1 }),
             _ => None,
         }
     }
@@ -673,10 +609,7 @@ pub struct DocSet {
 
 impl DocSet {
     pub fn new() -> DocSet {
-        DocSet {
-            order_start: vec![0],
-            ..DocSet::default()
-        }
+        DocSet { order_start: vec![0], ..DocSet::default() }
     }
 
     pub fn from_values<'v>(docs: impl IntoIterator<Item = &'v Value>) -> DocSet {
@@ -708,12 +641,7 @@ impl DocSet {
     }
 
     fn add_column(&mut self, key: &str, hash: u32) -> usize {
-        self.cols.push(Column {
-            name: key.to_owned(),
-            hash,
-            cells: Vec::new(),
-            buf: Vec::new(),
-        });
+        self.cols.push(Column { name: key.to_owned(), hash, cells: Vec::new(), buf: Vec::new() });
         if self.slots.len() < 2 * self.cols.len() {
             self.slots = vec![0; (4 * self.cols.len()).next_power_of_two()];
             for (c, col) in self.cols.iter().enumerate() {
@@ -798,10 +726,7 @@ impl DocSet {
     /// when no document has it.
     pub(crate) fn column_view(&self, key: &str, hash: u32) -> ColumnView<'_> {
         match self.column(key, hash) {
-            Some(col) => ColumnView {
-                cells: &col.cells,
-                buf: &col.buf,
-            },
+            Some(col) => ColumnView { cells: &col.cells, buf: &col.buf },
             None => ColumnView::ABSENT,
         }
     }
@@ -809,20 +734,12 @@ impl DocSet {
     /// The documents that are not objects (they have no cells in any
     /// column), in increasing order.
     pub(crate) fn non_object_docs(&self) -> impl Iterator<Item = (usize, DocRef<'_>)> {
-        self.other_docs
-            .iter()
-            .map(|&(d, off)| (d, DocRef::val(&self.other, off)))
+        self.other_docs.iter().map(|&(d, off)| (d, DocRef::val(&self.other, off)))
     }
 
     /// Bytes used by the encoded documents.
     pub fn encoded_bytes(&self) -> usize {
-        self.cols
-            .iter()
-            .map(|c| c.buf.len() + 4 * c.cells.len())
-            .sum::<usize>()
-            + self.other.len()
-            + 4 * self.order.len()
-            + 4 * self.slots.len()
+        self.cols.iter().map(|c| c.buf.len() + 4 * c.cells.len()).sum::<usize>() + self.other.len() + 4 * self.order.len() + 4 * self.slots.len()
     }
 }
 
@@ -873,47 +790,25 @@ mod tests {
         let d = s.get(0).unwrap();
         assert_eq!(d.get("b").unwrap().get("c").unwrap().len(), 0);
         assert_eq!(d.get("a").unwrap().len(), 8);
-        assert!(matches!(
-            d.get("a").unwrap().at(7).unwrap().kind(),
-            Kind::Str("é")
-        ));
+        assert!(matches!(d.get("a").unwrap().at(7).unwrap().kind(), Kind::Str("é")));
         assert!(d.get("zz").is_none());
         assert!(d.get("a").unwrap().get("x").is_none());
-        assert_eq!(
-            d.fields().map(|(k, _)| k).collect::<Vec<_>>(),
-            vec!["a", "b", ""]
-        );
+        assert_eq!(d.fields().map(|(k, _)| k).collect::<Vec<_>>(), vec!["a", "b", ""]);
     }
 
     #[test]
     fn sparse_columns_keep_each_documents_order() {
-        let docs = [
-            json!({"b": 1, "a": {"x": [1, {"y": 2}]}}),
-            json!({"a": 3}),
-            json!({}),
-            json!([1, 2]),
-            json!({"c": null, "b": "s"}),
-        ];
+        let docs = [json!({"b": 1, "a": {"x": [1, {"y": 2}]}}), json!({"a": 3}), json!({}), json!([1, 2]), json!({"c": null, "b": "s"})];
         let s = DocSet::from_values(&docs);
         assert_eq!(s.len(), docs.len());
         for (i, d) in docs.iter().enumerate() {
             assert_eq!(s.get(i).unwrap().to_value(), *d);
-            assert_eq!(
-                s.get(i).unwrap().len(),
-                match d {
-                    Value::Object(m) => m.len(),
-                    Value::Array(a) => a.len(),
-                    _ => 0,
-                }
-            );
+            assert_eq!(s.get(i).unwrap().len(), match d { Value::Object(m) => m.len(), Value::Array(a) => a.len(), _ => 0 });
         }
         assert!(s.get(1).unwrap().get("b").is_none());
         assert!(s.get(2).unwrap().get("a").is_none());
         assert!(s.get(4).unwrap().get("a").is_none());
-        assert!(matches!(
-            s.get(4).unwrap().get("c").unwrap().kind(),
-            Kind::Null
-        ));
+        assert!(matches!(s.get(4).unwrap().get("c").unwrap().kind(), Kind::Null));
         assert!(s.get(3).unwrap().is_array());
         assert!(s.get(5).is_none());
         assert_eq!(s.iter().count(), 5);

@@ -5,10 +5,7 @@ use crate::error::QueryError;
 use crate::limits;
 use crate::path::{Cand, Path, Seg, any_cand, check_key};
 use crate::pattern::Pattern;
-use crate::value::{
-    Lit, MAX_DATE_MS, cmp_value_lit, eq_value_lit, parse_ejson_date_string, parse_iso_millis,
-    same_bracket,
-};
+use crate::value::{Lit, cmp_value_lit, eq_value_lit, parse_ejson_date_string, parse_iso_millis, same_bracket, MAX_DATE_MS};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -195,9 +192,7 @@ pub(crate) fn check_shape(v: &Value) -> Result<(), QueryError> {
 /// Converts an extended-JSON `$date` argument.
 fn ejson_date(v: &Value) -> Result<i64, QueryError> {
     let ms = match v {
-        Value::String(s) => {
-            parse_ejson_date_string(s).ok_or_else(|| bad(format!("invalid $date: {s}")))?
-        }
+        Value::String(s) => parse_ejson_date_string(s).ok_or_else(|| bad(format!("invalid $date: {s}")))?,
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 i
@@ -209,14 +204,10 @@ fn ejson_date(v: &Value) -> Result<i64, QueryError> {
                 f.trunc() as i64
             }
         }
-        Value::Object(m) if m.len() == 1 && m.contains_key("$numberLong") => {
-            match &m["$numberLong"] {
-                Value::String(s) => s
-                    .parse::<i64>()
-                    .map_err(|_| bad(format!("invalid $numberLong: {s}")))?,
-                _ => return Err(bad("invalid $numberLong")),
-            }
-        }
+        Value::Object(m) if m.len() == 1 && m.contains_key("$numberLong") => match &m["$numberLong"] {
+            Value::String(s) => s.parse::<i64>().map_err(|_| bad(format!("invalid $numberLong: {s}")))?,
+            _ => return Err(bad("invalid $numberLong")),
+        },
         _ => return Err(bad("invalid $date")),
     };
     if ms.abs() > MAX_DATE_MS {
@@ -269,11 +260,7 @@ impl Parser {
         Ok(())
     }
 
-    fn pattern(
-        &mut self,
-        source: &Value,
-        options: Option<&Value>,
-    ) -> Result<Arc<Pattern>, QueryError> {
+    fn pattern(&mut self, source: &Value, options: Option<&Value>) -> Result<Arc<Pattern>, QueryError> {
         self.regexes += 1;
         if self.regexes > limits::MAX_REGEXES {
             return Err(QueryError::Limit("too many regular expressions"));
@@ -306,9 +293,7 @@ impl Parser {
                         let mut kids = Vec::with_capacity(items.len());
                         for it in items {
                             let Value::Object(sub) = it else {
-                                return Err(bad(format!(
-                                    "{op} argument's entries must be objects"
-                                )));
+                                return Err(bad(format!("{op} argument's entries must be objects")));
                             };
                             kids.push(self.doc(sub)?);
                         }
@@ -327,11 +312,7 @@ impl Parser {
                 out.push(Node::Field(path, preds));
             }
         }
-        Ok(if out.len() == 1 {
-            out.pop().unwrap_or(Node::Const(true))
-        } else {
-            Node::And(out)
-        })
+        Ok(if out.len() == 1 { out.pop().unwrap_or(Node::Const(true)) } else { Node::And(out) })
     }
 
     /// The value of `{field: <value>}`.
@@ -353,17 +334,13 @@ impl Parser {
         if items.len() > limits::MAX_IN_LEN {
             return Err(QueryError::Limit("$in/$nin list too long"));
         }
-        let mut list = InList {
-            lits: Vec::with_capacity(items.len()),
-            patterns: Vec::new(),
-        };
+        let mut list = InList { lits: Vec::with_capacity(items.len()), patterns: Vec::new() };
         for it in items {
             if let Value::Object(m) = it
                 && m.contains_key("$regex")
                 && m.keys().all(|k| k == "$regex" || k == "$options")
             {
-                list.patterns
-                    .push(self.pattern(&m["$regex"], m.get("$options"))?);
+                list.patterns.push(self.pattern(&m["$regex"], m.get("$options"))?);
                 continue;
             }
             if let Value::Object(m) = it
@@ -430,10 +407,7 @@ impl Parser {
                             Value::Object(e) if e.len() == 1 && e.contains_key("$elemMatch") => {
                                 out.push(AllItem::Elem(self.elem_match(&e["$elemMatch"])?));
                             }
-                            Value::Object(e)
-                                if e.keys().next().is_some_and(|k| k.starts_with('$'))
-                                    && !is_date_wrapper(e) =>
-                            {
+                            Value::Object(e) if e.keys().next().is_some_and(|k| k.starts_with('$')) && !is_date_wrapper(e) => {
                                 return Err(bad("no $ expressions in $all"));
                             }
                             _ => out.push(AllItem::Lit(literal(it)?)),
@@ -459,20 +433,14 @@ impl Parser {
             return Err(bad("$elemMatch needs an Object"));
         };
         let value_form = !m.is_empty()
-            && m.keys().all(|k| {
-                k.starts_with('$') && k != "$and" && k != "$or" && k != "$nor" && k != "$comment"
-            });
+            && m.keys().all(|k| k.starts_with('$') && k != "$and" && k != "$or" && k != "$nor" && k != "$comment");
         if value_form {
             if is_date_wrapper(m) {
                 return Err(op_error("$date"));
             }
             Ok(ElemBody::Value(self.operators(m)?))
         } else {
-            Ok(ElemBody::Doc(if m.is_empty() {
-                Node::Const(true)
-            } else {
-                self.doc(m)?
-            }))
+            Ok(ElemBody::Doc(if m.is_empty() { Node::Const(true) } else { self.doc(m)? }))
         }
     }
 }
@@ -483,11 +451,7 @@ fn integral(v: &Value) -> Option<i64> {
         return Some(i);
     }
     let f = n.as_f64()?;
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18 {
-        Some(f as i64)
-    } else {
-        None
-    }
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18 { Some(f as i64) } else { None }
 }
 
 fn parse_size(v: &Value) -> Result<usize, QueryError> {
@@ -504,11 +468,7 @@ fn trunc_num(v: &Value) -> Option<i64> {
         return Some(i);
     }
     let f = n.as_f64()?;
-    if f.is_finite() && f.abs() < 9.2e18 {
-        Some(f.trunc() as i64)
-    } else {
-        None
-    }
+    if f.is_finite() && f.abs() < 9.2e18 { Some(f.trunc() as i64) } else { None }
 }
 
 fn parse_mod(v: &Value) -> Result<(i64, i64), QueryError> {
@@ -516,11 +476,7 @@ fn parse_mod(v: &Value) -> Result<(i64, i64), QueryError> {
         return Err(bad("malformed mod, needs to be an array"));
     };
     if a.len() != 2 {
-        return Err(bad(if a.len() < 2 {
-            "malformed mod, not enough elements"
-        } else {
-            "malformed mod, too many elements"
-        }));
+        return Err(bad(if a.len() < 2 { "malformed mod, not enough elements" } else { "malformed mod, too many elements" }));
     }
     let d = trunc_num(&a[0]).ok_or_else(|| bad("malformed mod, divisor not a number"))?;
     let r = trunc_num(&a[1]).ok_or_else(|| bad("malformed mod, remainder not a number"))?;
@@ -542,19 +498,8 @@ fn type_sel(v: &Value) -> Result<TypeSel, QueryError> {
             "null" => TypeSel::Null,
             "int" => TypeSel::Int,
             "number" => TypeSel::Number,
-            "long"
-            | "decimal"
-            | "binData"
-            | "undefined"
-            | "objectId"
-            | "regex"
-            | "dbPointer"
-            | "javascript"
-            | "symbol"
-            | "javascriptWithScope"
-            | "timestamp"
-            | "minKey"
-            | "maxKey" => TypeSel::Never,
+            "long" | "decimal" | "binData" | "undefined" | "objectId" | "regex" | "dbPointer" | "javascript" | "symbol"
+            | "javascriptWithScope" | "timestamp" | "minKey" | "maxKey" => TypeSel::Never,
             other => return Err(bad(format!("unknown type name alias: {other}"))),
         },
         Value::Number(_) => match integral(v) {
@@ -692,9 +637,7 @@ pub(crate) fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool 
         Pred::Nin(list) => !any(src, &mut |c| in_cand(c, list, expand)),
         Pred::Cmp(op, l) => any(src, &mut |c| match c {
             Cand::Missing => l.is_null() && matches!(op, CmpOp::Gte | CmpOp::Lte),
-            Cand::Val(v) => val_or_elems(v, expand, |x| {
-                same_bracket(x, l) && op.test(cmp_value_lit(x, l))
-            }),
+            Cand::Val(v) => val_or_elems(v, expand, |x| same_bracket(x, l) && op.test(cmp_value_lit(x, l))),
         }),
         Pred::Exists(b) => any(src, &mut |c| matches!(c, Cand::Val(_))) == *b,
         Pred::Type(ts) => any(src, &mut |c| match c {
@@ -702,11 +645,7 @@ pub(crate) fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool 
             Cand::Val(v) => val_or_elems(v, expand, |x| type_ok(x, ts)),
         }),
         Pred::Regex(re) => any(src, &mut |c| match c {
-            Cand::Val(v) => val_or_elems(
-                v,
-                expand,
-                |x| matches!(x.kind(), Kind::Str(s) if re.is_match(s)),
-            ),
+            Cand::Val(v) => val_or_elems(v, expand, |x| matches!(x.kind(), Kind::Str(s) if re.is_match(s))),
             Cand::Missing => false,
         }),
         Pred::Not(ps) => !ps.iter().all(|q| eval_pred(q, src)),
@@ -718,10 +657,7 @@ pub(crate) fn eval_pred<'a, D: DocValue<'a>>(p: &Pred, src: Src<'_, D>) -> bool 
                 })
         }
         Pred::ElemMatch(body) => any(src, &mut |c| elem_match(body, c)),
-        Pred::Size(n) => any(
-            src,
-            &mut |c| matches!(c, Cand::Val(a) if a.is_array() && a.len() == *n),
-        ),
+        Pred::Size(n) => any(src, &mut |c| matches!(c, Cand::Val(a) if a.is_array() && a.len() == *n)),
         Pred::Mod(d, r) => any(src, &mut |c| match c {
             Cand::Val(v) => val_or_elems(v, expand, |x| mod_ok(x, *d, *r)),
             Cand::Missing => false,
@@ -735,9 +671,7 @@ impl Node {
             Node::And(kids) => kids.iter().all(|k| k.matches_doc(doc)),
             Node::Or(kids) => kids.iter().any(|k| k.matches_doc(doc)),
             Node::Nor(kids) => !kids.iter().any(|k| k.matches_doc(doc)),
-            Node::Field(path, preds) => preds
-                .iter()
-                .all(|p| eval_pred(p, Src::Path(doc, &path.segs))),
+            Node::Field(path, preds) => preds.iter().all(|p| eval_pred(p, Src::Path(doc, &path.segs))),
             Node::Const(b) => *b,
         }
     }
@@ -762,15 +696,8 @@ impl Filter {
             return Err(bad("query must be an object"));
         };
         check_shape(v)?;
-        let mut p = Parser {
-            clauses: 0,
-            regexes: 0,
-        };
-        let node = if m.is_empty() {
-            Node::Const(true)
-        } else {
-            p.doc(m)?
-        };
+        let mut p = Parser { clauses: 0, regexes: 0 };
+        let node = if m.is_empty() { Node::Const(true) } else { p.doc(m)? };
         Ok(Filter { node })
     }
 
@@ -806,16 +733,12 @@ impl Filter {
 
     /// Matches every document (`{}`).
     pub fn all() -> Filter {
-        Filter {
-            node: Node::Const(true),
-        }
+        Filter { node: Node::Const(true) }
     }
 
     /// Matches no document.
     pub fn none() -> Filter {
-        Filter {
-            node: Node::Const(false),
-        }
+        Filter { node: Node::Const(false) }
     }
 
     /// Conjunction. Use it to combine a trusted scope with an untrusted
@@ -824,9 +747,7 @@ impl Filter {
     pub fn and(filters: Vec<Filter>) -> Filter {
         match filters.len() {
             0 => Filter::all(),
-            _ => Filter {
-                node: Node::And(filters.into_iter().map(|f| f.node).collect()),
-            },
+            _ => Filter { node: Node::And(filters.into_iter().map(|f| f.node).collect()) },
         }
     }
 
@@ -834,23 +755,17 @@ impl Filter {
     pub fn or(filters: Vec<Filter>) -> Filter {
         match filters.len() {
             0 => Filter::none(),
-            _ => Filter {
-                node: Node::Or(filters.into_iter().map(|f| f.node).collect()),
-            },
+            _ => Filter { node: Node::Or(filters.into_iter().map(|f| f.node).collect()) },
         }
     }
 
     /// `$nor`: matches documents that match none of `filters`.
     pub fn nor(filters: Vec<Filter>) -> Filter {
-        Filter {
-            node: Node::Nor(filters.into_iter().map(|f| f.node).collect()),
-        }
+        Filter { node: Node::Nor(filters.into_iter().map(|f| f.node).collect()) }
     }
 
     fn field(path: &str, pred: Pred) -> Filter {
-        Filter {
-            node: Node::Field(Path::trusted(path), vec![pred]),
-        }
+        Filter { node: Node::Field(Path::trusted(path), vec![pred]) }
     }
 
     /// `{path: value}` (trusted code: the path is not validated).
@@ -865,13 +780,7 @@ impl Filter {
 
     /// `{path: {$in: values}}`.
     pub fn is_in(path: &str, values: impl IntoIterator<Item = impl Into<Lit>>) -> Filter {
-        Filter::field(
-            path,
-            Pred::In(InList {
-                lits: values.into_iter().map(Into::into).collect(),
-                patterns: Vec::new(),
-            }),
-        )
+        Filter::field(path, Pred::In(InList { lits: values.into_iter().map(Into::into).collect(), patterns: Vec::new() }))
     }
 
     /// `{path: {$exists: yes}}`.
@@ -889,10 +798,7 @@ impl Filter {
 
     /// `{path: {$regex: pattern, $options: options}}`.
     pub fn regex(path: &str, pattern: &str, options: &str) -> Result<Filter, QueryError> {
-        Ok(Filter::field(
-            path,
-            Pred::Regex(Arc::new(Pattern::new(pattern, options)?)),
-        ))
+        Ok(Filter::field(path, Pred::Regex(Arc::new(Pattern::new(pattern, options)?))))
     }
 }
 
@@ -901,7 +807,8 @@ impl Path {
     pub(crate) fn trusted(raw: &str) -> Path {
         Path {
             raw: raw.to_owned(),
-            segs: raw.split('.').map(Seg::new).collect(),
+            segs: raw.split('.').map(Seg::new)
+                .collect(),
         }
     }
 }

@@ -40,17 +40,11 @@ impl std::fmt::Display for ParamError {
 impl std::error::Error for ParamError {}
 
 fn raw_error(what: &str, raw: &str, error_type: &'static str) -> ParamError {
-    ParamError {
-        error: format!("Invalid {what} parameter provided: \"{raw}\" [{error_type}]"),
-        error_type,
-    }
+    ParamError { error: format!("Invalid {what} parameter provided: \"{raw}\" [{error_type}]"), error_type }
 }
 
 fn reason_error(what: &str, reason: &QueryError, error_type: &'static str) -> ParamError {
-    ParamError {
-        error: format!("Invalid {what} parameter provided: {reason} [{error_type}]"),
-        error_type,
-    }
+    ParamError { error: format!("Invalid {what} parameter provided: {reason} [{error_type}]"), error_type }
 }
 
 fn parse_object(raw: &str) -> Option<Value> {
@@ -116,41 +110,22 @@ mod tests {
     #[test]
     fn query_messages() {
         let e = parse_query_param("{bad").unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid query parameter provided: \"{bad\" [error-invalid-query]"
-        );
+        assert_eq!(e.error, "Invalid query parameter provided: \"{bad\" [error-invalid-query]");
         assert_eq!(e.error_type, "error-invalid-query");
         let e = parse_query_param("[1]").unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid query parameter provided: \"[1]\" [error-invalid-query]"
-        );
+        assert_eq!(e.error, "Invalid query parameter provided: \"[1]\" [error-invalid-query]");
         let e = parse_query_param(r#"{"$where":"1"}"#).unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid query parameter provided: operator $where is not allowed [error-invalid-query]"
-        );
+        assert_eq!(e.error, "Invalid query parameter provided: operator $where is not allowed [error-invalid-query]");
         let e = parse_query_param(r#"{"a":{"$foo":1}}"#).unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid query parameter provided: unknown operator $foo [error-invalid-query]"
-        );
+        assert_eq!(e.error, "Invalid query parameter provided: unknown operator $foo [error-invalid-query]");
         assert_eq!(e.error_type, ERROR_INVALID_QUERY);
-        assert!(
-            parse_query_param(r#"{"name":{"$regex":"g"}}"#)
-                .unwrap()
-                .matches(&json!({"name": "dog"}))
-        );
+        assert!(parse_query_param(r#"{"name":{"$regex":"g"}}"#).unwrap().matches(&json!({"name": "dog"})));
     }
 
     #[test]
     fn sort_messages() {
         let e = parse_sort_param(r#"{"a":2}"#).unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid sort parameter provided: \"{\"a\":2}\" [error-invalid-sort]"
-        );
+        assert_eq!(e.error, "Invalid sort parameter provided: \"{\"a\":2}\" [error-invalid-sort]");
         assert_eq!(e.error_type, "error-invalid-sort");
         assert!(parse_sort_param("nope").is_err());
         assert!(parse_sort_param(r#"{"value":-1,"_id":1}"#).is_ok());
@@ -159,10 +134,7 @@ mod tests {
     #[test]
     fn fields_params() {
         let e = parse_fields_param("{").unwrap_err();
-        assert_eq!(
-            e.error,
-            "Invalid fields parameter provided: \"{\" [error-invalid-fields]"
-        );
+        assert_eq!(e.error, "Invalid fields parameter provided: \"{\" [error-invalid-fields]");
         assert_eq!(e.error_type, "error-invalid-fields");
         assert!(parse_fields_param(r#"{"a":2}"#).is_err());
         assert!(parse_fields_param(r#"{"a":"1"}"#).is_err());

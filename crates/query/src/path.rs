@@ -28,17 +28,8 @@ pub struct Seg {
 
 impl Seg {
     pub fn new(name: &str) -> Seg {
-        let index =
-            if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) {
-                name.parse().ok()
-            } else {
-                None
-            };
-        Seg {
-            name: name.to_owned(),
-            index,
-            hash: key_hash(name),
-        }
+        let index = if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) { name.parse().ok() } else { None };
+        Seg { name: name.to_owned(), index, hash: key_hash(name) }
     }
 }
 
@@ -66,10 +57,7 @@ impl Path {
         if segs.len() > crate::limits::MAX_PATH_SEGMENTS {
             return Err(QueryError::Limit("path has too many segments"));
         }
-        Ok(Path {
-            raw: raw.to_owned(),
-            segs,
-        })
+        Ok(Path { raw: raw.to_owned(), segs })
     }
 }
 
@@ -90,11 +78,7 @@ pub enum Cand<D> {
 /// Calls `f` on each candidate of `segs` in `v`; stops and returns true as
 /// soon as `f` does.
 #[inline]
-pub fn any_cand<'a, D: DocValue<'a>, F: FnMut(Cand<D>) -> bool>(
-    v: D,
-    segs: &[Seg],
-    f: &mut F,
-) -> bool {
+pub fn any_cand<'a, D: DocValue<'a>, F: FnMut(Cand<D>) -> bool>(v: D, segs: &[Seg], f: &mut F) -> bool {
     let Some((seg, rest)) = segs.split_first() else {
         return f(Cand::Val(v));
     };
@@ -171,14 +155,8 @@ mod tests {
         assert!(Path::parse("a..b").is_err());
         assert!(Path::parse("").is_err());
         assert!(Path::parse("a.$b").is_err());
-        assert!(matches!(
-            Path::parse("a.__proto__"),
-            Err(QueryError::ForbiddenKey(_))
-        ));
-        assert!(matches!(
-            Path::parse("constructor"),
-            Err(QueryError::ForbiddenKey(_))
-        ));
+        assert!(matches!(Path::parse("a.__proto__"), Err(QueryError::ForbiddenKey(_))));
+        assert!(matches!(Path::parse("constructor"), Err(QueryError::ForbiddenKey(_))));
         assert_eq!(Path::parse("a.01").unwrap().segs[1].index, Some(1));
     }
 }

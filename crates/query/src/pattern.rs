@@ -80,29 +80,17 @@ struct CiNeedle {
 impl CiNeedle {
     fn new(literal: &str) -> CiNeedle {
         let lower = literal.to_ascii_lowercase().into_bytes();
-        let fold: Vec<u8> = lower
-            .iter()
-            .map(|b| if b.is_ascii_lowercase() { 0x20 } else { 0 })
-            .collect();
+        let fold: Vec<u8> = lower.iter().map(|b| if b.is_ascii_lowercase() { 0x20 } else { 0 }).collect();
         let any_text = !lower.iter().any(|&b| b == b'k' || b == b's');
         let n = lower.len();
         let word = (n <= 8).then(|| {
             let (mut l, mut f) = ([0u8; 8], [0u8; 8]);
             l[..n].copy_from_slice(&lower);
             f[..n].copy_from_slice(&fold);
-            let mask = if n == 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            };
+            let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
             (u64::from_le_bytes(l), u64::from_le_bytes(f), mask)
         });
-        CiNeedle {
-            lower,
-            fold,
-            any_text,
-            word,
-        }
+        CiNeedle { lower, fold, any_text, word }
     }
 
     /// Does `h` contain the literal (in any ASCII case)?
@@ -125,13 +113,7 @@ impl CiNeedle {
             return false;
         }
         let last = h.len() - n;
-        let at = |i: usize| {
-            h[i..i + n]
-                .iter()
-                .zip(&self.lower)
-                .zip(&self.fold)
-                .all(|((&b, &l), &f)| b | f == l)
-        };
+        let at = |i: usize| h[i..i + n].iter().zip(&self.lower).zip(&self.fold).all(|((&b, &l), &f)| b | f == l);
         if last < 7 {
             return (0..=last).any(at);
         }
@@ -145,10 +127,7 @@ impl CiNeedle {
             _ => at(i),
         };
         let (first, first_fold) = (LOW * self.lower[0] as u64, LOW * self.fold[0] as u64);
-        let (end, end_fold) = (
-            LOW * self.lower[n - 1] as u64,
-            LOW * self.fold[n - 1] as u64,
-        );
+        let (end, end_fold) = (LOW * self.lower[n - 1] as u64, LOW * self.fold[n - 1] as u64);
         let mut i = 0;
         loop {
             let i0 = i.min(last - 7);
@@ -181,11 +160,7 @@ impl Pattern {
                 's' => s = true,
                 'x' => x = true,
                 'u' => {}
-                _ => {
-                    return Err(QueryError::BadRegex(format!(
-                        "invalid flag in regex options: {c}"
-                    )));
-                }
+                _ => return Err(QueryError::BadRegex(format!("invalid flag in regex options: {c}"))),
             }
         }
         let t = translate(source, x)?;
@@ -198,27 +173,13 @@ impl Pattern {
             .nest_limit(64)
             .build()
             .map_err(|e| match e {
-                regex::Error::CompiledTooBig(_) => {
-                    QueryError::Limit("regular expression compiles too big")
-                }
-                other => {
-                    QueryError::BadRegex(format!("{source}: {}", first_line(&other.to_string())))
-                }
+                regex::Error::CompiledTooBig(_) => QueryError::Limit("regular expression compiles too big"),
+                other => QueryError::BadRegex(format!("{source}: {}", first_line(&other.to_string()))),
             })?;
-        let literal = if options.is_empty() && t.is_literal {
-            Some(source.to_owned())
-        } else {
-            None
-        };
-        let ci_ascii = if i && !x && t.is_literal && source.is_ascii() {
-            Some(CiNeedle::new(source))
-        } else {
-            None
-        };
+        let literal = if options.is_empty() && t.is_literal { Some(source.to_owned()) } else { None };
+        let ci_ascii = if i && !x && t.is_literal && source.is_ascii() { Some(CiNeedle::new(source)) } else { None };
         let prefix = match source.strip_prefix('^') {
-            Some(rest) if !m && !x && plain_literal(rest) && (!i || rest.is_ascii()) => {
-                Some((rest.to_owned(), i))
-            }
+            Some(rest) if !m && !x && plain_literal(rest) && (!i || rest.is_ascii()) => Some((rest.to_owned(), i)),
             _ => None,
         };
         Ok(Pattern {
@@ -238,12 +199,9 @@ impl Pattern {
             return s.contains(lit.as_str());
         }
         match &self.prefix {
-            Some((p, false)) => {
-                return s.len() >= p.len() && bytes_eq(&s.as_bytes()[..p.len()], p.as_bytes());
-            }
+            Some((p, false)) => return s.len() >= p.len() && bytes_eq(&s.as_bytes()[..p.len()], p.as_bytes()),
             Some((p, true)) if s.is_ascii() => {
-                return s.len() >= p.len()
-                    && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+                return s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
             }
             _ => {}
         }
@@ -266,11 +224,7 @@ impl Pattern {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_owned()
+    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_owned()
 }
 
 struct Translated {
@@ -322,9 +276,7 @@ fn push_escaped(out: &mut String, c: char) {
 
 fn control_char(c: Option<char>) -> Result<char, QueryError> {
     match c {
-        Some(c) if c.is_ascii() && !c.is_ascii_control() => {
-            Ok(((c.to_ascii_uppercase() as u8) ^ 0x40) as char)
-        }
+        Some(c) if c.is_ascii() && !c.is_ascii_control() => Ok(((c.to_ascii_uppercase() as u8) ^ 0x40) as char),
         _ => Err(QueryError::BadRegex("\\c at end of pattern".into())),
     }
 }
@@ -421,9 +373,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
                     'G' | 'K' | 'X' | 'C' => return Err(unsupported(&format!("\\{e}"))),
                     '0' => out.push_str("\\x00"),
                     other => {
-                        return Err(QueryError::BadRegex(format!(
-                            "unrecognized escape \\{other}"
-                        )));
+                        return Err(QueryError::BadRegex(format!("unrecognized escape \\{other}")));
                     }
                 }
             }
@@ -442,11 +392,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
                     continue;
                 }
                 let rest: String = chars[i + 2..].iter().take(3).collect();
-                if rest.starts_with('=')
-                    || rest.starts_with('!')
-                    || rest.starts_with("<=")
-                    || rest.starts_with("<!")
-                {
+                if rest.starts_with('=') || rest.starts_with('!') || rest.starts_with("<=") || rest.starts_with("<!") {
                     return Err(unsupported("lookahead/lookbehind assertions"));
                 }
                 if rest.starts_with('>') {
@@ -504,9 +450,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
                 // flag group `(?imsx-imsx)` / `(?i:` or named group `(?<n>` / `(?P<n>`
                 out.push_str("(?");
                 i += 2;
-                let close = if chars.get(i) == Some(&'<')
-                    || (chars.get(i) == Some(&'P') && chars.get(i + 1) == Some(&'<'))
-                {
+                let close = if chars.get(i) == Some(&'<') || (chars.get(i) == Some(&'P') && chars.get(i + 1) == Some(&'<')) {
                     '>'
                 } else {
                     ':'
@@ -515,10 +459,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
                     let f = chars[i];
                     out.push(f);
                     i += 1;
-                    if f == close
-                        || f == ')'
-                        || (close == ':' && !(f.is_ascii_alphabetic() || f == '-'))
-                    {
+                    if f == close || f == ')' || (close == ':' && !(f.is_ascii_alphabetic() || f == '-')) {
                         break;
                     }
                 }
@@ -571,14 +512,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
                 out.push(c);
                 i += 1;
             }
-            c if extended
-                && (c == ' '
-                    || c == '\t'
-                    || c == '\n'
-                    || c == '\r'
-                    || c == '\x0B'
-                    || c == '\x0C') =>
-            {
+            c if extended && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0B' || c == '\x0C') => {
                 i += 1;
                 after_quant = was_quant;
             }
@@ -594,11 +528,7 @@ fn translate(src: &str, extended: bool) -> Result<Translated, QueryError> {
             }
         }
     }
-    Ok(Translated {
-        pattern: out,
-        dollar,
-        is_literal,
-    })
+    Ok(Translated { pattern: out, dollar, is_literal })
 }
 
 /// Translates a character class starting at `chars[start] == '['`; returns
@@ -613,9 +543,7 @@ fn translate_class(chars: &[char], start: usize, out: &mut String) -> Result<usi
     let mut first = true;
     loop {
         let Some(&c) = chars.get(i) else {
-            return Err(QueryError::BadRegex(
-                "missing terminating ] for character class".into(),
-            ));
+            return Err(QueryError::BadRegex("missing terminating ] for character class".into()));
         };
         match c {
             ']' if !first => {
@@ -685,9 +613,7 @@ fn translate_class(chars: &[char], start: usize, out: &mut String) -> Result<usi
                         push_escaped(out, cc);
                     }
                     e if e.is_ascii_alphanumeric() => {
-                        return Err(QueryError::BadRegex(format!(
-                            "unrecognized escape \\{e} in character class"
-                        )));
+                        return Err(QueryError::BadRegex(format!("unrecognized escape \\{e} in character class")));
                     }
                     e => push_escaped(out, e),
                 }
@@ -769,24 +695,7 @@ mod tests {
 
     #[test]
     fn unsupported_features_are_errors() {
-        for p in [
-            r"(a)\1",
-            r"(?<n>a)\k<n>",
-            "(?=a)",
-            "(?!a)",
-            "(?<=a)b",
-            "(?<!a)b",
-            "(?>a)",
-            "a*+",
-            "a++",
-            "a?+",
-            "a{2}+",
-            "(?R)",
-            "(?1)",
-            "(*FAIL)",
-            "(?(1)a|b)",
-            r"\G",
-        ] {
+        for p in [r"(a)\1", r"(?<n>a)\k<n>", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "(?>a)", "a*+", "a++", "a?+", "a{2}+", "(?R)", "(?1)", "(*FAIL)", "(?(1)a|b)", r"\G"] {
             match Pattern::new(p, "") {
                 Err(QueryError::UnsupportedRegex(_)) => {}
                 other => panic!("{p}: {other:?}"),
@@ -796,16 +705,10 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert!(matches!(
-            Pattern::new(&"a".repeat(2000), ""),
-            Err(QueryError::Limit(_))
-        ));
+        assert!(matches!(Pattern::new(&"a".repeat(2000), ""), Err(QueryError::Limit(_))));
         let big = Pattern::new(r"(?:\p{L}{100}){20}", "");
         assert!(matches!(big, Err(QueryError::Limit(_))), "{big:?}");
-        assert!(matches!(
-            Pattern::new("(", ""),
-            Err(QueryError::BadRegex(_))
-        ));
+        assert!(matches!(Pattern::new("(", ""), Err(QueryError::BadRegex(_))));
     }
 
     #[test]
@@ -827,10 +730,7 @@ mod tests {
             ("^a", "m"),
         ] {
             let pat = Pattern::new(p, o).unwrap();
-            for h in [
-                "", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC",
-                "x-y", "X-Y", "alph", "a\nb",
-            ] {
+            for h in ["", "alpha", "xALPhAx", "a b", "A B", "K", "\u{212A}", "ſ", "S", "abc", "ABC", "x-y", "X-Y", "alph", "a\nb"] {
                 let h = h.replace("\\u{212A}", "\u{212A}").replace("\\n", "\n");
                 assert_eq!(pat.is_match(&h), pat.regex.is_match(&h), "{p}/{o} on {h:?}");
             }
@@ -847,10 +747,7 @@ mod tests {
         // assumes.
         let all: String = (0x80u32..=0x10FFFF).filter_map(char::from_u32).collect();
         for c in (0u8..0x80).map(char::from) {
-            let re = RegexBuilder::new(&regex::escape(&c.to_string()))
-                .case_insensitive(true)
-                .build()
-                .unwrap();
+            let re = RegexBuilder::new(&regex::escape(&c.to_string())).case_insensitive(true).build().unwrap();
             let found: Vec<&str> = re.find_iter(&all).map(|m| m.as_str()).collect();
             let expected: &[&str] = match c {
                 'k' | 'K' => &["\u{212A}"],
@@ -862,73 +759,18 @@ mod tests {
             let needle = CiNeedle::new(&c.to_string());
             for d in (0u8..0x80).map(char::from) {
                 let text = d.to_string();
-                assert_eq!(
-                    re.is_match(&text),
-                    c.eq_ignore_ascii_case(&d),
-                    "{c:?} / {d:?}"
-                );
-                assert_eq!(
-                    needle.found_in(text.as_bytes()),
-                    c.eq_ignore_ascii_case(&d),
-                    "{c:?} / {d:?}"
-                );
+                assert_eq!(re.is_match(&text), c.eq_ignore_ascii_case(&d), "{c:?} / {d:?}");
+                assert_eq!(needle.found_in(text.as_bytes()), c.eq_ignore_ascii_case(&d), "{c:?} / {d:?}");
             }
         }
     }
 
     #[test]
     fn ci_literal_scan_agrees_with_regex() {
-        let needles = [
-            "alpha",
-            "ALPHA",
-            "a-b",
-            "x1_",
-            "k",
-            "s",
-            "sk",
-            "@",
-            "`",
-            "{",
-            "]",
-            "}",
-            "a b",
-            "é",
-            "",
-            "\\[",
-            "alphabet",
-            "alphabet!",
-            "Alphabets",
-        ];
+        let needles = ["alpha", "ALPHA", "a-b", "x1_", "k", "s", "sk", "@", "`", "{", "]", "}", "a b", "é", "", "\\[", "alphabet", "alphabet!", "Alphabets"];
         let texts = [
-            "",
-            "a",
-            "alpha",
-            "xALPhAx",
-            "alph",
-            "lpha",
-            "aalpha",
-            "A-B",
-            "a\rb",
-            "a\x0Db",
-            "X1_",
-            "x1\x7F",
-            "@",
-            "`",
-            "[",
-            "{",
-            "]",
-            "}",
-            "A B",
-            "alpha é",
-            "é alpha",
-            "éALPHA",
-            "\u{212A}",
-            "\u{17F}",
-            "S\u{17F}K\u{212A}",
-            "a\u{0}b",
-            "ALPH\u{130}",
-            "ski",
-            "SKI",
+            "", "a", "alpha", "xALPhAx", "alph", "lpha", "aalpha", "A-B", "a\rb", "a\x0Db", "X1_", "x1\x7F", "@", "`", "[", "{", "]", "}",
+            "A B", "alpha é", "é alpha", "éALPHA", "\u{212A}", "\u{17F}", "S\u{17F}K\u{212A}", "a\u{0}b", "ALPH\u{130}", "ski", "SKI",
         ];
         let long: Vec<String> = (0..40)
             .flat_map(|k| {
@@ -947,18 +789,10 @@ mod tests {
                 ]
             })
             .collect();
-        let texts: Vec<&str> = texts
-            .iter()
-            .copied()
-            .chain(long.iter().map(String::as_str))
-            .collect();
+        let texts: Vec<&str> = texts.iter().copied().chain(long.iter().map(String::as_str)).collect();
         for n in needles {
             let pat = Pattern::new(n, "i").unwrap();
-            assert_eq!(
-                pat.ci_ascii.is_some(),
-                n.is_ascii() && !n.contains('\\'),
-                "{n:?}"
-            );
+            assert_eq!(pat.ci_ascii.is_some(), n.is_ascii() && !n.contains('\\'), "{n:?}");
             for &t in &texts {
                 assert_eq!(pat.is_match(t), pat.regex.is_match(t), "{n:?} in {t:?}");
             }
@@ -967,10 +801,7 @@ mod tests {
 
     #[test]
     fn literal_detection() {
-        assert_eq!(
-            Pattern::new("abc", "").unwrap().literal.as_deref(),
-            Some("abc")
-        );
+        assert_eq!(Pattern::new("abc", "").unwrap().literal.as_deref(), Some("abc"));
         assert_eq!(Pattern::new("a\\.c", "").unwrap().literal, None);
         assert_eq!(Pattern::new("abc", "i").unwrap().literal, None);
         assert_eq!(Pattern::new("a.c", "").unwrap().literal, None);

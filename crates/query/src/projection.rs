@@ -34,10 +34,7 @@ impl Trie {
         let mut cur = self;
         for (i, p) in parts.iter().enumerate() {
             if cur.leaf {
-                return Err(QueryError::Projection(format!(
-                    "Path collision at {raw} remaining portion {}",
-                    parts[i..].join(".")
-                )));
+                return Err(QueryError::Projection(format!("Path collision at {raw} remaining portion {}", parts[i..].join("."))));
             }
             let pos = match cur.kids.iter().position(|(n, _)| n == p) {
                 Some(pos) => pos,
@@ -79,29 +76,20 @@ fn truthy(k: &str, v: &Value) -> Result<bool, QueryError> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
-        _ => Err(QueryError::Projection(format!(
-            "Unsupported projection option: {k}: {v}"
-        ))),
+        _ => Err(QueryError::Projection(format!("Unsupported projection option: {k}: {v}"))),
     }
 }
 
 impl Projection {
     /// Returns every field unchanged.
     pub fn all() -> Projection {
-        Projection {
-            mode: Mode::All,
-            trie: Trie::default(),
-            keep_id: true,
-            always_exclude: Vec::new(),
-        }
+        Projection { mode: Mode::All, trie: Trie::default(), keep_id: true, always_exclude: Vec::new() }
     }
 
     /// Parses `{field: 0|1|true|false, ...}`.
     pub fn parse(v: &Value) -> Result<Projection, QueryError> {
         let Value::Object(m) = v else {
-            return Err(QueryError::Projection(
-                "projection must be an object".into(),
-            ));
+            return Err(QueryError::Projection("projection must be an object".into()));
         };
         check_shape(v)?;
         if m.len() > limits::MAX_KEYS {
@@ -110,14 +98,10 @@ impl Projection {
         let mut p = Projection::all();
         for (k, val) in m {
             if k.is_empty() || k.split('.').any(|s| s.is_empty()) {
-                return Err(QueryError::Projection(format!(
-                    "FieldPath field names may not be empty strings: {k}"
-                )));
+                return Err(QueryError::Projection(format!("FieldPath field names may not be empty strings: {k}")));
             }
             if k.starts_with('$') || k.split('.').any(|s| s.starts_with('$')) {
-                return Err(QueryError::Projection(format!(
-                    "FieldPath field names may not start with '$': {k}"
-                )));
+                return Err(QueryError::Projection(format!("FieldPath field names may not start with '$': {k}")));
             }
             for s in k.split('.') {
                 check_key(s)?;
@@ -134,14 +118,10 @@ impl Projection {
                 (Mode::All, true) => p.mode = Mode::Include,
                 (Mode::All, false) => p.mode = Mode::Exclude,
                 (Mode::Include, false) => {
-                    return Err(QueryError::Projection(format!(
-                        "Cannot do exclusion on field {k} in inclusion projection"
-                    )));
+                    return Err(QueryError::Projection(format!("Cannot do exclusion on field {k} in inclusion projection")));
                 }
                 (Mode::Exclude, true) => {
-                    return Err(QueryError::Projection(format!(
-                        "Cannot do inclusion on field {k} in exclusion projection"
-                    )));
+                    return Err(QueryError::Projection(format!("Cannot do inclusion on field {k} in exclusion projection")));
                 }
                 _ => {}
             }
@@ -159,8 +139,7 @@ impl Projection {
 
     /// Adds top-level fields that are removed from every output.
     pub fn with_always_excluded(mut self, fields: &[&str]) -> Projection {
-        self.always_exclude
-            .extend(fields.iter().map(|s| (*s).to_owned()));
+        self.always_exclude.extend(fields.iter().map(|s| (*s).to_owned()));
         self
     }
 
@@ -227,12 +206,7 @@ fn include(v: &Value, t: &Trie) -> Option<Value> {
             }
             Some(Value::Object(o))
         }
-        Value::Array(a) => Some(Value::Array(
-            a.iter()
-                .filter(|e| e.is_object() || e.is_array())
-                .filter_map(|e| include(e, t))
-                .collect(),
-        )),
+        Value::Array(a) => Some(Value::Array(a.iter().filter(|e| e.is_object() || e.is_array()).filter_map(|e| include(e, t)).collect())),
         _ => None,
     }
 }
@@ -272,14 +246,8 @@ mod tests {
     #[test]
     fn inclusion_keeps_id_and_order() {
         let d = json!({"_id": "x", "a": 1, "b": {"c": 2, "d": 3}, "e": 4});
-        assert_eq!(
-            p(json!({"e": 1, "a": 1})).apply(&d),
-            json!({"_id": "x", "a": 1, "e": 4})
-        );
-        assert_eq!(
-            p(json!({"b.c": 1})).apply(&d),
-            json!({"_id": "x", "b": {"c": 2}})
-        );
+        assert_eq!(p(json!({"e": 1, "a": 1})).apply(&d), json!({"_id": "x", "a": 1, "e": 4}));
+        assert_eq!(p(json!({"b.c": 1})).apply(&d), json!({"_id": "x", "b": {"c": 2}}));
         assert_eq!(p(json!({"a": 1, "_id": 0})).apply(&d), json!({"a": 1}));
         assert_eq!(p(json!({"_id": 1})).apply(&d), json!({"_id": "x"}));
         assert_eq!(p(json!({"a": true})).apply(&d), json!({"_id": "x", "a": 1}));
@@ -293,52 +261,25 @@ mod tests {
     #[test]
     fn exclusion() {
         let d = json!({"_id": "x", "a": 1, "b": {"c": 2, "d": 3}});
-        assert_eq!(
-            p(json!({"a": 0})).apply(&d),
-            json!({"_id": "x", "b": {"c": 2, "d": 3}})
-        );
-        assert_eq!(
-            p(json!({"b.c": 0, "_id": 0})).apply(&d),
-            json!({"a": 1, "b": {"d": 3}})
-        );
-        assert_eq!(
-            p(json!({"_id": 0})).apply(&d),
-            json!({"a": 1, "b": {"c": 2, "d": 3}})
-        );
-        assert_eq!(
-            p(json!({"a": false})).apply(&d),
-            json!({"_id": "x", "b": {"c": 2, "d": 3}})
-        );
+        assert_eq!(p(json!({"a": 0})).apply(&d), json!({"_id": "x", "b": {"c": 2, "d": 3}}));
+        assert_eq!(p(json!({"b.c": 0, "_id": 0})).apply(&d), json!({"a": 1, "b": {"d": 3}}));
+        assert_eq!(p(json!({"_id": 0})).apply(&d), json!({"a": 1, "b": {"c": 2, "d": 3}}));
+        assert_eq!(p(json!({"a": false})).apply(&d), json!({"_id": "x", "b": {"c": 2, "d": 3}}));
         assert_eq!(p(json!({})).apply(&d), d);
     }
 
     #[test]
     fn arrays() {
         let d = json!({"_id": 1, "a": [{"b": 1, "c": 2}, 5, {"c": 3}, [{"b": 4}]]});
-        assert_eq!(
-            p(json!({"a.b": 1})).apply(&d),
-            json!({"_id": 1, "a": [{"b": 1}, {}, [{"b": 4}]]})
-        );
-        assert_eq!(
-            p(json!({"a.b": 0})).apply(&d),
-            json!({"_id": 1, "a": [{"c": 2}, 5, {"c": 3}, [{}]]})
-        );
+        assert_eq!(p(json!({"a.b": 1})).apply(&d), json!({"_id": 1, "a": [{"b": 1}, {}, [{"b": 4}]]}));
+        assert_eq!(p(json!({"a.b": 0})).apply(&d), json!({"_id": 1, "a": [{"c": 2}, 5, {"c": 3}, [{}]]}));
     }
 
     #[test]
     fn mongo_errors() {
-        assert_eq!(
-            err(json!({"a": 1, "b": 0})),
-            "Cannot do exclusion on field b in inclusion projection"
-        );
-        assert_eq!(
-            err(json!({"a": 0, "b": 1})),
-            "Cannot do inclusion on field b in exclusion projection"
-        );
-        assert_eq!(
-            err(json!({"a": 1, "a.b": 1})),
-            "Path collision at a.b remaining portion b"
-        );
+        assert_eq!(err(json!({"a": 1, "b": 0})), "Cannot do exclusion on field b in inclusion projection");
+        assert_eq!(err(json!({"a": 0, "b": 1})), "Cannot do inclusion on field b in exclusion projection");
+        assert_eq!(err(json!({"a": 1, "a.b": 1})), "Path collision at a.b remaining portion b");
         assert_eq!(err(json!({"a.b": 1, "a": 1})), "Path collision at a");
         assert!(err(json!({"a": "x"})).starts_with("Unsupported projection option"));
         assert!(err(json!({"$a": 1})).contains("'$'"));

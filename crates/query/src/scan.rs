@@ -68,22 +68,8 @@ impl<'f> Test<'f> {
     fn new(p: &'f Pred) -> Test<'f> {
         match p {
             Pred::Eq(Lit::Str(s)) => Test::EqStr(s.as_bytes()),
-            Pred::In(list)
-                if list.patterns.is_empty()
-                    && list.lits.iter().all(|l| matches!(l, Lit::Str(_))) =>
-            {
-                Test::InStr(
-                    list.lits
-                        .iter()
-                        .filter_map(|l| {
-                            if let Lit::Str(s) = l {
-                                Some(s.as_bytes())
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
-                )
+            Pred::In(list) if list.patterns.is_empty() && list.lits.iter().all(|l| matches!(l, Lit::Str(_))) => {
+                Test::InStr(list.lits.iter().filter_map(|l| if let Lit::Str(s) = l { Some(s.as_bytes()) } else { None }).collect())
             }
             Pred::Regex(re) => Test::Regex(re),
             _ => Test::Generic(p),
@@ -95,9 +81,7 @@ impl<'f> Test<'f> {
     fn test(&self, v: Cell<'_>) -> bool {
         match self {
             Test::EqStr(s) => str_or_elems(v, |x| bytes_eq(x.as_bytes(), s)),
-            Test::InStr(list) => {
-                str_or_elems(v, |x| list.iter().any(|s| bytes_eq(x.as_bytes(), s)))
-            }
+            Test::InStr(list) => str_or_elems(v, |x| list.iter().any(|s| bytes_eq(x.as_bytes(), s))),
             Test::Regex(re) => str_or_elems(v, |x| re.is_match(x)),
             Test::Generic(p) => eval_pred(p, Src::Path(v.doc_ref(), &[])),
         }
@@ -312,15 +296,8 @@ mod tests {
         for q in queries() {
             let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
             for (docs, set) in [(&docs, &set), (&rotated, &rotated_set)] {
-                let expected: Vec<usize> = docs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| f.matches(d))
-                    .map(|(i, _)| i)
-                    .collect();
-                let one_by_one: Vec<usize> = (0..set.len())
-                    .filter(|&i| f.matches_ref(set.get(i).unwrap()))
-                    .collect();
+                let expected: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
+                let one_by_one: Vec<usize> = (0..set.len()).filter(|&i| f.matches_ref(set.get(i).unwrap())).collect();
                 assert_eq!(one_by_one, expected, "{q}");
                 assert_eq!(f.select(set), expected, "{q}");
                 assert_eq!(f.count(set), expected.len(), "{q}");
@@ -340,21 +317,13 @@ mod tests {
         // array document without object elements yields no candidate)
         assert_eq!(count(json!({"type": null})), 8);
         // case-insensitive literal: ASCII and Unicode folding (KELVIN SIGN is k)
-        assert_eq!(
-            count(json!({"name": {"$regex": "alpha", "$options": "i"}})),
-            4
-        );
+        assert_eq!(count(json!({"name": {"$regex": "alpha", "$options": "i"}})), 4);
         assert_eq!(count(json!({"name": {"$regex": "k", "$options": "i"}})), 2);
         // object steps, arrays of objects on the way
         assert_eq!(count(json!({"_createdBy._id": "u7"})), 3);
         assert_eq!(count(json!({"e.f.g": "x"})), 2);
         // an empty set and a filter on an absent column
-        assert_eq!(
-            Filter::parse(&json!({"type": "x"}))
-                .unwrap()
-                .count(&DocSet::new()),
-            0
-        );
+        assert_eq!(Filter::parse(&json!({"type": "x"})).unwrap().count(&DocSet::new()), 0);
         assert_eq!(count(json!({"nothing": null})), docs.len() - 1);
     }
 }

@@ -54,11 +54,7 @@ fn sort_key<'a>(doc: &'a Value, path: &Path, asc: bool) -> Key<'a> {
             None => k,
             Some(b) => {
                 let o = k.cmp(&b);
-                if (asc && o == Ordering::Less) || (!asc && o == Ordering::Greater) {
-                    k
-                } else {
-                    b
-                }
+                if (asc && o == Ordering::Less) || (!asc && o == Ordering::Greater) { k } else { b }
             }
         });
     };
@@ -94,11 +90,7 @@ impl Sort {
             let asc = match d.as_f64() {
                 Some(1.0) => true,
                 Some(-1.0) => false,
-                _ => {
-                    return Err(QueryError::Sort(format!(
-                        "sort order for {k} must be 1 or -1"
-                    )));
-                }
+                _ => return Err(QueryError::Sort(format!("sort order for {k} must be 1 or -1"))),
             };
             let path = Path::parse(k).map_err(|e| QueryError::Sort(e.to_string()))?;
             keys.push((path, asc));
@@ -108,9 +100,7 @@ impl Sort {
 
     /// Builds a sort from trusted code: `[("name", true), ("_id", false)]`.
     pub fn by(keys: &[(&str, bool)]) -> Sort {
-        Sort {
-            keys: keys.iter().map(|(p, a)| (Path::trusted(p), *a)).collect(),
-        }
+        Sort { keys: keys.iter().map(|(p, a)| (Path::trusted(p), *a)).collect() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -136,15 +126,8 @@ impl Sort {
         }
         let mut order: Vec<usize> = (0..docs.len()).collect();
         {
-            let keys: Vec<Vec<Key>> = docs
-                .iter()
-                .map(|d| {
-                    self.keys
-                        .iter()
-                        .map(|(p, asc)| sort_key(d, p, *asc))
-                        .collect()
-                })
-                .collect();
+            let keys: Vec<Vec<Key>> =
+                docs.iter().map(|d| self.keys.iter().map(|(p, asc)| sort_key(d, p, *asc)).collect()).collect();
             order.sort_by(|&i, &j| {
                 for (n, (_, asc)) in self.keys.iter().enumerate() {
                     let o = keys[i][n].cmp(&keys[j][n]);
@@ -157,11 +140,7 @@ impl Sort {
             });
         }
         let mut slots: Vec<Option<Value>> = std::mem::take(docs).into_iter().map(Some).collect();
-        docs.extend(
-            order
-                .into_iter()
-                .map(|i| slots[i].take().unwrap_or(Value::Null)),
-        );
+        docs.extend(order.into_iter().map(|i| slots[i].take().unwrap_or(Value::Null)));
     }
 }
 
@@ -188,14 +167,8 @@ mod tests {
             json!({"_id": 3, "v": 2, "n": "a"}),
             json!({"_id": 4, "v": 1, "n": "a"}),
         ];
-        assert_eq!(
-            ids(&sorted(json!({"v": -1, "n": 1}), docs.clone())),
-            vec![3, 1, 2, 4]
-        );
-        assert_eq!(
-            ids(&sorted(json!({"n": 1}), docs.clone())),
-            vec![2, 3, 4, 1]
-        );
+        assert_eq!(ids(&sorted(json!({"v": -1, "n": 1}), docs.clone())), vec![3, 1, 2, 4]);
+        assert_eq!(ids(&sorted(json!({"n": 1}), docs.clone())), vec![2, 3, 4, 1]);
         assert_eq!(ids(&sorted(json!({}), docs)), vec![1, 2, 3, 4]);
     }
 
@@ -211,14 +184,8 @@ mod tests {
             json!({"_id": 7, "v": 2.5}),
         ];
         // missing and null tie (stable), then numbers, strings, objects, booleans
-        assert_eq!(
-            ids(&sorted(json!({"v": 1}), docs.clone())),
-            vec![3, 5, 7, 4, 2, 6, 1]
-        );
-        assert_eq!(
-            ids(&sorted(json!({"v": -1}), docs)),
-            vec![1, 6, 2, 4, 7, 3, 5]
-        );
+        assert_eq!(ids(&sorted(json!({"v": 1}), docs.clone())), vec![3, 5, 7, 4, 2, 6, 1]);
+        assert_eq!(ids(&sorted(json!({"v": -1}), docs)), vec![1, 6, 2, 4, 7, 3, 5]);
     }
 
     #[test]
@@ -230,10 +197,7 @@ mod tests {
             json!({"_id": 4, "v": []}),
         ];
         // asc keys: 1, 3, 2, undefined
-        assert_eq!(
-            ids(&sorted(json!({"v": 1}), docs.clone())),
-            vec![4, 1, 3, 2]
-        );
+        assert_eq!(ids(&sorted(json!({"v": 1}), docs.clone())), vec![4, 1, 3, 2]);
         // desc keys: 5, 3, 4, undefined
         assert_eq!(ids(&sorted(json!({"v": -1}), docs)), vec![1, 3, 2, 4]);
     }
@@ -258,9 +222,6 @@ mod tests {
         assert!(Sort::parse(&json!({"__proto__": 1})).is_err());
         assert!(Sort::parse(&json!({"a": -1.0})).is_ok());
         let s = Sort::parse(&json!({"a": 1})).unwrap();
-        assert_eq!(
-            s.compare(&json!({"a": 1}), &json!({"a": 1.0})),
-            Ordering::Equal
-        );
+        assert_eq!(s.compare(&json!({"a": 1}), &json!({"a": 1.0})), Ordering::Equal);
     }
 }

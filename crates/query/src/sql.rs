@@ -89,11 +89,7 @@ impl SqlSchema {
     }
 
     pub fn column(mut self, path: &str, expr: &str, kind: ColumnKind) -> SqlSchema {
-        self.columns.push(Column {
-            path: path.to_owned(),
-            expr: expr.to_owned(),
-            kind,
-        });
+        self.columns.push(Column { path: path.to_owned(), expr: expr.to_owned(), kind });
         self
     }
 
@@ -110,13 +106,7 @@ impl SqlSchema {
     }
 
     pub fn string_array(self, path: &str, template: &str) -> SqlSchema {
-        self.column(
-            path,
-            "",
-            ColumnKind::StringArray {
-                template: template.to_owned(),
-            },
-        )
+        self.column(path, "", ColumnKind::StringArray { template: template.to_owned() })
     }
 
     /// The store's `integrations` / `integration_channels` tables.
@@ -359,10 +349,7 @@ impl Ctx<'_> {
             ColumnKind::Text | ColumnKind::IsoDate | ColumnKind::NullableText => {
                 if l.is_null() {
                     return if col.kind == ColumnKind::NullableText {
-                        (
-                            Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]),
-                            true,
-                        )
+                        (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true)
                     } else {
                         NEVER
                     };
@@ -374,12 +361,7 @@ impl Ctx<'_> {
             }
             ColumnKind::StringArray { template } => {
                 if l.is_null() {
-                    return (
-                        Sq::Not(Box::new(
-                            self.array_atom(template, vec![sql("IS NOT NULL")]),
-                        )),
-                        false,
-                    );
+                    return (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false);
                 }
                 if let Lit::Array(items) = l {
                     // whole-array equality: every element must be present
@@ -390,12 +372,7 @@ impl Ctx<'_> {
                             .map(|s| (self.array_atom(template, vec![sql("= "), text(&s)]), false))
                             .collect();
                         if parts.is_empty() {
-                            return (
-                                Sq::Not(Box::new(
-                                    self.array_atom(template, vec![sql("IS NOT NULL")]),
-                                )),
-                                false,
-                            );
+                            return (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false);
                         }
                         return (and(parts).0, false);
                     }
@@ -413,11 +390,7 @@ impl Ctx<'_> {
         let mut parts: Vec<Tr> = Vec::new();
         let strings: Vec<String> = list.lits.iter().filter_map(Ctx::text_of).collect();
         if !strings.is_empty() {
-            let mut cond = vec![sql(if matches!(col.kind, ColumnKind::StringArray { .. }) {
-                "IN ("
-            } else {
-                " IN ("
-            })];
+            let mut cond = vec![sql(if matches!(col.kind, ColumnKind::StringArray { .. }) { "IN (" } else { " IN (" })];
             for (i, s) in strings.iter().enumerate() {
                 if i > 0 {
                     cond.push(sql(", "));
@@ -453,16 +426,10 @@ impl Ctx<'_> {
             Lit::Null => {
                 return match (&col.kind, ge_le) {
                     (_, false) => NEVER,
-                    (ColumnKind::NullableText, true) => (
-                        Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]),
-                        true,
-                    ),
-                    (ColumnKind::StringArray { template }, true) => (
-                        Sq::Not(Box::new(
-                            self.array_atom(template, vec![sql("IS NOT NULL")]),
-                        )),
-                        false,
-                    ),
+                    (ColumnKind::NullableText, true) => (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true),
+                    (ColumnKind::StringArray { template }, true) => {
+                        (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false)
+                    }
                     _ => NEVER,
                 };
             }
@@ -478,16 +445,7 @@ impl Ctx<'_> {
                 let cond = vec![Piece::Sql(op_sql), text(&s)];
                 (self.array_atom(template, cond), exact)
             }
-            _ => (
-                self.scalar_atom(
-                    col,
-                    vec![
-                        Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))),
-                        text(&s),
-                    ],
-                ),
-                exact,
-            ),
+            _ => (self.scalar_atom(col, vec![Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))), text(&s)]), exact),
         }
     }
 
@@ -496,17 +454,11 @@ impl Ctx<'_> {
             (ColumnKind::Text | ColumnKind::IsoDate, true) => ALWAYS,
             (ColumnKind::Text | ColumnKind::IsoDate, false) => NEVER,
             (ColumnKind::NullableText, true) => INEXACT,
-            (ColumnKind::NullableText, false) => (
-                Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]),
-                false,
-            ),
+            (ColumnKind::NullableText, false) => (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), false),
             (ColumnKind::StringArray { .. }, true) => INEXACT,
-            (ColumnKind::StringArray { template }, false) => (
-                Sq::Not(Box::new(
-                    self.array_atom(template, vec![sql("IS NOT NULL")]),
-                )),
-                false,
-            ),
+            (ColumnKind::StringArray { template }, false) => {
+                (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false)
+            }
         }
     }
 }
@@ -548,11 +500,7 @@ impl Render {
             Sq::False => self.out.push_str("1=0"),
             Sq::Atom(ps) => self.pieces(ps),
             Sq::And(kids) | Sq::Or(kids) => {
-                let sep = if matches!(s, Sq::And(_)) {
-                    " AND "
-                } else {
-                    " OR "
-                };
+                let sep = if matches!(s, Sq::And(_)) { " AND " } else { " OR " };
                 self.out.push('(');
                 for (i, k) in kids.iter().enumerate() {
                     if i > 0 {
@@ -573,26 +521,12 @@ impl Render {
 
 /// Translates `filter` for `schema`. Placeholders are numbered from
 /// `first_param_index` (`?N` for SQLite, `$N` for PostgreSQL).
-pub fn translate(
-    filter: &Filter,
-    schema: &SqlSchema,
-    dialect: Dialect,
-    first_param_index: usize,
-) -> SqlPlan {
+pub fn translate(filter: &Filter, schema: &SqlSchema, dialect: Dialect, first_param_index: usize) -> SqlPlan {
     let ctx = Ctx { schema, dialect };
     let (sq, exact) = ctx.node(&filter.node);
-    let mut r = Render {
-        dialect,
-        next: first_param_index,
-        out: String::new(),
-        params: Vec::new(),
-    };
+    let mut r = Render { dialect, next: first_param_index, out: String::new(), params: Vec::new() };
     r.sq(&sq);
-    SqlPlan {
-        where_sql: r.out,
-        params: r.params,
-        exact,
-    }
+    SqlPlan { where_sql: r.out, params: r.params, exact }
 }
 
 #[cfg(test)]
@@ -601,12 +535,7 @@ mod tests {
     use serde_json::json;
 
     fn tr(q: serde_json::Value, d: Dialect) -> SqlPlan {
-        translate(
-            &Filter::parse(&q).unwrap(),
-            &SqlSchema::integrations(),
-            d,
-            1,
-        )
+        translate(&Filter::parse(&q).unwrap(), &SqlSchema::integrations(), d, 1)
     }
 
     fn t(s: &str) -> SqlValue {
@@ -629,38 +558,23 @@ mod tests {
         );
         assert!(p.exact);
         let p = tr(json!({"_createdBy._id": "u1"}), Dialect::Sqlite);
-        assert_eq!(
-            p.where_sql,
-            "(integrations.created_by IS NOT NULL AND integrations.created_by = ?1)"
-        );
+        assert_eq!(p.where_sql, "(integrations.created_by IS NOT NULL AND integrations.created_by = ?1)");
         assert!(p.exact);
-        let p = tr(
-            json!({"$or": [{"type": "a"}, {"name": "b"}], "_id": {"$in": ["x"]}}),
-            Dialect::Sqlite,
-        );
-        assert_eq!(
-            p.where_sql,
-            "((integrations.type = ?1 OR integrations.name = ?2) AND integrations.id IN (?3))"
-        );
+        let p = tr(json!({"$or": [{"type": "a"}, {"name": "b"}], "_id": {"$in": ["x"]}}), Dialect::Sqlite);
+        assert_eq!(p.where_sql, "((integrations.type = ?1 OR integrations.name = ?2) AND integrations.id IN (?3))");
         assert!(p.exact);
     }
 
     #[test]
     fn negations_match_missing() {
         let p = tr(json!({"_createdBy._id": {"$ne": "u1"}}), Dialect::Sqlite);
-        assert_eq!(
-            p.where_sql,
-            "NOT ((integrations.created_by IS NOT NULL AND integrations.created_by = ?1))"
-        );
+        assert_eq!(p.where_sql, "NOT ((integrations.created_by IS NOT NULL AND integrations.created_by = ?1))");
         assert!(p.exact);
         let p = tr(json!({"channel": {"$nin": ["#a"]}}), Dialect::Sqlite);
         assert!(p.where_sql.starts_with("NOT (EXISTS"));
         assert!(p.exact);
         // $not of something inexact pushes nothing
-        let p = tr(
-            json!({"name": {"$not": {"$regex": "a", "$options": "i"}}}),
-            Dialect::Sqlite,
-        );
+        let p = tr(json!({"name": {"$not": {"$regex": "a", "$options": "i"}}}), Dialect::Sqlite);
         assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", false));
     }
 
@@ -669,48 +583,28 @@ mod tests {
         // a number never equals a string column
         let p = tr(json!({"name": 5}), Dialect::Sqlite);
         assert_eq!((p.where_sql.as_str(), p.exact), ("1=0", true));
-        let p = tr(
-            json!({"name": {"$regex": "ab", "$options": "i"}, "type": "x"}),
-            Dialect::Sqlite,
-        );
-        assert_eq!(
-            (p.where_sql.as_str(), p.exact),
-            ("integrations.type = ?1", false)
-        );
+        let p = tr(json!({"name": {"$regex": "ab", "$options": "i"}, "type": "x"}), Dialect::Sqlite);
+        assert_eq!((p.where_sql.as_str(), p.exact), ("integrations.type = ?1", false));
         // $or with one unpushable branch pushes nothing
-        let p = tr(
-            json!({"$or": [{"type": "x"}, {"other": 1}]}),
-            Dialect::Sqlite,
-        );
+        let p = tr(json!({"$or": [{"type": "x"}, {"other": 1}]}), Dialect::Sqlite);
         assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", false));
         let p = tr(json!({"name": {"$gt": "m"}}), Dialect::Postgres);
         assert_eq!(p.where_sql, "integrations.name COLLATE \"C\" > $1");
-        let p = tr(
-            json!({"_createdAt": {"$gte": {"$date": "2025-01-01T00:00:00Z"}}}),
-            Dialect::Sqlite,
-        );
+        let p = tr(json!({"_createdAt": {"$gte": {"$date": "2025-01-01T00:00:00Z"}}}), Dialect::Sqlite);
         assert_eq!(p.where_sql, "integrations.created_at >= ?1");
         assert_eq!(p.params, vec![t("2025-01-01T00:00:00.000Z")]);
         assert!(p.exact);
         let p = tr(json!({"name": {"$regex": "web"}}), Dialect::Sqlite);
-        assert_eq!(
-            (p.where_sql.as_str(), p.exact),
-            ("instr(integrations.name, ?1) > 0", true)
-        );
+        assert_eq!((p.where_sql.as_str(), p.exact), ("instr(integrations.name, ?1) > 0", true));
         let p = tr(json!({}), Dialect::Sqlite);
         assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", true));
     }
 
     #[test]
     fn placeholders_start_at_index() {
-        let f = Filter::and(vec![
-            Filter::eq("type", "a"),
-            Filter::is_in("channel", ["#x", "#y"]),
-        ]);
+        let f = Filter::and(vec![Filter::eq("type", "a"), Filter::is_in("channel", ["#x", "#y"])]);
         let p = translate(&f, &SqlSchema::integrations(), Dialect::Postgres, 3);
-        assert!(
-            p.where_sql.contains("$3") && p.where_sql.contains("$5") && !p.where_sql.contains("$6")
-        );
+        assert!(p.where_sql.contains("$3") && p.where_sql.contains("$5") && !p.where_sql.contains("$6"));
         assert_eq!(p.params.len(), 3);
     }
 }

@@ -36,11 +36,7 @@ impl Lit {
             Value::Number(n) => Lit::Num(n.clone()),
             Value::String(s) => Lit::Str(s.clone()),
             Value::Array(a) => Lit::Array(a.iter().map(Lit::from_json).collect()),
-            Value::Object(o) => Lit::Object(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Lit::from_json(v)))
-                    .collect(),
-            ),
+            Value::Object(o) => Lit::Object(o.iter().map(|(k, v)| (k.clone(), Lit::from_json(v))).collect()),
         }
     }
 
@@ -64,9 +60,7 @@ impl Lit {
                 Value::Object(m)
             }
             Lit::Array(a) => Value::Array(a.iter().map(Lit::to_json).collect()),
-            Lit::Object(o) => {
-                Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Lit::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 
@@ -376,8 +370,7 @@ pub fn parse_iso_millis(s: &str) -> Option<i64> {
     let mi = digits(&b[14..16])?;
     let sec = digits(&b[17..19])?;
     let ms = digits(&b[20..23])?;
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
-    {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
     Some(((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
@@ -394,9 +387,7 @@ pub fn format_iso_millis(ms: i64) -> Option<String> {
     let (h, rem) = (rem / 3_600_000, rem % 3_600_000);
     let (mi, rem) = (rem / 60_000, rem % 60_000);
     let (s, milli) = (rem / 1000, rem % 1000);
-    Some(format!(
-        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z"
-    ))
+    Some(format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z"))
 }
 
 /// Parses the string form of an extended-JSON date: RFC 3339 / ISO 8601
@@ -458,7 +449,7 @@ pub fn parse_ejson_date_string(s: &str) -> Option<i64> {
     let tz = &rest[i..];
     let offset_min = match tz {
         [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh @ ..] if !hh.is_empty() => {
+        [sign @ (b'+' | b'-'), hh @ .., ] if !hh.is_empty() => {
             let (oh, om) = match hh {
                 [a, b2, b':', c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
                 [a, b2, c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
@@ -498,26 +489,11 @@ mod tests {
     #[test]
     fn ejson_date_strings() {
         let base = parse_iso_millis("2017-01-05T17:06:05.660Z").unwrap();
-        assert_eq!(
-            parse_ejson_date_string("2017-01-05T17:06:05.660Z"),
-            Some(base)
-        );
-        assert_eq!(
-            parse_ejson_date_string("2017-01-05T18:06:05.660+01:00"),
-            Some(base)
-        );
-        assert_eq!(
-            parse_ejson_date_string("2017-01-05T17:06:05.660123Z"),
-            Some(base)
-        );
-        assert_eq!(
-            parse_ejson_date_string("2017-01-05T17:06:05Z"),
-            Some(base - 660)
-        );
-        assert_eq!(
-            parse_ejson_date_string("2017-01-05"),
-            parse_iso_millis("2017-01-05T00:00:00.000Z")
-        );
+        assert_eq!(parse_ejson_date_string("2017-01-05T17:06:05.660Z"), Some(base));
+        assert_eq!(parse_ejson_date_string("2017-01-05T18:06:05.660+01:00"), Some(base));
+        assert_eq!(parse_ejson_date_string("2017-01-05T17:06:05.660123Z"), Some(base));
+        assert_eq!(parse_ejson_date_string("2017-01-05T17:06:05Z"), Some(base - 660));
+        assert_eq!(parse_ejson_date_string("2017-01-05"), parse_iso_millis("2017-01-05T00:00:00.000Z"));
         assert_eq!(parse_ejson_date_string("2017-01-05T17:06:05.660"), None);
         assert_eq!(parse_ejson_date_string("garbage"), None);
     }
@@ -526,51 +502,22 @@ mod tests {
     fn numbers_compare_by_value() {
         assert_eq!(cmp_values(&json!(1), &json!(1.0)), Ordering::Equal);
         assert_eq!(cmp_values(&json!(1), &json!(1.5)), Ordering::Less);
-        assert_eq!(
-            cmp_values(&json!(u64::MAX), &json!(i64::MIN)),
-            Ordering::Greater
-        );
-        assert_eq!(
-            cmp_values(&json!(9007199254740993u64), &json!(9007199254740992.0)),
-            Ordering::Greater
-        );
+        assert_eq!(cmp_values(&json!(u64::MAX), &json!(i64::MIN)), Ordering::Greater);
+        assert_eq!(cmp_values(&json!(9007199254740993u64), &json!(9007199254740992.0)), Ordering::Greater);
         assert_eq!(cmp_values(&json!(-2.5), &json!(-3)), Ordering::Greater);
     }
 
     #[test]
     fn bson_type_order() {
         // null < numbers < strings < objects < arrays < booleans
-        let order = [
-            json!(null),
-            json!(-5),
-            json!(""),
-            json!({}),
-            json!([]),
-            json!(false),
-            json!(true),
-        ];
+        let order = [json!(null), json!(-5), json!(""), json!({}), json!([]), json!(false), json!(true)];
         for w in order.windows(2) {
-            assert_eq!(
-                cmp_values(&w[0], &w[1]),
-                Ordering::Less,
-                "{} < {}",
-                w[0],
-                w[1]
-            );
+            assert_eq!(cmp_values(&w[0], &w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
         }
         // objects compare field by field: type of value, then name, then value
-        assert_eq!(
-            cmp_values(&json!({"a": 1}), &json!({"a": "x"})),
-            Ordering::Less
-        );
-        assert_eq!(
-            cmp_values(&json!({"a": 1}), &json!({"b": 0})),
-            Ordering::Less
-        );
-        assert_eq!(
-            cmp_values(&json!({"a": 1}), &json!({"a": 1, "b": 0})),
-            Ordering::Less
-        );
+        assert_eq!(cmp_values(&json!({"a": 1}), &json!({"a": "x"})), Ordering::Less);
+        assert_eq!(cmp_values(&json!({"a": 1}), &json!({"b": 0})), Ordering::Less);
+        assert_eq!(cmp_values(&json!({"a": 1}), &json!({"a": 1, "b": 0})), Ordering::Less);
         assert_eq!(cmp_values(&json!([1, 2]), &json!([1, 3])), Ordering::Less);
         assert_eq!(cmp_values(&json!([1]), &json!([1, 0])), Ordering::Less);
     }
@@ -579,10 +526,7 @@ mod tests {
     fn dates_against_stored_strings() {
         let d = Lit::Date(parse_iso_millis("2025-01-01T12:00:00.000Z").unwrap());
         assert!(eq_value_lit(&json!("2025-01-01T12:00:00.000Z"), &d));
-        assert_eq!(
-            cmp_value_lit(&json!("2025-01-01T12:00:00.001Z"), &d),
-            Ordering::Greater
-        );
+        assert_eq!(cmp_value_lit(&json!("2025-01-01T12:00:00.001Z"), &d), Ordering::Greater);
         // not the stored shape: an ordinary string, below the date bracket
         assert!(!same_bracket(&json!("2025-01-01T12:00:00Z"), &d));
         assert!(!eq_value_lit(&json!("2025-01-01T12:00:00Z"), &d));

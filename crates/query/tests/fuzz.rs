@@ -16,70 +16,12 @@ mod rng;
 use rng::Rng;
 
 const TOKENS: &[&str] = &[
-    "{",
-    "}",
-    "[",
-    "]",
-    ":",
-    ",",
-    "\"",
-    "null",
-    "true",
-    "false",
-    "0",
-    "1",
-    "-1",
-    "1.5",
-    "1e308",
-    "-0",
-    "\"a\"",
-    "\"a.b\"",
-    "\"a.0\"",
-    "\"$and\"",
-    "\"$or\"",
-    "\"$nor\"",
-    "\"$not\"",
-    "\"$eq\"",
-    "\"$ne\"",
-    "\"$gt\"",
-    "\"$gte\"",
-    "\"$lt\"",
-    "\"$lte\"",
-    "\"$in\"",
-    "\"$nin\"",
-    "\"$exists\"",
-    "\"$type\"",
-    "\"$regex\"",
-    "\"$options\"",
-    "\"$all\"",
-    "\"$elemMatch\"",
-    "\"$size\"",
-    "\"$mod\"",
-    "\"$where\"",
-    "\"$expr\"",
-    "\"$date\"",
-    "\"$numberLong\"",
-    "\"__proto__\"",
-    "\"constructor\"",
-    "\"i\"",
-    "\"msx\"",
-    "\"(a|b)*c\"",
-    "\"\\\\d+\"",
-    "\"[\"",
-    "\"(?=x)\"",
-    "\"\\\\1\"",
-    "\"2025-01-01T00:00:00.000Z\"",
-    "\"channel\"",
-    "\"_createdBy._id\"",
-    "\"name\"",
-    "\"type\"",
-    "\"_id\"",
-    "\"string\"",
-    "\"array\"",
-    "9007199254740993",
-    "-9223372036854775809",
-    "\"\\u0000\"",
-    " ",
+    "{", "}", "[", "]", ":", ",", "\"", "null", "true", "false", "0", "1", "-1", "1.5", "1e308", "-0", "\"a\"", "\"a.b\"", "\"a.0\"",
+    "\"$and\"", "\"$or\"", "\"$nor\"", "\"$not\"", "\"$eq\"", "\"$ne\"", "\"$gt\"", "\"$gte\"", "\"$lt\"", "\"$lte\"", "\"$in\"",
+    "\"$nin\"", "\"$exists\"", "\"$type\"", "\"$regex\"", "\"$options\"", "\"$all\"", "\"$elemMatch\"", "\"$size\"", "\"$mod\"",
+    "\"$where\"", "\"$expr\"", "\"$date\"", "\"$numberLong\"", "\"__proto__\"", "\"constructor\"", "\"i\"", "\"msx\"",
+    "\"(a|b)*c\"", "\"\\\\d+\"", "\"[\"", "\"(?=x)\"", "\"\\\\1\"", "\"2025-01-01T00:00:00.000Z\"", "\"channel\"", "\"_createdBy._id\"",
+    "\"name\"", "\"type\"", "\"_id\"", "\"string\"", "\"array\"", "9007199254740993", "-9223372036854775809", "\"\\u0000\"", " ",
 ];
 
 /// Token soup: mostly-JSON-looking text.
@@ -89,45 +31,9 @@ fn token_soup(r: &mut Rng) -> String {
 }
 
 const KEYS: &[&str] = &[
-    "a",
-    "a.b",
-    "a.0",
-    "b",
-    "name",
-    "type",
-    "_id",
-    "channel",
-    "_createdBy._id",
-    "_createdAt",
-    "$and",
-    "$or",
-    "$nor",
-    "$not",
-    "$eq",
-    "$ne",
-    "$gt",
-    "$gte",
-    "$lt",
-    "$lte",
-    "$in",
-    "$nin",
-    "$exists",
-    "$type",
-    "$regex",
-    "$options",
-    "$all",
-    "$elemMatch",
-    "$size",
-    "$mod",
-    "$date",
-    "$where",
-    "$text",
-    "$comment",
-    "__proto__",
-    "",
-    ".",
-    "a..b",
-    "$",
+    "a", "a.b", "a.0", "b", "name", "type", "_id", "channel", "_createdBy._id", "_createdAt", "$and", "$or", "$nor", "$not", "$eq",
+    "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$type", "$regex", "$options", "$all", "$elemMatch", "$size",
+    "$mod", "$date", "$where", "$text", "$comment", "__proto__", "", ".", "a..b", "$",
 ];
 
 /// Random structured JSON biased towards query shapes.
@@ -138,28 +44,8 @@ fn structured(r: &mut Rng, depth: usize) -> Value {
         1 => json!(r.below(2) == 0),
         2 => json!(r.below(7) as i64 - 3),
         3 => json!([0.5, -1e300, 1e-300, 2.0][r.below(4)]),
-        4 => json!(r.pick(&[
-            "a",
-            "",
-            "2025-01-01T12:00:00.000Z",
-            "^a.*",
-            "(?i)x",
-            "[[:alpha:]]",
-            "\\",
-            "i",
-            "string"
-        ])),
-        5 => json!(r.pick(&[
-            "(a+)+$",
-            "a{1000}{1000}",
-            "\\p{L}{500}",
-            "(?<n>x)",
-            "a|",
-            "[z-a]",
-            "\\b\\w+\\b",
-            "x*?",
-            ".{0,65535}"
-        ])),
+        4 => json!(r.pick(&["a", "", "2025-01-01T12:00:00.000Z", "^a.*", "(?i)x", "[[:alpha:]]", "\\", "i", "string"])),
+        5 => json!(r.pick(&["(a+)+$", "a{1000}{1000}", "\\p{L}{500}", "(?<n>x)", "a|", "[z-a]", "\\b\\w+\\b", "x*?", ".{0,65535}"])),
         6 | 7 => Value::Array((0..r.below(4)).map(|_| structured(r, depth + 1)).collect()),
         _ => {
             let mut m = serde_json::Map::new();
@@ -219,24 +105,12 @@ fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: 
     match parse_query_param(raw) {
         Ok(f) => {
             stats[0] += 1;
-            let on_values: Vec<usize> = docs
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| f.matches(d))
-                .map(|(i, _)| i)
-                .collect();
-            assert_eq!(
-                on_values,
-                f.select(set),
-                "Value and DocSet disagree on {raw}"
-            );
+            let on_values: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
+            assert_eq!(on_values, f.select(set), "Value and DocSet disagree on {raw}");
             let _ = translate(&f, schema, Dialect::Sqlite, 1);
             let _ = translate(&f, schema, Dialect::Postgres, 1);
         }
-        Err(e) => assert!(
-            e.error.starts_with("Invalid query parameter provided")
-                && e.error_type == "error-invalid-query"
-        ),
+        Err(e) => assert!(e.error.starts_with("Invalid query parameter provided") && e.error_type == "error-invalid-query"),
     }
     if let Ok(s) = parse_sort_param(raw) {
         stats[1] += 1;
@@ -253,14 +127,8 @@ fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: 
 
 #[test]
 fn fuzz_parsers_and_evaluator() {
-    let secs: u64 = std::env::var("QUERY_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    let seed: u64 = std::env::var("QUERY_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7);
+    let secs: u64 = std::env::var("QUERY_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let seed: u64 = std::env::var("QUERY_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
     let mut r = Rng::new(seed);
     let docs = docs();
     let set = DocSet::from_values(&docs);
@@ -270,8 +138,7 @@ fn fuzz_parsers_and_evaluator() {
     let mut stats = [0usize; 3];
     let mut corpus: Vec<String> = vec![
         r#"{"name":{"$regex":"g","$options":"i"}}"#.into(),
-        r##"{"$or":[{"type":"a"},{"channel":{"$in":["#x"]}}],"_createdBy._id":{"$ne":null}}"##
-            .into(),
+        r##"{"$or":[{"type":"a"},{"channel":{"$in":["#x"]}}],"_createdBy._id":{"$ne":null}}"##.into(),
         r#"{"a.b":{"$elemMatch":{"$gt":1}},"x":{"$not":{"$size":2}}}"#.into(),
         r#"{"value":-1,"_id":1}"#.into(),
         r#"{"username":1,"joinCode":0}"#.into(),
@@ -295,15 +162,7 @@ fn fuzz_parsers_and_evaluator() {
                     deep(&mut r)
                 } else {
                     // random regex sources through the translator
-                    let src: String = (0..r.below(12))
-                        .map(|_| {
-                            r.pick(&[
-                                "a", "\\", "(", ")", "[", "]", "{", "}", "?", "*", "+", "|", "^",
-                                "$", ".", "-", ",", "1", ":", "<", "=", "!", "#", " ", "Q", "E",
-                                "w", "p", "x", "é",
-                            ])
-                        })
-                        .collect();
+                    let src: String = (0..r.below(12)).map(|_| r.pick(&["a", "\\", "(", ")", "[", "]", "{", "}", "?", "*", "+", "|", "^", "$", ".", "-", ",", "1", ":", "<", "=", "!", "#", " ", "Q", "E", "w", "p", "x", "é"])).collect();
                     let opts = r.pick(&["", "i", "m", "s", "x", "imsx", "q"]);
                     if let Ok(p) = Pattern::new(&src, opts) {
                         for s in ["", "a", "abc\n", "é(a)"] {

@@ -88,14 +88,7 @@ fn subdoc(r: &mut Rng, in_array: bool) -> Value {
         return Value::Object(m);
     }
     if r.chance(75) {
-        m.insert(
-            "x".into(),
-            if r.chance(25) {
-                scalar_array(r)
-            } else {
-                scalar(r)
-            },
-        );
+        m.insert("x".into(), if r.chance(25) { scalar_array(r) } else { scalar(r) });
     }
     if r.chance(50) {
         m.insert("y".into(), scalar(r));
@@ -117,23 +110,12 @@ fn doc(r: &mut Rng, id: usize) -> Value {
         }
         3 | 4 => {
             let n = r.below(4);
-            m.insert(
-                "a".into(),
-                Value::Array((0..n).map(|_| subdoc(r, true)).collect()),
-            );
+            m.insert("a".into(), Value::Array((0..n).map(|_| subdoc(r, true)).collect()));
         }
         5 => {
             // mixed array of scalars and documents
             let n = 1 + r.below(3);
-            let items = (0..n)
-                .map(|_| {
-                    if r.chance(50) {
-                        scalar(r)
-                    } else {
-                        subdoc(r, true)
-                    }
-                })
-                .collect();
+            let items = (0..n).map(|_| if r.chance(50) { scalar(r) } else { subdoc(r, true) }).collect();
             m.insert("a".into(), Value::Array(items));
         }
         _ => {
@@ -153,15 +135,7 @@ fn doc(r: &mut Rng, id: usize) -> Value {
     // u: arrays holding nested arrays of scalars (only here, at the top
     // level: mingo 9)
     if r.chance(70) {
-        let items = (0..1 + r.below(3))
-            .map(|_| {
-                if r.chance(50) {
-                    scalar(r)
-                } else {
-                    scalar_array(r)
-                }
-            })
-            .collect();
+        let items = (0..1 + r.below(3)).map(|_| if r.chance(50) { scalar(r) } else { scalar_array(r) }).collect();
         m.insert("u".into(), Value::Array(items));
     }
     // g: always an array of scalars when present (mingo 12)
@@ -188,19 +162,13 @@ fn doc(r: &mut Rng, id: usize) -> Value {
     // d: an array of documents only (mingo 10)
     if r.chance(80) {
         let n = r.below(4);
-        m.insert(
-            "d".into(),
-            Value::Array((0..n).map(|_| subdoc(r, true)).collect()),
-        );
+        m.insert("d".into(), Value::Array((0..n).map(|_| subdoc(r, true)).collect()));
     }
     // n: integers, never null (mingo 5)
     match r.below(4) {
         0 => {}
         1 => {
-            m.insert(
-                "n".into(),
-                json!([r.below(7) as i64 - 3, r.below(7) as i64]),
-            );
+            m.insert("n".into(), json!([r.below(7) as i64 - 3, r.below(7) as i64]));
         }
         _ => {
             m.insert("n".into(), json!(r.below(9) as i64 - 4));
@@ -226,10 +194,7 @@ fn doc(r: &mut Rng, id: usize) -> Value {
 }
 
 /// Paths for equality, comparisons, `$in`, `$regex` and negations.
-const PATHS: &[&str] = &[
-    "u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t",
-    "t.0", "t.1", "s", "s.x", "b", "n", "zz",
-];
+const PATHS: &[&str] = &["u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t", "t.0", "t.1", "s", "s.x", "b", "n", "zz"];
 /// Paths that never cross an array (mingo 2).
 const TYPE_PATHS: &[&str] = &["s", "s.x", "b", "zz"];
 /// Top-level array fields for `$size`, `$all`, `$elemMatch` (mingo 2).
@@ -255,9 +220,7 @@ fn non_null_scalar(r: &mut Rng) -> Value {
 }
 
 fn regex(r: &mut Rng) -> Value {
-    let pat = r.pick(&[
-        "a", "^a", "b$", "A", "^$", "a|b", "^[ab]+$", "\\d", "x\\d", "^.b", "c",
-    ]);
+    let pat = r.pick(&["a", "^a", "b$", "A", "^$", "a|b", "^[ab]+$", "\\d", "x\\d", "^.b", "c"]);
     if r.chance(40) {
         json!({"$regex": pat, "$options": "i"})
     } else {
@@ -267,17 +230,7 @@ fn regex(r: &mut Rng) -> Value {
 
 /// `$in` lists: scalars only (mingo 4).
 fn in_list(r: &mut Rng) -> Value {
-    Value::Array(
-        (0..1 + r.below(3))
-            .map(|_| {
-                if r.chance(15) {
-                    Value::Null
-                } else {
-                    non_null_scalar(r)
-                }
-            })
-            .collect(),
-    )
+    Value::Array((0..1 + r.below(3)).map(|_| if r.chance(15) { Value::Null } else { non_null_scalar(r) }).collect())
 }
 
 /// An operator expression for a general path.
@@ -316,10 +269,7 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
     if depth < 2 && k < 3 {
         let op = r.pick(&["$and", "$or", "$nor"]);
         let n = 1 + r.below(3);
-        return (
-            op.to_owned(),
-            Value::Array((0..n).map(|_| query(r, depth + 1)).collect()),
-        );
+        return (op.to_owned(), Value::Array((0..n).map(|_| query(r, depth + 1)).collect()));
     }
     match k {
         3 => (
@@ -330,11 +280,11 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
                 json!(r.pick(&[2, 3, 8, 10]))
             }}),
         ),
-        4 => (r.pick(ARRAY_PATHS).to_owned(), json!({"$size": r.below(4)})),
-        9 => (
-            "g".to_owned(),
-            json!({"$all": (0..1 + r.below(2)).map(|_| non_null_scalar(r)).collect::<Vec<_>>()}),
+        4 => (
+            r.pick(ARRAY_PATHS).to_owned(),
+            json!({"$size": r.below(4)}),
         ),
+        9 => ("g".to_owned(), json!({"$all": (0..1 + r.below(2)).map(|_| non_null_scalar(r)).collect::<Vec<_>>()})),
         8 => (
             r.pick(&["a", "d"]).to_owned(),
             // value form: only arrays without nested arrays (mingo 11)
@@ -345,10 +295,7 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
             }}),
         ),
         7 => ("d".to_owned(), json!({"$elemMatch": query(r, 2)})),
-        5 => (
-            "n".to_owned(),
-            json!({"$mod": r.pick(&[json!([2, 0]), json!([2, 1]), json!([3, 1]), json!([-3, -1])])}),
-        ),
+        5 => ("n".to_owned(), json!({"$mod": r.pick(&[json!([2, 0]), json!([2, 1]), json!([3, 1]), json!([-3, -1])])})),
         6 => (
             "ts".to_owned(),
             match r.below(6) {
@@ -382,17 +329,11 @@ fn query(r: &mut Rng, depth: usize) -> Value {
 }
 
 fn which(prog: &str) -> bool {
-    Command::new(prog)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new(prog).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 fn mingo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("mingo")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("mingo")
 }
 
 /// Installs the pinned mingo with `npm ci` when it is not there yet.
@@ -402,20 +343,9 @@ pub fn ensure_mingo() -> bool {
         return false;
     }
     let dir = mingo_dir();
-    if !dir
-        .join("node_modules")
-        .join("mingo")
-        .join("package.json")
-        .exists()
-    {
+    if !dir.join("node_modules").join("mingo").join("package.json").exists() {
         let st = Command::new("npm")
-            .args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
             .arg(&dir)
             .status()
             .expect("run npm ci");
@@ -429,14 +359,8 @@ fn agrees_with_mingo() {
     if !ensure_mingo() {
         return;
     }
-    let n_queries: usize = std::env::var("MINGO_DIFF_QUERIES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(12_000);
-    let seed: u64 = std::env::var("MINGO_DIFF_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20250101);
+    let n_queries: usize = std::env::var("MINGO_DIFF_QUERIES").ok().and_then(|s| s.parse().ok()).unwrap_or(12_000);
+    let seed: u64 = std::env::var("MINGO_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20250101);
     let mut r = Rng::new(seed);
     // Several document sets so that queries meet varied data.
     let batches = 4;
@@ -451,20 +375,11 @@ fn agrees_with_mingo() {
         let queries: Vec<Value> = (0..per_batch).map(|_| query(&mut r, 0)).collect();
         let set = query::DocSet::from_values(&docs);
         let input = json!({"docs": docs, "queries": queries});
-        let file =
-            std::env::temp_dir().join(format!("query-mingo-diff-{}-{b}.json", std::process::id()));
+        let file = std::env::temp_dir().join(format!("query-mingo-diff-{}-{b}.json", std::process::id()));
         std::fs::write(&file, serde_json::to_vec(&input).unwrap()).unwrap();
-        let out = Command::new("node")
-            .arg(mingo_dir().join("eval.js"))
-            .arg(&file)
-            .output()
-            .expect("run node");
+        let out = Command::new("node").arg(mingo_dir().join("eval.js")).arg(&file).output().expect("run node");
         let _ = std::fs::remove_file(&file);
-        assert!(
-            out.status.success(),
-            "node failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
         let results: Vec<String> = serde_json::from_slice(&out.stdout).expect("mingo output");
         assert_eq!(results.len(), queries.len());
         for (q, theirs) in queries.iter().zip(results) {
@@ -489,17 +404,10 @@ fn agrees_with_mingo() {
             for (i, (d, t)) in docs.iter().zip(theirs.chars()).enumerate() {
                 compared += 1;
                 let o = ours.matches(d);
-                assert_eq!(
-                    o,
-                    compact.contains(&i),
-                    "Value and DocSet disagree on {q} / {d}"
-                );
+                assert_eq!(o, compact.contains(&i), "Value and DocSet disagree on {q} / {d}");
                 matched_pairs += o as usize;
                 if o != (t == '1') {
-                    mismatches.push(format!(
-                        "query {q}\n  doc {d}\n  ours={o} mingo={}",
-                        t == '1'
-                    ));
+                    mismatches.push(format!("query {q}\n  doc {d}\n  ours={o} mingo={}", t == '1'));
                 }
             }
         }
@@ -518,15 +426,7 @@ fn agrees_with_mingo() {
                 shown.push(m.as_str());
             }
         }
-        panic!(
-            "{} disagreements with mingo ({} distinct queries), examples:\n{}",
-            mismatches.len(),
-            seen.len(),
-            shown.join("\n")
-        );
+        panic!("{} disagreements with mingo ({} distinct queries), examples:\n{}", mismatches.len(), seen.len(), shown.join("\n"));
     }
-    assert!(
-        queries_run >= 10_000 || n_queries < 10_000,
-        "only {queries_run} queries ran"
-    );
+    assert!(queries_run >= 10_000 || n_queries < 10_000, "only {queries_run} queries ran");
 }

@@ -17,16 +17,7 @@ mod rng;
 use rng::Rng;
 
 const TYPES: &[&str] = &["webhook-incoming", "webhook-outgoing"];
-const NAMES: &[&str] = &[
-    "alpha",
-    "Beta",
-    "gamma",
-    "ALPHA bot",
-    "beta-2",
-    "x",
-    "Zeta",
-    "émile",
-];
+const NAMES: &[&str] = &["alpha", "Beta", "gamma", "ALPHA bot", "beta-2", "x", "Zeta", "émile"];
 const USERS: &[&str] = &["u1", "u2", "u3"];
 const CHANNELS: &[&str] = &["#general", "#dev", "@bob", "#x", "all_public_channels"];
 const DATES: &[&str] = &[
@@ -53,10 +44,7 @@ fn doc(r: &mut Rng, id: usize) -> Value {
             m.insert("_createdBy".into(), json!({"_id": null}));
         }
         _ => {
-            m.insert(
-                "_createdBy".into(),
-                json!({"_id": r.pick(USERS), "username": "u"}),
-            );
+            m.insert("_createdBy".into(), json!({"_id": r.pick(USERS), "username": "u"}));
         }
     }
     m.insert("_createdAt".into(), json!(r.pick(DATES)));
@@ -67,10 +55,7 @@ fn doc(r: &mut Rng, id: usize) -> Value {
         }
         _ => {
             let n = 1 + r.below(3);
-            m.insert(
-                "channel".into(),
-                Value::Array((0..n).map(|_| json!(r.pick(CHANNELS))).collect()),
-            );
+            m.insert("channel".into(), Value::Array((0..n).map(|_| json!(r.pick(CHANNELS))).collect()));
         }
     }
     if r.chance(70) {
@@ -104,9 +89,7 @@ fn lit(r: &mut Rng, path: &str) -> Value {
 }
 
 fn regex(r: &mut Rng) -> Value {
-    let p = r.pick(&[
-        "alpha", "a", "^b", "eta", "ALPHA", "-", "^#", "u", "2025-01", "é",
-    ]);
+    let p = r.pick(&["alpha", "a", "^b", "eta", "ALPHA", "-", "^#", "u", "2025-01", "é"]);
     match r.below(3) {
         0 => json!({"$regex": p, "$options": "i"}),
         _ => json!({"$regex": p}),
@@ -134,10 +117,7 @@ fn ops(r: &mut Rng, path: &str, allow_not: bool) -> Value {
         12 => json!({"$eq": str_lit(r, path)}),
         _ => {
             let mut inner = ops(r, path, false);
-            while !inner
-                .as_object()
-                .is_some_and(|m| m.keys().all(|k| k.starts_with('$')) && !m.contains_key("$date"))
-            {
+            while !inner.as_object().is_some_and(|m| m.keys().all(|k| k.starts_with('$')) && !m.contains_key("$date")) {
                 inner = ops(r, path, false);
             }
             json!({"$not": inner})
@@ -145,28 +125,14 @@ fn ops(r: &mut Rng, path: &str, allow_not: bool) -> Value {
     }
 }
 
-const PATHS: &[&str] = &[
-    "_id",
-    "type",
-    "type",
-    "name",
-    "_createdBy._id",
-    "channel",
-    "channel",
-    "_createdAt",
-    "enabled",
-    "_createdBy",
-];
+const PATHS: &[&str] = &["_id", "type", "type", "name", "_createdBy._id", "channel", "channel", "_createdAt", "enabled", "_createdBy"];
 
 fn query(r: &mut Rng, depth: usize) -> Value {
     let mut m = Map::new();
     for _ in 0..1 + r.below(2) {
         if depth < 2 && r.chance(25) {
             let op = r.pick(&["$and", "$or", "$or", "$nor"]);
-            m.insert(
-                op.into(),
-                Value::Array((0..1 + r.below(3)).map(|_| query(r, depth + 1)).collect()),
-            );
+            m.insert(op.into(), Value::Array((0..1 + r.below(3)).map(|_| query(r, depth + 1)).collect()));
         } else {
             let p = r.pick(PATHS);
             m.insert(p.into(), ops(r, p, true));
@@ -181,25 +147,16 @@ fn filter(r: &mut Rng) -> Filter {
     match r.below(3) {
         // a permission scope built in code, ANDed with the untrusted part
         0 => Filter::and(vec![
-            Filter::or(vec![
-                Filter::eq("_createdBy._id", r.pick(USERS)),
-                Filter::is_in("channel", [r.pick(CHANNELS)]),
-            ]),
+            Filter::or(vec![Filter::eq("_createdBy._id", r.pick(USERS)), Filter::is_in("channel", [r.pick(CHANNELS)])]),
             untrusted,
         ]),
-        1 => Filter::and(vec![
-            Filter::contains_ci("name", r.pick(&["ALP", "eta"])).unwrap(),
-            untrusted,
-        ]),
+        1 => Filter::and(vec![Filter::contains_ci("name", r.pick(&["ALP", "eta"])).unwrap(), untrusted]),
         _ => untrusted,
     }
 }
 
 fn in_memory(f: &Filter, docs: &[Value]) -> BTreeSet<String> {
-    docs.iter()
-        .filter(|d| f.matches(d))
-        .map(|d| d["_id"].as_str().unwrap().to_owned())
-        .collect()
+    docs.iter().filter(|d| f.matches(d)).map(|d| d["_id"].as_str().unwrap().to_owned()).collect()
 }
 
 /// Rows selected by SQL, then (if the plan is not exact) filtered in memory.
@@ -210,27 +167,10 @@ fn pushed(f: &Filter, plan: &SqlPlan, rows: Vec<(String, String)>) -> BTreeSet<S
         .collect()
 }
 
-fn row_fields(
-    d: &Value,
-) -> (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Vec<String>,
-) {
-    let created_by = d
-        .get("_createdBy")
-        .and_then(|c| c.get("_id"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let mut channels: Vec<String> = d
-        .get("channel")
-        .and_then(|c| c.as_array())
-        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
+fn row_fields(d: &Value) -> (String, String, String, Option<String>, String, String, Vec<String>) {
+    let created_by = d.get("_createdBy").and_then(|c| c.get("_id")).and_then(|v| v.as_str()).map(str::to_owned);
+    let mut channels: Vec<String> =
+        d.get("channel").and_then(|c| c.as_array()).map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect()).unwrap_or_default();
     channels.sort();
     channels.dedup();
     (
@@ -256,27 +196,16 @@ fn sqlite_db(docs: &[Value]) -> rusqlite::Connection {
     c.execute_batch(SQLITE_DDL).unwrap();
     for d in docs {
         let (id, ty, name, by, at, doc, chans) = row_fields(d);
-        c.execute(
-            "INSERT INTO integrations VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![id, ty, name, by, at, doc],
-        )
-        .unwrap();
+        c.execute("INSERT INTO integrations VALUES (?1, ?2, ?3, ?4, ?5, ?6)", rusqlite::params![id, ty, name, by, at, doc]).unwrap();
         for ch in chans {
-            c.execute(
-                "INSERT INTO integration_channels VALUES (?1, ?2)",
-                rusqlite::params![id, ch],
-            )
-            .unwrap();
+            c.execute("INSERT INTO integration_channels VALUES (?1, ?2)", rusqlite::params![id, ch]).unwrap();
         }
     }
     c
 }
 
 fn sqlite_rows(c: &rusqlite::Connection, plan: &SqlPlan) -> Vec<(String, String)> {
-    let sql = format!(
-        "SELECT id, doc FROM integrations WHERE {} ORDER BY id",
-        plan.where_sql
-    );
+    let sql = format!("SELECT id, doc FROM integrations WHERE {} ORDER BY id", plan.where_sql);
     let mut st = c.prepare(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let params: Vec<rusqlite::types::Value> = plan
         .params
@@ -286,21 +215,13 @@ fn sqlite_rows(c: &rusqlite::Connection, plan: &SqlPlan) -> Vec<(String, String)
             SqlValue::Integer(i) => rusqlite::types::Value::Integer(*i),
         })
         .collect();
-    st.query_map(rusqlite::params_from_iter(params), |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    .map(|r| r.unwrap())
-    .collect()
+    st.query_map(rusqlite::params_from_iter(params), |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .map(|r| r.unwrap())
+        .collect()
 }
 
-fn check_case(
-    seed: u64,
-    mut run: impl FnMut(&Filter, Dialect) -> (SqlPlan, Vec<(String, String)>),
-    dialect: Dialect,
-    docs: &[Value],
-    r: &mut Rng,
-) -> (usize, usize) {
+fn check_case(seed: u64, mut run: impl FnMut(&Filter, Dialect) -> (SqlPlan, Vec<(String, String)>), dialect: Dialect, docs: &[Value], r: &mut Rng) -> (usize, usize) {
     let mut exact = 0;
     let mut pushed_any = 0;
     for _ in 0..25 {
@@ -309,14 +230,8 @@ fn check_case(
         let expected = in_memory(&f, docs);
         let got = pushed(&f, &plan, rows.clone());
         let sql_ids: BTreeSet<String> = rows.iter().map(|(id, _)| id.clone()).collect();
-        assert!(
-            expected.is_subset(&sql_ids),
-            "seed {seed}: SQL condition is not necessary\n{f:?}\n{plan:?}\nexpected {expected:?}\nsql {sql_ids:?}"
-        );
-        assert_eq!(
-            got, expected,
-            "seed {seed}: pushdown differs\n{f:?}\n{plan:?}"
-        );
+        assert!(expected.is_subset(&sql_ids), "seed {seed}: SQL condition is not necessary\n{f:?}\n{plan:?}\nexpected {expected:?}\nsql {sql_ids:?}");
+        assert_eq!(got, expected, "seed {seed}: pushdown differs\n{f:?}\n{plan:?}");
         exact += plan.exact as usize;
         pushed_any += (plan.where_sql != "1=1") as usize;
     }
@@ -350,17 +265,11 @@ fn sqlite_pushdown_is_used() {
     let (mut exact, mut pushed_any) = (0, 0);
     for seed in 0..40u64 {
         let mut r = Rng::new(seed);
-        let (e, p) = check_case(
-            seed,
-            |f, d| {
-                let plan = translate(f, &schema, d, 1);
-                let rows = sqlite_rows(&db, &plan);
-                (plan, rows)
-            },
-            Dialect::Sqlite,
-            &docs,
-            &mut r,
-        );
+        let (e, p) = check_case(seed, |f, d| {
+            let plan = translate(f, &schema, d, 1);
+            let rows = sqlite_rows(&db, &plan);
+            (plan, rows)
+        }, Dialect::Sqlite, &docs, &mut r);
         exact += e;
         pushed_any += p;
     }
@@ -379,18 +288,13 @@ mod pg {
 
     impl Drop for Schema {
         fn drop(&mut self) {
-            let _ = self
-                .client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+            let _ = self.client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
         }
     }
 
     fn connect(url: &str) -> Schema {
         let mut client = Client::connect(url, NoTls).expect("connect to TEST_DATABASE_URL");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let name = format!("query_test_{}_{}", std::process::id(), nanos);
         client
             .batch_execute(&format!(
@@ -405,42 +309,20 @@ mod pg {
     }
 
     fn load(s: &mut Schema, docs: &[Value]) {
-        s.client
-            .batch_execute("DELETE FROM integration_channels; DELETE FROM integrations;")
-            .unwrap();
+        s.client.batch_execute("DELETE FROM integration_channels; DELETE FROM integrations;").unwrap();
         for d in docs {
             let (id, ty, name, by, at, doc, chans) = row_fields(d);
-            s.client
-                .execute(
-                    "INSERT INTO integrations VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&id, &ty, &name, &by, &at, &doc],
-                )
-                .unwrap();
+            s.client.execute("INSERT INTO integrations VALUES ($1, $2, $3, $4, $5, $6)", &[&id, &ty, &name, &by, &at, &doc]).unwrap();
             for ch in chans {
-                s.client
-                    .execute(
-                        "INSERT INTO integration_channels VALUES ($1, $2)",
-                        &[&id, &ch],
-                    )
-                    .unwrap();
+                s.client.execute("INSERT INTO integration_channels VALUES ($1, $2)", &[&id, &ch]).unwrap();
             }
         }
     }
 
     fn rows(s: &mut Schema, plan: &SqlPlan) -> Vec<(String, String)> {
-        let sql = format!(
-            "SELECT id, doc FROM integrations WHERE {} ORDER BY id",
-            plan.where_sql
-        );
-        let texts: Vec<String> = plan
-            .params
-            .iter()
-            .map(|p| p.as_text().unwrap().to_owned())
-            .collect();
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = texts
-            .iter()
-            .map(|t| t as &(dyn postgres::types::ToSql + Sync))
-            .collect();
+        let sql = format!("SELECT id, doc FROM integrations WHERE {} ORDER BY id", plan.where_sql);
+        let texts: Vec<String> = plan.params.iter().map(|p| p.as_text().unwrap().to_owned()).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = texts.iter().map(|t| t as &(dyn postgres::types::ToSql + Sync)).collect();
         s.client
             .query(&sql, &params)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -476,8 +358,6 @@ mod pg {
             exact += e;
             total += 25;
         }
-        eprintln!(
-            "postgres: {total} random filters, {exact} exact, all equal to in-memory evaluation"
-        );
+        eprintln!("postgres: {total} random filters, {exact} exact, all equal to in-memory evaluation");
     }
 }

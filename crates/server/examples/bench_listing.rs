@@ -24,23 +24,12 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn measure(
-    client: &reqwest::Client,
-    url: &str,
-    auth: &(String, String),
-    runs: usize,
-) -> (f64, f64, usize) {
+async fn measure(client: &reqwest::Client, url: &str, auth: &(String, String), runs: usize) -> (f64, f64, usize) {
     let mut times = Vec::with_capacity(runs);
     let mut total = 0;
     for _ in 0..runs {
         let start = Instant::now();
-        let resp = client
-            .get(url)
-            .header("X-User-Id", &auth.0)
-            .header("X-Auth-Token", &auth.1)
-            .send()
-            .await
-            .unwrap();
+        let resp = client.get(url).header("X-User-Id", &auth.0).header("X-Auth-Token", &auth.1).send().await.unwrap();
         let status = resp.status();
         let body: Value = resp.json().await.unwrap();
         times.push(start.elapsed());
@@ -61,56 +50,29 @@ async fn login(client: &reqwest::Client, base: &str, user: &str, pass: &str) -> 
         .json()
         .await
         .unwrap();
-    (
-        body["data"]["userId"].as_str().unwrap().to_owned(),
-        body["data"]["authToken"].as_str().unwrap().to_owned(),
-    )
+    (body["data"]["userId"].as_str().unwrap().to_owned(), body["data"]["authToken"].as_str().unwrap().to_owned())
 }
 
 async fn bench(size: usize) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
-    let config = Config::parse_from([
-        "liftoff",
-        "--admin-username",
-        "admin",
-        "--admin-pass",
-        "pw",
-        "--port",
-        "0",
-    ]);
-    let store = liftoff::open_store(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
+    let store = liftoff::open_store(&format!("sqlite://{}", db.display())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = liftoff::build_state(config, store.clone(), addr.port())
-        .await
-        .unwrap();
+    let state = liftoff::build_state(config, store.clone(), addr.port()).await.unwrap();
     // One client makes all the calls: the per-IP REST limiter would stop it.
-    state
-        .settings
-        .set(&*store, "API_Enable_Rate_Limiter", json!(false))
-        .await
-        .unwrap();
+    state.settings.set(&*store, "API_Enable_Rate_Limiter", json!(false)).await.unwrap();
     let app = liftoff::app(state);
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
     let admin = login(&client, &base, "admin", "pw").await;
 
     // One real user who holds only the "own" permissions owns 1/OWNERS of everything.
-    for p in [
-        "manage-own-incoming-integrations",
-        "manage-own-outgoing-integrations",
-    ] {
+    for p in ["manage-own-incoming-integrations", "manage-own-outgoing-integrations"] {
         client
             .post(format!("{base}/api/v1/permissions.update"))
             .header("X-User-Id", &admin.0)
@@ -175,52 +137,25 @@ async fn bench(size: usize) {
         t.await.unwrap();
     }
     let stored = per_task * 64;
-    println!(
-        "\n{stored} integrations stored (seeded in {:.1} s)",
-        seed_start.elapsed().as_secs_f64()
-    );
-    println!(
-        "{:<58} {:>9} {:>9} {:>8}",
-        "request", "p50 ms", "p99 ms", "total"
-    );
+    println!("\n{stored} integrations stored (seeded in {:.1} s)", seed_start.elapsed().as_secs_f64());
+    println!("{:<58} {:>9} {:>9} {:>8}", "request", "p50 ms", "p99 ms", "total");
     let regex = r#"{"name":{"$regex":"team 42$","$options":"i"}}"#;
     let cases = [
-        (
-            "integrations.list first page (admin)",
-            format!("{base}/api/v1/integrations.list"),
-            &admin,
-            300,
-        ),
-        (
-            "integrations.list first page (own permissions only)",
-            format!("{base}/api/v1/integrations.list"),
-            &owner,
-            300,
-        ),
+        ("integrations.list first page (admin)", format!("{base}/api/v1/integrations.list"), &admin, 300),
+        ("integrations.list first page (own permissions only)", format!("{base}/api/v1/integrations.list"), &owner, 300),
         (
             "integrations.list query $regex on name (admin)",
-            format!(
-                "{base}/api/v1/integrations.list?query={}",
-                url_escape(regex)
-            ),
+            format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
             &admin,
             40,
         ),
         (
             "integrations.list query $regex on name (own only)",
-            format!(
-                "{base}/api/v1/integrations.list?query={}",
-                url_escape(regex)
-            ),
+            format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
             &owner,
             100,
         ),
-        (
-            "channels.getIntegrations roomName=room-7",
-            format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"),
-            &admin,
-            300,
-        ),
+        ("channels.getIntegrations roomName=room-7", format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"), &admin, 300),
     ];
     for (name, url, auth, runs) in cases {
         let _ = measure(&client, &url, auth, 5).await; // warm-up
@@ -240,15 +175,8 @@ fn url_escape(s: &str) -> String {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     for size in sizes {
         bench(size).await;
     }

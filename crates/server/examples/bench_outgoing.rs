@@ -24,10 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 #[derive(Default)]
@@ -45,12 +42,7 @@ async fn receive(State(rx): State<Arc<Rx>>, uri: Uri, body: Bytes) -> &'static s
         && let Ok(v) = serde_json::from_slice::<Value>(&body)
         && let Some(id) = v["message_id"].as_str()
     {
-        rx.hits
-            .lock()
-            .unwrap()
-            .entry(id.to_owned())
-            .or_default()
-            .push(at);
+        rx.hits.lock().unwrap().entry(id.to_owned()).or_default().push(at);
     }
     if slow {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -80,41 +72,22 @@ fn start_server() -> Server {
     let mut child = Command::new(&bin)
         .env("PORT", "0")
         .env("BIND_IP", "127.0.0.1")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/bench.db", dir.path().display()),
-        )
+        .env("DATABASE_URL", format!("sqlite://{}/bench.db", dir.path().display()))
         .env("ADMIN_USERNAME", "admin")
         .env("ADMIN_PASS", "admin-pass")
         .env("ADMIN_EMAIL", "admin@example.com")
         .env("RUST_LOG", "warn")
         .env("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")
-        .env(
-            "OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses",
-            "true",
-        )
-        .env(
-            "OVERWRITE_SETTING_Integrations_Outgoing_Max_Concurrency_Per_Url",
-            env_num("PER_URL", 16).to_string(),
-        )
+        .env("OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses", "true")
+        .env("OVERWRITE_SETTING_Integrations_Outgoing_Max_Concurrency_Per_Url", env_num("PER_URL", 16).to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("liftoff listening on ")
-        .expect("listening line")
-        .to_owned();
-    Server {
-        child,
-        url,
-        _dir: dir,
-    }
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("liftoff listening on ").expect("listening line").to_owned();
+    Server { child, url, _dir: dir }
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -133,14 +106,7 @@ struct Phase {
 }
 
 /// Posts `rate` messages per second for `seconds`, open loop.
-async fn post_at_rate(
-    http: &reqwest::Client,
-    base: &str,
-    auth: &(String, String),
-    rid: &str,
-    rate: u64,
-    seconds: u64,
-) -> Phase {
+async fn post_at_rate(http: &reqwest::Client, base: &str, auth: &(String, String), rid: &str, rate: u64, seconds: u64) -> Phase {
     let total = rate * seconds;
     let every = Duration::from_secs_f64(1.0 / rate as f64);
     let results: Arc<Mutex<Vec<(String, Instant, f64)>>> = Default::default();
@@ -149,11 +115,7 @@ async fn post_at_rate(
     for n in 0..total {
         let due = started + every * n as u32;
         tokio::time::sleep_until(due.into()).await;
-        let (http, url, results) = (
-            http.clone(),
-            format!("{base}/api/v1/chat.postMessage"),
-            results.clone(),
-        );
+        let (http, url, results) = (http.clone(), format!("{base}/api/v1/chat.postMessage"), results.clone());
         let (uid, token, rid) = (auth.0.clone(), auth.1.clone(), rid.to_owned());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
@@ -180,12 +142,7 @@ async fn post_at_rate(
     let results = std::mem::take(&mut *results.lock().unwrap());
     let mut post_ms: Vec<f64> = results.iter().map(|r| r.2).collect();
     post_ms.sort_by(f64::total_cmp);
-    Phase {
-        posted: results.len(),
-        post_ms,
-        sent: results.into_iter().map(|(id, t, _)| (id, t)).collect(),
-        started,
-    }
+    Phase { posted: results.len(), post_ms, sent: results.into_iter().map(|(id, t, _)| (id, t)).collect(), started }
 }
 
 #[tokio::main]
@@ -200,10 +157,7 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let server = start_server();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(512)
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(512).build().unwrap();
     let login: Value = http
         .post(format!("{}/api/v1/login", server.url))
         .json(&json!({"user": "admin", "password": "admin-pass"}))
@@ -213,10 +167,7 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let auth = (
-        login["data"]["userId"].as_str().unwrap().to_owned(),
-        login["data"]["authToken"].as_str().unwrap().to_owned(),
-    );
+    let auth = (login["data"]["userId"].as_str().unwrap().to_owned(), login["data"]["authToken"].as_str().unwrap().to_owned());
     let call = |path: &str, body: Value| {
         let req = http
             .post(format!("{}/api/v1/{path}", server.url))
@@ -238,19 +189,10 @@ async fn main() {
     }
     println!(
         "machine: {} cores, {}; rate {rate} msg/s for {seconds} s, {integrations} outgoing integrations (one URL each)",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(
-                |s| s.lines().find(|l| l.starts_with("model name")).map(|l| l
-                    .split(':')
-                    .nth(1)
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned())
-            )
+            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
             .unwrap_or_default()
     );
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
@@ -289,38 +231,23 @@ async fn main() {
     delays.sort_by(f64::total_cmp);
     let span = last.duration_since(phase.started).as_secs_f64();
     println!("\n== fast receiver ==");
-    println!(
-        "posted {} messages in {:.2} s; deliveries {delivered} of {expected}",
-        phase.posted, seconds
-    );
-    println!(
-        "deliveries/s (first post → last delivery): {:.0}",
-        delivered as f64 / span
-    );
+    println!("posted {} messages in {:.2} s; deliveries {delivered} of {expected}", phase.posted, seconds);
+    println!("deliveries/s (first post → last delivery): {:.0}", delivered as f64 / span);
     println!(
         "delay post sent → receiver hit: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         pct(&delays, 0.5),
         pct(&delays, 0.99),
         delays.last().copied().unwrap_or(f64::NAN)
     );
-    println!(
-        "chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms",
-        pct(&phase.post_ms, 0.5),
-        pct(&phase.post_ms, 0.99)
-    );
+    println!("chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms", pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99));
     let fast_post = (pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99));
 
     // Phase 2: the same load with one receiver answering after 1 s.
     rx.slow.lock().unwrap().push("/hook0".into());
     let phase = post_at_rate(&http, &server.url, &auth, &rid, rate, seconds).await;
     println!("\n== one receiver answers after 1 s ==");
-    println!(
-        "chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms (fast receiver: p50 {:.2} ms, p99 {:.2} ms)",
-        pct(&phase.post_ms, 0.5),
-        pct(&phase.post_ms, 0.99),
-        fast_post.0,
-        fast_post.1
-    );
+    println!("chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms (fast receiver: p50 {:.2} ms, p99 {:.2} ms)",
+        pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99), fast_post.0, fast_post.1);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let hits = rx.hits.lock().unwrap();
     let mut delays = Vec::new();

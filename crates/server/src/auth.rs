@@ -39,17 +39,12 @@ mod tests {
             password_digest("password"),
             "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
         );
-        assert_eq!(
-            hash_login_token("abc"),
-            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
-        );
+        assert_eq!(hash_login_token("abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
     }
 
     #[tokio::test]
     async fn bcrypt_round_trip() {
-        let hash = hash_password_digest(password_digest("s3cret"))
-            .await
-            .unwrap();
+        let hash = hash_password_digest(password_digest("s3cret")).await.unwrap();
         assert!(hash.starts_with("$2"));
         assert!(verify_password_digest(password_digest("s3cret"), hash.clone()).await);
         assert!(!verify_password_digest(password_digest("wrong"), hash).await);

@@ -15,9 +15,7 @@ pub async fn run(state: &AppState) -> ApiResult<()> {
     let _guard = store.first_start_guard().await?;
     let now = now_iso();
     store.ensure_roles(default_role_docs(&now)).await?;
-    store
-        .ensure_permissions(default_permission_docs(&now))
-        .await?;
+    store.ensure_permissions(default_permission_docs(&now)).await?;
     state.permissions.reload(store).await?;
 
     if store.user_by_id("rocket.cat").await?.is_none() {
@@ -45,18 +43,15 @@ pub async fn run(state: &AppState) -> ApiResult<()> {
                 .await?;
             tracing::info!("created room #general");
         }
-        state
-            .settings
-            .set(store, "Initial_Channel_Created", Value::Bool(true))
-            .await?;
+        state.settings.set(store, "Initial_Channel_Created", Value::Bool(true)).await?;
     }
 
     if let Some(pass) = state.config.admin_pass.clone().filter(|p| !p.is_empty()) {
-        let admin_exists = store.users().await?.iter().any(|u| {
-            u.get("roles")
-                .and_then(Value::as_array)
-                .is_some_and(|r| r.iter().any(|x| x == "admin"))
-        });
+        let admin_exists = store
+            .users()
+            .await?
+            .iter()
+            .any(|u| u.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "admin")));
         if !admin_exists {
             create_env_admin(state, pass).await?;
         }
@@ -89,10 +84,7 @@ async fn create_env_admin(state: &AppState, pass: String) -> ApiResult<()> {
     let store = state.store();
     let config = &state.config;
     let mut username = config.admin_username.clone().unwrap_or_default();
-    if username.is_empty()
-        || !valid_username(state, &username)
-        || store.user_by_username(&username).await?.is_some()
-    {
+    if username.is_empty() || !valid_username(state, &username) || store.user_by_username(&username).await?.is_some() {
         if !username.is_empty() {
             tracing::warn!(%username, "ADMIN_USERNAME is invalid or taken; using \"admin\"");
         }
@@ -106,11 +98,7 @@ async fn create_env_admin(state: &AppState, pass: String) -> ApiResult<()> {
         }
         None => None,
     };
-    let name = config
-        .admin_name
-        .clone()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "Administrator".into());
+    let name = config.admin_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "Administrator".into());
     // The blocked-name rule does not apply to the administrator created from the environment.
     let result = create_user(
         state,
@@ -129,10 +117,7 @@ async fn create_env_admin(state: &AppState, pass: String) -> ApiResult<()> {
     .await;
     match result {
         Ok(user) => {
-            tracing::info!(
-                username = str_of(&user, "username"),
-                "created administrator from ADMIN_*"
-            );
+            tracing::info!(username = str_of(&user, "username"), "created administrator from ADMIN_*");
             Ok(())
         }
         Err(ApiError::Failure { error, .. }) => {

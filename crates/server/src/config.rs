@@ -38,11 +38,7 @@ pub struct Config {
     pub root_url: Option<String>,
 
     /// sqlite://<path> (created if missing) or postgres://...
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://./data/liftoff.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/liftoff.db")]
     pub database_url: String,
 
     /// Username of the administrator created on first start.

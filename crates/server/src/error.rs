@@ -22,11 +22,7 @@ pub enum ApiError {
     /// 403 `{error}`: `"unauthorized"` by default, or the route-permission sentence.
     Forbidden(String),
     /// 400 `{error, errorType?, details?}`.
-    Failure {
-        error: String,
-        error_type: Option<String>,
-        details: Option<Value>,
-    },
+    Failure { error: String, error_type: Option<String>, details: Option<Value> },
     /// 400 with a whole body chosen by the caller (`success: false` is forced).
     FailureBody(Map<String, Value>),
     /// 404 `{error}`.
@@ -46,47 +42,25 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// A Meteor error: `"<reason> [<code>]"` (or `"[<code>]"`) with `errorType: <code>`.
     pub fn meteor(code: &str, reason: &str) -> Self {
-        let error = if reason.is_empty() {
-            format!("[{code}]")
-        } else {
-            format!("{reason} [{code}]")
-        };
-        Self::Failure {
-            error,
-            error_type: Some(code.to_owned()),
-            details: None,
-        }
+        let error = if reason.is_empty() { format!("[{code}]") } else { format!("{reason} [{code}]") };
+        Self::Failure { error, error_type: Some(code.to_owned()), details: None }
     }
 
     pub fn meteor_details(code: &str, reason: &str, details: Value) -> Self {
         match Self::meteor(code, reason) {
-            Self::Failure {
-                error, error_type, ..
-            } => Self::Failure {
-                error,
-                error_type,
-                details: Some(details),
-            },
+            Self::Failure { error, error_type, .. } => Self::Failure { error, error_type, details: Some(details) },
             other => other,
         }
     }
 
     /// A plain JS error: `{error: <message>}` without `errorType`.
     pub fn plain(message: impl Into<String>) -> Self {
-        Self::Failure {
-            error: message.into(),
-            error_type: None,
-            details: None,
-        }
+        Self::Failure { error: message.into(), error_type: None, details: None }
     }
 
     /// `API.v1.failure(a, b)`: `{error: a, errorType: b}` verbatim.
     pub fn failure(error: impl Into<String>, error_type: impl Into<String>) -> Self {
-        Self::Failure {
-            error: error.into(),
-            error_type: Some(error_type.into()),
-            details: None,
-        }
+        Self::Failure { error: error.into(), error_type: Some(error_type.into()), details: None }
     }
 
     /// 403 `{success:false, error:"unauthorized"}`.
@@ -137,19 +111,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 json!({"success": false, "error": error, "status": "error", "message": message}),
             ),
-            ApiError::Unauthorized(error) => body(
-                StatusCode::UNAUTHORIZED,
-                json!({"success": false, "error": error}),
-            ),
-            ApiError::Forbidden(error) => body(
-                StatusCode::FORBIDDEN,
-                json!({"success": false, "error": error}),
-            ),
-            ApiError::Failure {
-                error,
-                error_type,
-                details,
-            } => {
+            ApiError::Unauthorized(error) => {
+                body(StatusCode::UNAUTHORIZED, json!({"success": false, "error": error}))
+            }
+            ApiError::Forbidden(error) => body(StatusCode::FORBIDDEN, json!({"success": false, "error": error})),
+            ApiError::Failure { error, error_type, details } => {
                 let mut map = Map::new();
                 map.insert("success".into(), Value::Bool(false));
                 map.insert("error".into(), Value::String(error));
@@ -165,19 +131,13 @@ impl IntoResponse for ApiError {
                 map.insert("success".into(), Value::Bool(false));
                 body(StatusCode::BAD_REQUEST, Value::Object(map))
             }
-            ApiError::NotFound(error) => body(
-                StatusCode::NOT_FOUND,
-                json!({"success": false, "error": error}),
-            ),
+            ApiError::NotFound(error) => body(StatusCode::NOT_FOUND, json!({"success": false, "error": error})),
             ApiError::PayloadTooLarge => body(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"success": false, "error": "Request body is too large"}),
             ),
             ApiError::TooManyRequests { error, headers } => {
-                let mut resp = body(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    json!({"success": false, "error": error}),
-                );
+                let mut resp = body(StatusCode::TOO_MANY_REQUESTS, json!({"success": false, "error": error}));
                 resp.headers_mut().extend(headers);
                 resp
             }
@@ -187,10 +147,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                body(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({"success": false, "error": "Internal server error"}),
-                )
+                body(StatusCode::INTERNAL_SERVER_ERROR, json!({"success": false, "error": "Internal server error"}))
             }
         }
     }

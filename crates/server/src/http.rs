@@ -20,17 +20,11 @@ pub struct Caller {
 
 impl Caller {
     pub fn username(&self) -> &str {
-        self.user
-            .get("username")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.user.get("username").and_then(Value::as_str).unwrap_or_default()
     }
 
     pub fn name(&self) -> &str {
-        self.user
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.user.get("name").and_then(Value::as_str).unwrap_or_default()
     }
 
     /// `{_id, username, name}` as messages and rooms embed the user.
@@ -46,43 +40,25 @@ impl Caller {
 
 /// Resolves `X-User-Id` + `X-Auth-Token`; `Ok(None)` when either header is absent.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
     let (Some(uid), Some(token)) = (header("x-user-id"), header("x-auth-token")) else {
         return Ok(None);
     };
     let hashed_token = hash_login_token(token);
-    if state
-        .store()
-        .user_id_by_token(&hashed_token)
-        .await?
-        .as_deref()
-        != Some(uid)
-    {
+    if state.store().user_id_by_token(&hashed_token).await?.as_deref() != Some(uid) {
         return Err(ApiError::NotLoggedIn);
     }
     let Some(user) = state.store().user_by_id(uid).await? else {
         return Err(ApiError::NotLoggedIn);
     };
-    Ok(Some(Caller {
-        id: uid.to_owned(),
-        user,
-        hashed_token,
-    }))
+    Ok(Some(Caller { id: uid.to_owned(), user, hashed_token }))
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authenticate(parts, state)
-            .await?
-            .ok_or(ApiError::NotLoggedIn)
+        authenticate(parts, state).await?.ok_or(ApiError::NotLoggedIn)
     }
 }
 
@@ -129,10 +105,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Body(map)),
             Ok(_) => Err(ApiError::invalid_params_typed("must be object")),
-            Err(e) => Err(ApiError::failure(
-                format!("Invalid JSON body: {e}"),
-                "error-invalid-json",
-            )),
+            Err(e) => Err(ApiError::failure(format!("Invalid JSON body: {e}"), "error-invalid-json")),
         }
     }
 }
@@ -173,9 +146,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(Query(form_args(
-            parts.uri.query().unwrap_or_default().as_bytes(),
-        )))
+        Ok(Query(form_args(parts.uri.query().unwrap_or_default().as_bytes())))
     }
 }
 

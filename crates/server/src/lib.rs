@@ -11,8 +11,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hooks;
-pub mod http;
 pub mod integration_cache;
+pub mod http;
 pub mod outgoing;
 pub mod permissions;
 pub mod ratelimit;
@@ -38,22 +38,14 @@ const BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Opens the database named by `DATABASE_URL`: `sqlite://<path>` or
 /// `postgres://user[:password]@host[:port]/dbname` (also `postgresql://`).
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let store = SqliteStore::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(url)
-            .await
-            .map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+        let store = PgStore::connect(url).await.map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
         Ok(Arc::new(store))
     } else {
-        Err(format!(
-            "unsupported DATABASE_URL {:?}: expected sqlite://<path> or postgres://...",
-            redact(url)
-        ))
+        Err(format!("unsupported DATABASE_URL {:?}: expected sqlite://<path> or postgres://...", redact(url)))
     }
 }
 
@@ -80,33 +72,17 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Builds the state (settings, permissions, first-start data) over an open store.
-pub async fn build_state(
-    config: Config,
-    store: Arc<dyn Store>,
-    port: u16,
-) -> Result<AppState, String> {
-    let settings = settings::Settings::load(&*store)
-        .await
-        .map_err(|e| e.to_string())?;
-    let permissions = permissions::Permissions::load(&*store)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Result<AppState, String> {
+    let settings = settings::Settings::load(&*store).await.map_err(|e| e.to_string())?;
+    let permissions = permissions::Permissions::load(&*store).await.map_err(|e| e.to_string())?;
     let root_url = config.root_url(port);
     let limits = script::Limits {
-        timeout: std::time::Duration::from_millis(
-            settings.int("Integrations_Script_Timeout").max(1) as u64,
-        ),
-        memory_bytes: (settings.int("Integrations_Script_Memory_Limit_MB").max(1) as usize)
-            * 1024
-            * 1024,
+        timeout: std::time::Duration::from_millis(settings.int("Integrations_Script_Timeout").max(1) as u64),
+        memory_bytes: (settings.int("Integrations_Script_Memory_Limit_MB").max(1) as usize) * 1024 * 1024,
         ..Default::default()
     };
     let script_policy = scripts::ScriptPolicy::from_env();
-    let scripts = if script_policy.disabled {
-        script::ScriptHost::disabled(limits)
-    } else {
-        script::ScriptHost::new(limits)
-    };
+    let scripts = if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
     let state = AppState::new(Inner {
         store,
         settings,
@@ -127,9 +103,7 @@ pub async fn build_state(
         ));
     }
     state.store.set_claim_lease(lease);
-    bootstrap::run(&state)
-        .await
-        .map_err(|e| format!("first-start setup failed: {e:?}"))?;
+    bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
 }
 
@@ -139,9 +113,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let addr: SocketAddr = format!("{}:{}", config.bind_ip, config.port)
         .parse()
         .map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
     outgoing::start(&state);
@@ -149,13 +121,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.
     println!("liftoff listening on http://{local}");
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!("HTTP server stopped; closing the database");
     store.close().await;
     Ok(())
@@ -167,8 +136,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -70,19 +70,13 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("user-generate-access-token", &["admin"]),
     ("view-all-team-channels", &["admin", "owner"]),
     ("view-all-teams", &["admin"]),
-    (
-        "view-broadcast-member-list",
-        &["admin", "owner", "moderator"],
-    ),
+    ("view-broadcast-member-list", &["admin", "owner", "moderator"]),
     ("view-c-room", &["admin", "user", "bot", "app", "anonymous"]),
     ("view-d-room", &["admin", "user", "bot", "app", "guest"]),
     ("view-full-other-user-info", &["admin"]),
     ("view-joined-room", &["guest", "bot", "app", "anonymous"]),
     ("view-other-user-channels", &["admin"]),
-    (
-        "view-outside-room",
-        &["admin", "owner", "moderator", "user"],
-    ),
+    ("view-outside-room", &["admin", "owner", "moderator", "user"]),
     ("view-p-room", &["admin", "user", "anonymous", "guest"]),
     ("view-room-administration", &["admin"]),
     ("view-statistics", &["admin"]),
@@ -92,10 +86,8 @@ pub fn default_role_docs(now: &str) -> Vec<Doc> {
     DEFAULT_ROLES
         .iter()
         .map(|(name, scope, description)| {
-            doc(
-                json!({"_id": name, "name": name, "scope": scope, "description": description,
-                       "mandatory2fa": false, "protected": true, "_updatedAt": now}),
-            )
+            doc(json!({"_id": name, "name": name, "scope": scope, "description": description,
+                       "mandatory2fa": false, "protected": true, "_updatedAt": now}))
         })
         .collect()
 }
@@ -136,11 +128,7 @@ impl Permissions {
             let roles = p
                 .get("roles")
                 .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
+                .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
             map.insert(id.to_owned(), roles);
         }
@@ -149,20 +137,14 @@ impl Permissions {
     }
 
     pub fn exists(&self, permission: &str) -> bool {
-        self.roles_by_permission
-            .read()
-            .expect("permissions lock")
-            .contains_key(permission)
+        self.roles_by_permission.read().expect("permissions lock").contains_key(permission)
     }
 
     /// Whether any of `roles` is granted `permission`. There is no admin bypass: admins pass
     /// because `admin` is in the permission's role list.
     pub fn granted<S: AsRef<str>>(&self, roles: &[S], permission: &str) -> bool {
         let map = self.roles_by_permission.read().expect("permissions lock");
-        map.get(permission).is_some_and(|allowed| {
-            roles
-                .iter()
-                .any(|r| allowed.iter().any(|a| a == r.as_ref()))
-        })
+        map.get(permission)
+            .is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
     }
 }

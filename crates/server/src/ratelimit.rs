@@ -57,15 +57,9 @@ impl RateLimiter {
         if windows.len() > 100_000 {
             windows.retain(|_, w| now_ms - w.started_ms < window_ms);
         }
-        let w = windows.entry(key.to_owned()).or_insert(Window {
-            started_ms: now_ms,
-            calls: 0,
-        });
+        let w = windows.entry(key.to_owned()).or_insert(Window { started_ms: now_ms, calls: 0 });
         if now_ms - w.started_ms >= window_ms {
-            *w = Window {
-                started_ms: now_ms,
-                calls: 0,
-            };
+            *w = Window { started_ms: now_ms, calls: 0 };
         }
         w.calls += 1;
         Decision {
@@ -88,11 +82,7 @@ pub async fn limit_api(
     let settings = &state.settings;
     let limit = settings.int("API_Enable_Rate_Limiter_Limit_Calls_Default");
     let window = settings.int("API_Enable_Rate_Limiter_Limit_Time_Default");
-    if state.config.test_mode
-        || !settings.bool("API_Enable_Rate_Limiter")
-        || limit <= 0
-        || window <= 0
-    {
+    if state.config.test_mode || !settings.bool("API_Enable_Rate_Limiter") || limit <= 0 || window <= 0 {
         return next.run(req).await;
     }
     let key = format!("{}|{}{}", addr.ip(), req.uri().path(), req.method());
@@ -127,9 +117,6 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.reset_ms, 1010);
         assert!(rl.hit("other", 3, 1000, 500).allowed);
-        assert!(
-            rl.hit("k", 3, 1000, 1010).allowed,
-            "a new window starts after the reset"
-        );
+        assert!(rl.hit("k", 3, 1000, 1010).allowed, "a new window starts after the reset");
     }
 }

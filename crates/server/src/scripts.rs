@@ -26,18 +26,12 @@ pub enum Frozen {
 }
 
 fn env_lower(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    std::env::var(name).unwrap_or_default().trim().to_ascii_lowercase()
 }
 
 impl ScriptPolicy {
     pub fn from_env() -> Self {
-        let disabled = matches!(
-            env_lower("DISABLE_INTEGRATION_SCRIPTS").as_str(),
-            "yes" | "true" | "ivm"
-        );
+        let disabled = matches!(env_lower("DISABLE_INTEGRATION_SCRIPTS").as_str(), "yes" | "true" | "ivm");
         let frozen = match env_lower("FREEZE_INTEGRATION_SCRIPTS").as_str() {
             "yes" | "true" => Frozen::All,
             "ivm" => Frozen::IsolatedVm,
@@ -66,10 +60,7 @@ impl ScriptPolicy {
 pub fn has_runnable_script(policy: &ScriptPolicy, integration: &Doc) -> bool {
     !policy.disabled
         && integration.get("scriptEnabled").and_then(Value::as_bool) == Some(true)
-        && integration
-            .get("scriptCompiled")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty())
+        && integration.get("scriptCompiled").and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty())
 }
 
 /// Compiles a script: `Ok(source)` to store as `scriptCompiled`, or the `scriptError` object.

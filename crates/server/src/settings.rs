@@ -23,19 +23,13 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Message_AllowDeleting_BlockDeleteInMinutes", json!(0)),
         ("UTF8_Channel_Names_Validation", json!("[0-9a-zA-Z-_.]+")),
         ("UTF8_User_Names_Validation", json!("[0-9a-zA-Z-_.]+")),
-        (
-            "Accounts_SystemBlockedUsernameList",
-            json!("admin,administrator,system,user"),
-        ),
+        ("Accounts_SystemBlockedUsernameList", json!("admin,administrator,system,user")),
         ("Accounts_Registration_Users_Default_Roles", json!("user")),
         ("Accounts_RegistrationForm", json!("Public")),
         ("Accounts_RequireNameForSignUp", json!(true)),
         ("Initial_Channel_Created", json!(false)),
         // Liftoff's own settings.
-        (
-            "Integrations_Outgoing_Allow_Private_Addresses",
-            json!(false),
-        ),
+        ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),
         // How long (ms) a node holds a claimed delivery before another node may take it over.
         ("Integrations_Outgoing_Claim_Lease", json!(60000)),
@@ -69,20 +63,17 @@ fn convert(raw: &str, current: Option<&Value>) -> Value {
         _ => {}
     }
     if matches!(current, Some(Value::Number(_)))
-        && let Ok(n) = raw.trim().parse::<i64>()
-    {
-        return json!(n);
-    }
+        && let Ok(n) = raw.trim().parse::<i64>() {
+            return json!(n);
+        }
     Value::String(raw.to_owned())
 }
 
 impl Settings {
     /// Loads settings: defaults, then stored values, then environment overrides (which are saved).
     pub async fn load(store: &dyn Store) -> Result<Self, store::StoreError> {
-        let mut values: HashMap<String, Value> = defaults()
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+        let mut values: HashMap<String, Value> =
+            defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         for (id, value) in store.settings().await? {
             values.insert(id, value);
         }
@@ -93,9 +84,7 @@ impl Settings {
                 values.insert(id.to_owned(), value);
             }
         }
-        Ok(Self {
-            values: RwLock::new(values),
-        })
+        Ok(Self { values: RwLock::new(values) })
     }
 
     pub fn get(&self, id: &str) -> Option<Value> {
@@ -127,17 +116,9 @@ impl Settings {
         }
     }
 
-    pub async fn set(
-        &self,
-        store: &dyn Store,
-        id: &str,
-        value: Value,
-    ) -> Result<(), store::StoreError> {
+    pub async fn set(&self, store: &dyn Store, id: &str, value: Value) -> Result<(), store::StoreError> {
         store.save_setting(id, value.clone()).await?;
-        self.values
-            .write()
-            .expect("settings lock")
-            .insert(id.to_owned(), value);
+        self.values.write().expect("settings lock").insert(id.to_owned(), value);
         Ok(())
     }
 }

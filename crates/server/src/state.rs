@@ -49,26 +49,16 @@ impl AppState {
     pub fn user_roles(user: &Doc) -> Vec<String> {
         user.get("roles")
             .and_then(|r| r.as_array())
-            .map(|r| {
-                r.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 
     pub fn has_permission(&self, user: &Doc, permission: &str) -> bool {
-        self.permissions
-            .granted(&Self::user_roles(user), permission)
+        self.permissions.granted(&Self::user_roles(user), permission)
     }
 
     /// `hasPermission(uid, perm, rid)`: global roles plus the roles of the user's subscription.
-    pub async fn has_permission_in_room(
-        &self,
-        user: &Doc,
-        permission: &str,
-        rid: &str,
-    ) -> ApiResult<bool> {
+    pub async fn has_permission_in_room(&self, user: &Doc, permission: &str, rid: &str) -> ApiResult<bool> {
         let mut roles = Self::user_roles(user);
         if self.permissions.granted(&roles, permission) {
             return Ok(true);
@@ -81,11 +71,7 @@ impl AppState {
     }
 
     pub fn require(&self, user: &Doc, permission: &str) -> ApiResult<()> {
-        if self.has_permission(user, permission) {
-            Ok(())
-        } else {
-            Err(ApiError::permission_required())
-        }
+        if self.has_permission(user, permission) { Ok(()) } else { Err(ApiError::permission_required()) }
     }
 
     pub fn require_any(&self, user: &Doc, permissions: &[&str]) -> ApiResult<()> {

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// A virtualenv with the pinned client, created once and reused.
@@ -25,22 +22,10 @@ fn client_python() -> Option<PathBuf> {
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Some(python);
     }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .ok()?
-        .success();
+    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().ok()?.success();
     let installed = made
         && Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements)
             .status()
             .ok()?
@@ -62,19 +47,12 @@ async fn rocketchat_api_client_from_pypi() {
     let script = repo_root().join("clients/python/rocketchat_api_client.py");
     let url = server.url.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .args([&url, ADMIN_USER, ADMIN_PASS])
-            .output()
-            .unwrap()
+        Command::new(python).arg(script).args([&url, ADMIN_USER, ADMIN_PASS]).output().unwrap()
     })
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "client failed:\n{stdout}\n{stderr}"
-    );
+    assert!(output.status.success(), "client failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("all checks passed"), "{stdout}");
 }

@@ -4,8 +4,10 @@ mod common;
 use common::*;
 use serde_json::json;
 
-const CHANNEL_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any channel [error-room-not-found]";
-const GROUP_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any group [error-room-not-found]";
+const CHANNEL_NOT_FOUND: &str =
+    "The required \"roomId\" or \"roomName\" param provided does not match any channel [error-room-not-found]";
+const GROUP_NOT_FOUND: &str =
+    "The required \"roomId\" or \"roomName\" param provided does not match any group [error-room-not-found]";
 
 #[tokio::test]
 async fn channels_lifecycle_and_errors() {
@@ -14,79 +16,38 @@ async fn channels_lifecycle_and_errors() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
 
-    let (status, created) = alice
-        .post(
-            "channels.create",
-            json!({"name": "dev", "members": ["bob", "ghost"]}),
-        )
-        .await;
+    let (status, created) = alice.post("channels.create", json!({"name": "dev", "members": ["bob", "ghost"]})).await;
     assert_eq!(status, 200, "{created}");
     let ch = &created["channel"];
     assert_eq!(ch["_id"].as_str().unwrap().len(), 24);
-    assert_eq!(
-        (
-            ch["name"].clone(),
-            ch["fname"].clone(),
-            ch["t"].clone(),
-            ch["msgs"].clone()
-        ),
-        (json!("dev"), json!("dev"), json!("c"), json!(0))
-    );
+    assert_eq!((ch["name"].clone(), ch["fname"].clone(), ch["t"].clone(), ch["msgs"].clone()), (json!("dev"), json!("dev"), json!("c"), json!(0)));
     assert_eq!(ch["usersCount"], 2);
     assert_eq!(ch["u"]["username"], "alice");
     assert_eq!(ch["ro"], false);
     let rid = ch["_id"].as_str().unwrap().to_owned();
 
     let dup = alice.post("channels.create", json!({"name": "dev"})).await;
+    assert_failure(&dup, "A channel with name 'dev' exists [error-duplicate-channel-name]", Some("error-duplicate-channel-name"));
+    assert_eq!(dup.1["details"], json!({"function": "RocketChat.getValidRoomName", "channel_name": "dev"}));
     assert_failure(
-        &dup,
-        "A channel with name 'dev' exists [error-duplicate-channel-name]",
-        Some("error-duplicate-channel-name"),
-    );
-    assert_eq!(
-        dup.1["details"],
-        json!({"function": "RocketChat.getValidRoomName", "channel_name": "dev"})
-    );
-    assert_failure(
-        &alice
-            .post("channels.create", json!({"name": "bad name!"}))
-            .await,
+        &alice.post("channels.create", json!({"name": "bad name!"})).await,
         "bad name! is not a valid room name. [error-invalid-room-name]",
         Some("error-invalid-room-name"),
     );
+    assert_failure(&alice.post("channels.create", json!({})).await, "Param \"name\" is required", None);
     assert_failure(
-        &alice.post("channels.create", json!({})).await,
-        "Param \"name\" is required",
-        None,
-    );
-    assert_failure(
-        &alice
-            .post("channels.create", json!({"name": "x", "members": "bob"}))
-            .await,
+        &alice.post("channels.create", json!({"name": "x", "members": "bob"})).await,
         "Param \"members\" must be an array if provided",
         None,
     );
 
     let (_, info) = bob.get("channels.info", &[("roomName", "dev")]).await;
     assert_eq!(info["channel"]["_id"], rid.as_str());
-    assert_failure(
-        &bob.get("channels.info", &[("roomName", "nope")]).await,
-        CHANNEL_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
-    assert_failure(
-        &bob.get("channels.info", &[]).await,
-        CHANNEL_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
+    assert_failure(&bob.get("channels.info", &[("roomName", "nope")]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
+    assert_failure(&bob.get("channels.info", &[]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
 
     let (_, members) = bob.get("channels.members", &[("roomId", &rid)]).await;
-    let names: Vec<_> = members["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["username"].clone())
-        .collect();
+    let names: Vec<_> = members["members"].as_array().unwrap().iter().map(|m| m["username"].clone()).collect();
     assert_eq!(names, vec![json!("alice"), json!("bob")]);
     assert_eq!(members["total"], 2);
 
@@ -107,162 +68,67 @@ async fn channels_lifecycle_and_errors() {
         "You are not in this room [error-user-not-in-room]",
         Some("error-user-not-in-room"),
     );
-    let r = bob
-        .post(
-            "channels.invite",
-            json!({"roomId": rid, "username": "carol"}),
-        )
-        .await;
-    assert_failure(
-        &r,
-        "Not allowed [error-not-allowed]",
-        Some("error-not-allowed"),
-    );
-    let (status, inv) = alice
-        .post(
-            "channels.invite",
-            json!({"roomId": rid, "username": "carol"}),
-        )
-        .await;
+    let r = bob.post("channels.invite", json!({"roomId": rid, "username": "carol"})).await;
+    assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    let (status, inv) = alice.post("channels.invite", json!({"roomId": rid, "username": "carol"})).await;
     assert_eq!(status, 200, "{inv}");
     assert_eq!(inv["channel"]["msgs"], 3);
     assert_failure(
-        &alice
-            .post(
-                "channels.invite",
-                json!({"roomId": rid, "username": "ghost"}),
-            )
-            .await,
+        &alice.post("channels.invite", json!({"roomId": rid, "username": "ghost"})).await,
         "invalid-user-invite-list",
         Some("Cannot invite if no users are provided"),
     );
 
     // owners
-    let r = bob
-        .post(
-            "channels.addOwner",
-            json!({"roomId": rid, "username": "carol"}),
-        )
-        .await;
-    assert_failure(
-        &r,
-        "Not allowed [error-not-allowed]",
-        Some("error-not-allowed"),
-    );
-    let (status, _) = alice
-        .post(
-            "channels.addOwner",
-            json!({"roomId": rid, "username": "bob"}),
-        )
-        .await;
+    let r = bob.post("channels.addOwner", json!({"roomId": rid, "username": "carol"})).await;
+    assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    let (status, _) = alice.post("channels.addOwner", json!({"roomId": rid, "username": "bob"})).await;
     assert_eq!(status, 200);
-    let r = alice
-        .post(
-            "channels.addOwner",
-            json!({"roomId": rid, "username": "bob"}),
-        )
-        .await;
-    assert_failure(
-        &r,
-        "User is already an owner [error-user-already-owner]",
-        Some("error-user-already-owner"),
-    );
+    let r = alice.post("channels.addOwner", json!({"roomId": rid, "username": "bob"})).await;
+    assert_failure(&r, "User is already an owner [error-user-already-owner]", Some("error-user-already-owner"));
     assert_eq!(r.1["details"], json!({"method": "addRoomOwner"}));
 
     // history: newest first, latest/oldest bounds
     for i in 0..3 {
-        alice
-            .post(
-                "chat.postMessage",
-                json!({"roomId": rid, "text": format!("m{i}")}),
-            )
-            .await;
+        alice.post("chat.postMessage", json!({"roomId": rid, "text": format!("m{i}")})).await;
     }
     let (_, info) = bob.get("channels.info", &[("roomId", &rid)]).await;
     assert_eq!(info["channel"]["lastMessage"]["msg"], "m2");
     assert_eq!(info["channel"]["lm"], info["channel"]["lastMessage"]["ts"]);
-    assert_eq!(
-        info["channel"]["msgs"], 7,
-        "uj, ul, au, role added and three messages"
-    );
-    let (_, hist) = bob
-        .get("channels.history", &[("roomId", &rid), ("count", "2")])
-        .await;
+    assert_eq!(info["channel"]["msgs"], 7, "uj, ul, au, role added and three messages");
+    let (_, hist) = bob.get("channels.history", &[("roomId", &rid), ("count", "2")]).await;
     assert_eq!(hist["messages"].as_array().unwrap().len(), 2);
     assert_eq!(hist["messages"][0]["msg"], "m2");
     assert!(hist.get("total").is_none());
     let oldest = hist["messages"][1]["ts"].as_str().unwrap().to_owned();
-    let (_, newer) = bob
-        .get("channels.history", &[("roomId", &rid), ("oldest", &oldest)])
-        .await;
+    let (_, newer) = bob.get("channels.history", &[("roomId", &rid), ("oldest", &oldest)]).await;
     assert_eq!(newer["messages"].as_array().unwrap().len(), 1);
     let (_, all) = bob.get("channels.messages", &[("roomId", &rid)]).await;
     assert_eq!(all["total"], 7, "{all}");
     let r = bob.get("channels.messages", &[]).await;
-    assert_failure(
-        &r,
-        "must have required property 'roomId' [invalid-params]",
-        Some("invalid-params"),
-    );
+    assert_failure(&r, "must have required property 'roomId' [invalid-params]", Some("invalid-params"));
 
     // list: sorted by name, paginated
     let (_, list) = bob.get("channels.list", &[]).await;
-    let names: Vec<_> = list["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].clone())
-        .collect();
+    let names: Vec<_> = list["channels"].as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
     assert_eq!(names, vec![json!("dev"), json!("general")]);
-    let (_, page) = bob
-        .get("channels.list", &[("count", "1"), ("offset", "1")])
-        .await;
+    let (_, page) = bob.get("channels.list", &[("count", "1"), ("offset", "1")]).await;
     assert_eq!(page["channels"][0]["name"], "general");
-    assert_eq!(
-        (
-            page["count"].clone(),
-            page["total"].clone(),
-            page["offset"].clone()
-        ),
-        (json!(1), json!(2), json!(1))
-    );
+    assert_eq!((page["count"].clone(), page["total"].clone(), page["offset"].clone()), (json!(1), json!(2), json!(1)));
 
-    let (_, q) = bob
-        .get(
-            "channels.list",
-            &[
-                ("query", r#"{"name":{"$regex":"^gen"}}"#),
-                ("fields", r#"{"name":1}"#),
-            ],
-        )
-        .await;
+    let (_, q) = bob.get("channels.list", &[("query", r#"{"name":{"$regex":"^gen"}}"#), ("fields", r#"{"name":1}"#)]).await;
     assert_eq!(q["total"], 1);
-    assert_eq!(
-        q["channels"][0],
-        json!({"_id": "GENERAL", "name": "general"})
-    );
-    let (_, desc) = bob
-        .get("channels.list", &[("sort", r#"{"name":-1}"#)])
-        .await;
+    assert_eq!(q["channels"][0], json!({"_id": "GENERAL", "name": "general"}));
+    let (_, desc) = bob.get("channels.list", &[("sort", r#"{"name":-1}"#)]).await;
     assert_eq!(desc["channels"][0]["name"], "general");
 
     // delete: owners and admins only
     let other = server.user("dora").await;
     let r = other.post("channels.delete", json!({"roomId": rid})).await;
-    assert_failure(
-        &r,
-        "Not allowed [error-not-allowed]",
-        Some("error-not-allowed"),
-    );
-    let (status, _) = alice
-        .post("channels.delete", json!({"roomName": "dev"}))
-        .await;
+    assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    let (status, _) = alice.post("channels.delete", json!({"roomName": "dev"})).await;
     assert_eq!(status, 200);
-    assert_failure(
-        &admin.get("channels.info", &[("roomId", &rid)]).await,
-        CHANNEL_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
+    assert_failure(&admin.get("channels.info", &[("roomId", &rid)]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
 }
 
 #[tokio::test]
@@ -276,23 +142,11 @@ async fn groups_are_private_to_members() {
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["group"]["t"], "p");
     let gid = created["group"]["_id"].as_str().unwrap().to_owned();
-    assert_failure(
-        &alice.post("groups.create", json!({})).await,
-        "Body param \"name\" is required",
-        None,
-    );
+    assert_failure(&alice.post("groups.create", json!({})).await, "Body param \"name\" is required", None);
 
     for who in [&bob, &admin] {
-        assert_failure(
-            &who.get("groups.info", &[("roomId", &gid)]).await,
-            GROUP_NOT_FOUND,
-            Some("error-room-not-found"),
-        );
-        assert_failure(
-            &who.get("groups.messages", &[("roomId", &gid)]).await,
-            GROUP_NOT_FOUND,
-            Some("error-room-not-found"),
-        );
+        assert_failure(&who.get("groups.info", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
+        assert_failure(&who.get("groups.messages", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
     }
     assert_failure(
         &bob.get("groups.info", &[]).await,
@@ -300,35 +154,23 @@ async fn groups_are_private_to_members() {
         Some("error-room-param-not-provided"),
     );
     // a channel is not a group
-    assert_failure(
-        &alice.get("groups.info", &[("roomId", "GENERAL")]).await,
-        GROUP_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
+    assert_failure(&alice.get("groups.info", &[("roomId", "GENERAL")]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
 
     // a non-member cannot post there either
-    let r = bob
-        .post("chat.postMessage", json!({"roomId": gid, "text": "hi"}))
-        .await;
+    let r = bob.post("chat.postMessage", json!({"roomId": gid, "text": "hi"})).await;
     assert_failure(&r, "error-not-allowed", None);
 
-    let (status, inv) = alice
-        .post("groups.invite", json!({"roomId": gid, "username": "bob"}))
-        .await;
+    let (status, inv) = alice.post("groups.invite", json!({"roomId": gid, "username": "bob"})).await;
     assert_eq!(status, 200, "{inv}");
     assert_failure(
-        &alice
-            .post("groups.invite", json!({"roomId": gid, "username": "ghost"}))
-            .await,
+        &alice.post("groups.invite", json!({"roomId": gid, "username": "ghost"})).await,
         "Cannot invite if no valid users are provided [error-empty-invite-list]",
         Some("error-empty-invite-list"),
     );
     let (status, info) = bob.get("groups.info", &[("roomName", "secret")]).await;
     assert_eq!(status, 200);
     assert_eq!(info["group"]["usersCount"], 2);
-    let (status, _) = bob
-        .post("chat.postMessage", json!({"roomId": gid, "text": "hi"}))
-        .await;
+    let (status, _) = bob.post("chat.postMessage", json!({"roomId": gid, "text": "hi"})).await;
     assert_eq!(status, 200);
     let (_, msgs) = bob.get("groups.messages", &[("roomId", &gid)]).await;
     assert_eq!(msgs["total"], 2, "au + hi: {msgs}");
@@ -342,20 +184,9 @@ async fn groups_are_private_to_members() {
     let (_, list) = admin.get("groups.list", &[]).await;
     assert_eq!(list["total"], 0);
 
-    assert_failure(
-        &bob.post("groups.delete", json!({"roomId": gid})).await,
-        "Not allowed [error-not-allowed]",
-        Some("error-not-allowed"),
-    );
-    assert_eq!(
-        alice.post("groups.delete", json!({"roomId": gid})).await.0,
-        200
-    );
-    assert_failure(
-        &alice.get("groups.info", &[("roomId", &gid)]).await,
-        GROUP_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
+    assert_failure(&bob.post("groups.delete", json!({"roomId": gid})).await, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    assert_eq!(alice.post("groups.delete", json!({"roomId": gid})).await.0, 200);
+    assert_failure(&alice.get("groups.info", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
 }
 
 #[tokio::test]
@@ -365,12 +196,7 @@ async fn teams_and_can_access_room() {
     let bob = server.user("bob").await;
     let outsider = server.user("olga").await;
 
-    let (status, created) = alice
-        .post(
-            "teams.create",
-            json!({"name": "core", "type": 1, "members": ["bob"]}),
-        )
-        .await;
+    let (status, created) = alice.post("teams.create", json!({"name": "core", "type": 1, "members": ["bob"]})).await;
     assert_eq!(status, 200, "{created}");
     let team = &created["team"];
     assert_eq!(team["type"], 1);
@@ -381,119 +207,49 @@ async fn teams_and_can_access_room() {
     assert_eq!(main["group"]["teamMain"], true);
     assert_eq!(main["group"]["teamId"], team_id.as_str());
 
-    assert_failure(
-        &alice
-            .post("teams.create", json!({"name": "core", "type": 0}))
-            .await,
-        "room-name-already-exists",
-        None,
-    );
-    assert_failure(
-        &alice
-            .post("teams.create", json!({"name": "bob", "type": 0}))
-            .await,
-        "team-name-already-exists",
-        None,
-    );
+    assert_failure(&alice.post("teams.create", json!({"name": "core", "type": 0})).await, "room-name-already-exists", None);
+    assert_failure(&alice.post("teams.create", json!({"name": "bob", "type": 0})).await, "team-name-already-exists", None);
 
     // a public channel of the private team: team members only
-    let (status, ch) = alice
-        .post(
-            "channels.create",
-            json!({"name": "core-news", "extraData": {"teamId": team_id}}),
-        )
-        .await;
+    let (status, ch) = alice.post("channels.create", json!({"name": "core-news", "extraData": {"teamId": team_id}})).await;
     assert_eq!(status, 200, "{ch}");
     assert_eq!(ch["channel"]["teamId"], team_id.as_str());
     let rid = ch["channel"]["_id"].as_str().unwrap().to_owned();
     let (status, _) = bob.get("channels.info", &[("roomId", &rid)]).await;
     assert_eq!(status, 200, "bob is a team member though not in the room");
     let (status, body) = outsider.get("channels.info", &[("roomId", &rid)]).await;
-    assert_eq!(
-        (status.as_u16(), body["error"].clone()),
-        (403, json!("unauthorized"))
-    );
+    assert_eq!((status.as_u16(), body["error"].clone()), (403, json!("unauthorized")));
     let r = outsider.post("channels.join", json!({"roomId": rid})).await;
-    assert_failure(
-        &r,
-        "Not allowed [error-not-allowed]",
-        Some("error-not-allowed"),
-    );
-    assert_failure(
-        &outsider
-            .post(
-                "chat.postMessage",
-                json!({"channel": "#core-news", "text": "x"}),
-            )
-            .await,
-        "error-not-allowed",
-        None,
-    );
+    assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    assert_failure(&outsider.post("chat.postMessage", json!({"channel": "#core-news", "text": "x"})).await, "error-not-allowed", None);
     let (status, body) = outsider.get("rooms.info", &[("roomId", &rid)]).await;
-    assert_eq!(
-        (
-            status.as_u16(),
-            body["error"].clone(),
-            body["errorType"].clone()
-        ),
-        (400, json!("not-allowed"), json!("Not Allowed"))
-    );
+    assert_eq!((status.as_u16(), body["error"].clone(), body["errorType"].clone()), (400, json!("not-allowed"), json!("Not Allowed")));
     let (status, info) = bob.get("rooms.info", &[("roomId", &rid)]).await;
     assert_eq!(status, 200);
     assert_eq!(info["team"]["_id"], team_id.as_str());
     // bob posts without joining explicitly: he is joined
-    let (status, _) = bob
-        .post(
-            "chat.postMessage",
-            json!({"channel": "#core-news", "text": "hello team"}),
-        )
-        .await;
+    let (status, _) = bob.post("chat.postMessage", json!({"channel": "#core-news", "text": "hello team"})).await;
     assert_eq!(status, 200);
 
     // an unknown team, and a non-owner creating a team channel
     assert_failure(
-        &alice
-            .post(
-                "channels.create",
-                json!({"name": "x1", "extraData": {"teamId": "nope"}}),
-            )
-            .await,
+        &alice.post("channels.create", json!({"name": "x1", "extraData": {"teamId": "nope"}})).await,
         "The \"teamId\" param provided does not match any team [error-team-not-found]",
         Some("error-team-not-found"),
     );
-    let (status, _) = bob
-        .post(
-            "channels.create",
-            json!({"name": "x2", "extraData": {"teamId": team_id}}),
-        )
-        .await;
+    let (status, _) = bob.post("channels.create", json!({"name": "x2", "extraData": {"teamId": team_id}})).await;
     assert_eq!(status, 403);
 
     // delete: only owners; rooms not listed are detached
     let (status, _) = bob.post("teams.delete", json!({"teamId": team_id})).await;
     assert_eq!(status, 403);
-    assert_failure(
-        &alice
-            .post("teams.delete", json!({"teamName": "nope"}))
-            .await,
-        "team-does-not-exist",
-        None,
-    );
-    let (status, _) = alice
-        .post("teams.delete", json!({"teamName": "core"}))
-        .await;
+    assert_failure(&alice.post("teams.delete", json!({"teamName": "nope"})).await, "team-does-not-exist", None);
+    let (status, _) = alice.post("teams.delete", json!({"teamName": "core"})).await;
     assert_eq!(status, 200);
     let (status, detached) = outsider.get("channels.info", &[("roomId", &rid)]).await;
-    assert_eq!(
-        status, 200,
-        "the channel stays, detached from the team: {detached}"
-    );
+    assert_eq!(status, 200, "the channel stays, detached from the team: {detached}");
     assert!(detached["channel"].get("teamId").is_none());
-    assert_failure(
-        &alice.get("groups.info", &[("roomId", &main_room)]).await,
-        GROUP_NOT_FOUND,
-        Some("error-room-not-found"),
-    );
+    assert_failure(&alice.get("groups.info", &[("roomId", &main_room)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
 }
 
 #[tokio::test]
@@ -503,30 +259,14 @@ async fn chat_post_send_update_delete() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
 
-    let (status, posted) = alice
-        .post(
-            "chat.postMessage",
-            json!({"channel": "#general", "text": "  hello  "}),
-        )
-        .await;
+    let (status, posted) = alice.post("chat.postMessage", json!({"channel": "#general", "text": "  hello  "})).await;
     assert_eq!(status, 200, "{posted}");
     assert_eq!(posted["channel"], "#general");
     assert!(posted["ts"].is_number());
     let m = &posted["message"];
     assert_eq!(m["_id"].as_str().unwrap().len(), 24);
-    assert_eq!(
-        (
-            m["rid"].clone(),
-            m["msg"].clone(),
-            m["alias"].clone(),
-            m["groupable"].clone()
-        ),
-        (json!("GENERAL"), json!("hello"), json!(""), json!(false))
-    );
-    assert_eq!(
-        m["u"],
-        json!({"_id": alice.user_id(), "username": "alice", "name": "alice"})
-    );
+    assert_eq!((m["rid"].clone(), m["msg"].clone(), m["alias"].clone(), m["groupable"].clone()), (json!("GENERAL"), json!("hello"), json!(""), json!(false)));
+    assert_eq!(m["u"], json!({"_id": alice.user_id(), "username": "alice", "name": "alice"}));
     assert_eq!(m["parseUrls"], true);
     assert!(m["ts"].as_str().unwrap().ends_with('Z') && m["ts"].as_str().unwrap().len() == 24);
     assert!(m.get("bot").is_none());
@@ -536,52 +276,22 @@ async fn chat_post_send_update_delete() {
     assert_eq!(status, 200);
     assert_eq!(by_id["message"]["attachments"][0]["text"], "a");
     assert_eq!(by_id["message"]["parseUrls"], false);
-    let (status, dm) = alice
-        .post(
-            "chat.postMessage",
-            json!({"channel": "@bob", "text": "psst"}),
-        )
-        .await;
+    let (status, dm) = alice.post("chat.postMessage", json!({"channel": "@bob", "text": "psst"})).await;
     assert_eq!(status, 200, "{dm}");
     let dm_rid = dm["message"]["rid"].as_str().unwrap().to_owned();
-    let (status, again) = bob
-        .post(
-            "chat.postMessage",
-            json!({"channel": "@alice", "text": "yes?"}),
-        )
-        .await;
+    let (status, again) = bob.post("chat.postMessage", json!({"channel": "@alice", "text": "yes?"})).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        again["message"]["rid"],
-        dm_rid.as_str(),
-        "one direct room per pair"
-    );
+    assert_eq!(again["message"]["rid"], dm_rid.as_str(), "one direct room per pair");
 
     // errors
+    assert_failure(&alice.post("chat.postMessage", json!({"channel": "#nope", "text": "x"})).await, "[invalid-channel]", Some("invalid-channel"));
     assert_failure(
-        &alice
-            .post("chat.postMessage", json!({"channel": "#nope", "text": "x"}))
-            .await,
-        "[invalid-channel]",
-        Some("invalid-channel"),
-    );
-    assert_failure(
-        &alice
-            .post(
-                "chat.postMessage",
-                json!({"channel": "#general", "text": "x", "alias": "someone"}),
-            )
-            .await,
+        &alice.post("chat.postMessage", json!({"channel": "#general", "text": "x", "alias": "someone"})).await,
         "Not enough permission",
         None,
     );
     assert_failure(
-        &alice
-            .post(
-                "chat.postMessage",
-                json!({"channel": "#general", "text": "x".repeat(5001)}),
-            )
-            .await,
+        &alice.post("chat.postMessage", json!({"channel": "#general", "text": "x".repeat(5001)})).await,
         "error-message-size-exceeded",
         None,
     );
@@ -590,66 +300,32 @@ async fn chat_post_send_update_delete() {
     assert_eq!(r.1["errorType"], "invalid-params");
 
     // sendMessage
-    let (status, sent) = alice
-        .post(
-            "chat.sendMessage",
-            json!({"message": {"rid": "GENERAL", "msg": "via send", "_id": "clientid123"}}),
-        )
-        .await;
+    let (status, sent) = alice.post("chat.sendMessage", json!({"message": {"rid": "GENERAL", "msg": "via send", "_id": "clientid123"}})).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["message"]["_id"], "clientid123");
     assert!(sent["message"].get("alias").is_none());
     assert_failure(
-        &alice
-            .post("chat.sendMessage", json!({"message": {"msg": "x"}}))
-            .await,
+        &alice.post("chat.sendMessage", json!({"message": {"msg": "x"}})).await,
         "The 'rid' property on the message object is missing.",
         None,
     );
 
     // update
     let mid = m["_id"].as_str().unwrap().to_owned();
-    let (status, upd) = alice
-        .post(
-            "chat.update",
-            json!({"roomId": "GENERAL", "msgId": mid, "text": "edited"}),
-        )
-        .await;
+    let (status, upd) = alice.post("chat.update", json!({"roomId": "GENERAL", "msgId": mid, "text": "edited"})).await;
     assert_eq!(status, 200, "{upd}");
     assert_eq!(upd["message"]["msg"], "edited");
     assert!(upd["message"]["editedAt"].is_string());
-    assert_eq!(
-        upd["message"]["editedBy"],
-        json!({"_id": alice.user_id(), "username": "alice"})
-    );
-    let r = bob
-        .post(
-            "chat.update",
-            json!({"roomId": "GENERAL", "msgId": mid, "text": "mine now"}),
-        )
-        .await;
+    assert_eq!(upd["message"]["editedBy"], json!({"_id": alice.user_id(), "username": "alice"}));
+    let r = bob.post("chat.update", json!({"roomId": "GENERAL", "msgId": mid, "text": "mine now"})).await;
+    assert_failure(&r, "Message editing not allowed [error-action-not-allowed]", Some("error-action-not-allowed"));
     assert_failure(
-        &r,
-        "Message editing not allowed [error-action-not-allowed]",
-        Some("error-action-not-allowed"),
-    );
-    assert_failure(
-        &alice
-            .post(
-                "chat.update",
-                json!({"roomId": "GENERAL", "msgId": "nope", "text": "x"}),
-            )
-            .await,
+        &alice.post("chat.update", json!({"roomId": "GENERAL", "msgId": "nope", "text": "x"})).await,
         "No message found with the id of \"nope\".",
         None,
     );
     assert_failure(
-        &alice
-            .post(
-                "chat.update",
-                json!({"roomId": dm_rid, "msgId": mid, "text": "x"}),
-            )
-            .await,
+        &alice.post("chat.update", json!({"roomId": dm_rid, "msgId": mid, "text": "x"})).await,
         "The room id provided does not match where the message is from.",
         None,
     );
@@ -657,27 +333,14 @@ async fn chat_post_send_update_delete() {
     assert_eq!(got["message"]["msg"], "edited");
 
     // delete
-    let r = bob
-        .post("chat.delete", json!({"roomId": "GENERAL", "msgId": mid}))
-        .await;
-    assert_failure(
-        &r,
-        "Not allowed [error-action-not-allowed]",
-        Some("error-action-not-allowed"),
-    );
-    let (status, del) = alice
-        .post("chat.delete", json!({"roomId": "GENERAL", "msgId": mid}))
-        .await;
+    let r = bob.post("chat.delete", json!({"roomId": "GENERAL", "msgId": mid})).await;
+    assert_failure(&r, "Not allowed [error-action-not-allowed]", Some("error-action-not-allowed"));
+    let (status, del) = alice.post("chat.delete", json!({"roomId": "GENERAL", "msgId": mid})).await;
     assert_eq!(status, 200, "{del}");
     assert_eq!(del["_id"], mid.as_str());
     assert!(del["ts"].is_string());
     assert_eq!(del["message"]["rid"], "GENERAL");
-    let (status, _) = admin
-        .post(
-            "chat.delete",
-            json!({"roomId": "GENERAL", "msgId": by_id["message"]["_id"]}),
-        )
-        .await;
+    let (status, _) = admin.post("chat.delete", json!({"roomId": "GENERAL", "msgId": by_id["message"]["_id"]})).await;
     assert_eq!(status, 200, "admins may delete any message");
     let (_, gone) = bob.get("chat.getMessage", &[("msgId", &mid)]).await;
     assert_eq!(gone["success"], false);
@@ -692,12 +355,7 @@ async fn bots_may_impersonate() {
         .await;
     assert_eq!(status, 200);
     let bot = server.client().login("ci-bot", "pw").await;
-    let (status, posted) = bot
-        .post(
-            "chat.postMessage",
-            json!({"channel": "#general", "text": "build ok", "alias": "CI", "emoji": ":rocket:"}),
-        )
-        .await;
+    let (status, posted) = bot.post("chat.postMessage", json!({"channel": "#general", "text": "build ok", "alias": "CI", "emoji": ":rocket:"})).await;
     assert_eq!(status, 200, "{posted}");
     assert_eq!(posted["message"]["alias"], "CI");
     assert_eq!(posted["message"]["emoji"], ":rocket:");

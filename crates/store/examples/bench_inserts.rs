@@ -69,37 +69,19 @@ async fn run(store: Arc<SqliteStore>, writers: usize, rows: usize, batched: bool
 
 #[tokio::main]
 async fn main() {
-    let rows: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let rows: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).unwrap());
     store
-        .create_room(
-            json!({"_id": "BENCH", "t": "c", "name": "bench", "msgs": 0})
-                .as_object()
-                .unwrap()
-                .clone(),
-            vec![],
-        )
+        .create_room(json!({"_id": "BENCH", "t": "c", "name": "bench", "msgs": 0}).as_object().unwrap().clone(), vec![])
         .await
         .unwrap();
-    println!(
-        "durable message inserts, {rows} rows per case (baseline: {} rows)",
-        rows / 4
-    );
-    println!(
-        "{:>8} {:>16} {:>16} {:>8}",
-        "writers", "group rows/s", "baseline rows/s", "ratio"
-    );
+    println!("durable message inserts, {rows} rows per case (baseline: {} rows)", rows / 4);
+    println!("{:>8} {:>16} {:>16} {:>8}", "writers", "group rows/s", "baseline rows/s", "ratio");
     for writers in [1, 16, 64] {
         let group = run(store.clone(), writers, rows, true).await;
         let baseline = run(store.clone(), writers, rows / 4, false).await;
-        println!(
-            "{writers:>8} {group:>16.0} {baseline:>16.0} {:>7.1}x",
-            group / baseline
-        );
+        println!("{writers:>8} {group:>16.0} {baseline:>16.0} {:>7.1}x", group / baseline);
     }
     store.close().await;
 }

@@ -20,13 +20,6 @@ pub struct DocQuery {
 
 impl DocQuery {
     pub fn all(filter: Filter) -> Self {
-        Self {
-            filter,
-            sort_keys: Vec::new(),
-            sort: None,
-            offset: 0,
-            limit: None,
-            indexed_only: false,
-        }
+        Self { filter, sort_keys: Vec::new(), sort: None, offset: 0, limit: None, indexed_only: false }
     }
 }

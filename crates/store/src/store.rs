@@ -103,8 +103,7 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a room with its first subscriptions (`usersCount` and the members' `__rooms`
     /// follow); `Conflict("name")` when a room of that name exists.
     async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()> {
-        self.create_room_with_deliveries(room, subscriptions, Vec::new())
-            .await
+        self.create_room_with_deliveries(room, subscriptions, Vec::new()).await
     }
     async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
@@ -121,23 +120,12 @@ pub trait Store: Send + Sync + 'static {
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>>;
     /// Subscribes a user (no-op returning `false` if already subscribed) and, if given, posts
     /// the system message announcing it, in one transaction.
-    async fn add_subscription(
-        &self,
-        subscription: Doc,
-        system_message: Option<Doc>,
-    ) -> StoreResult<bool> {
-        self.add_subscription_with_deliveries(subscription, system_message, Vec::new())
-            .await
+    async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
+        self.add_subscription_with_deliveries(subscription, system_message, Vec::new()).await
     }
     /// Unsubscribes a user (`false` if not subscribed), posting the system message if given.
-    async fn remove_subscription(
-        &self,
-        rid: &str,
-        uid: &str,
-        system_message: Option<Doc>,
-    ) -> StoreResult<bool> {
-        self.remove_subscription_with_deliveries(rid, uid, system_message, Vec::new())
-            .await
+    async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
+        self.remove_subscription_with_deliveries(rid, uid, system_message, Vec::new()).await
     }
     /// Replaces a subscription's roles, posting the system message if given.
     async fn set_subscription_roles(
@@ -152,18 +140,15 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
     /// Returns the message back, so callers need not keep a copy.
     async fn insert_message(&self, message: Doc) -> StoreResult<Doc> {
-        self.insert_message_with_deliveries(message, Vec::new())
-            .await
+        self.insert_message_with_deliveries(message, Vec::new()).await
     }
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn replace_message(&self, message: Doc) -> StoreResult<()> {
-        self.replace_message_with_deliveries(message, Vec::new())
-            .await
+        self.replace_message_with_deliveries(message, Vec::new()).await
     }
     async fn delete_message(&self, id: &str) -> StoreResult<()>;
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
-    async fn room_messages(&self, rid: &str, query: MessageQuery)
-    -> StoreResult<(Vec<Doc>, usize)>;
+    async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
 
     // --- teams ------------------------------------------------------------------------------
     /// Creates a team, its main room and memberships in one transaction.
@@ -174,8 +159,7 @@ pub trait Store: Send + Sync + 'static {
         room_subscriptions: Vec<Doc>,
         members: Vec<Doc>,
     ) -> StoreResult<()> {
-        self.create_team_with_deliveries(team, main_room, room_subscriptions, members, Vec::new())
-            .await
+        self.create_team_with_deliveries(team, main_room, room_subscriptions, members, Vec::new()).await
     }
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
@@ -203,16 +187,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- outgoing deliveries (the outbox) ----------------------------------------------------
     // Each `*_with_deliveries` write is the plain write plus its outbox rows, in one transaction.
-    async fn insert_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Doc>;
-    async fn replace_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()>;
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Doc>;
+    async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
     async fn create_room_with_deliveries(
         &self,
         room: Doc,
@@ -242,35 +218,16 @@ pub trait Store: Send + Sync + 'static {
         system_message: Option<Doc>,
         deliveries: Vec<Delivery>,
     ) -> StoreResult<bool>;
-    async fn update_room_with_deliveries(
-        &self,
-        id: &str,
-        set: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Option<Doc>>;
-    async fn insert_user_with_deliveries(
-        &self,
-        user: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()>;
+    async fn update_room_with_deliveries(&self, id: &str, set: Doc, deliveries: Vec<Delivery>) -> StoreResult<Option<Doc>>;
+    async fn insert_user_with_deliveries(&self, user: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
     /// Stores deliveries on their own (replays).
     async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()>;
     /// Claims, per URL, up to `limit` unclaimed deliveries due at `now` (oldest first).
-    async fn claim_due_deliveries(
-        &self,
-        lanes: Vec<(String, usize)>,
-        now: i64,
-    ) -> StoreResult<Vec<Claimed>>;
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>>;
     /// Removes a delivery after its last attempt, storing that attempt's history record.
     async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()>;
     /// Unclaims a delivery for another attempt at `due_at`, storing this attempt's history record.
-    async fn reschedule_delivery(
-        &self,
-        id: &str,
-        due_at: i64,
-        attempt: u32,
-        history: Option<Doc>,
-    ) -> StoreResult<()>;
+    async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()>;
     /// Several `complete_delivery`/`reschedule_delivery` in one write.
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()>;
     /// Unclaims every delivery (claims of a process that is gone); returns how many.
@@ -281,11 +238,7 @@ pub trait Store: Send + Sync + 'static {
     async fn count_deliveries(&self) -> StoreResult<usize>;
     /// Keeps at most `max_per_integration` history records per integration (newest) and none
     /// created before `created_before` (ISO date); returns how many were deleted.
-    async fn prune_history(
-        &self,
-        max_per_integration: Option<usize>,
-        created_before: Option<String>,
-    ) -> StoreResult<usize>;
+    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize>;
     /// Bumped by every integration insert, replace or delete, so in-memory indexes of
     /// integrations know when to reload.
     fn integrations_generation(&self) -> u64;

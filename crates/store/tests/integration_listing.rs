@@ -25,60 +25,22 @@ fn integration(i: usize) -> Doc {
 fn queries() -> Vec<(Filter, Vec<(String, bool)>)> {
     let f = |v: serde_json::Value| Filter::parse(&v).unwrap();
     vec![
-        (
-            f(json!({"name": {"$regex": "hook 3", "$options": "i"}})),
-            vec![],
-        ),
-        (
-            f(
-                json!({"$or": [{"_createdBy._id": "user1"}, {"type": "webhook-outgoing"}], "name": {"$regex": "^Hook [12]"}}),
-            ),
-            vec![("name".into(), false)],
-        ),
-        (
-            f(json!({"_createdBy._id": {"$ne": "user2"}, "name": {"$not": {"$regex": "5$"}}})),
-            vec![("_createdAt".into(), false), ("_id".into(), true)],
-        ),
-        (
-            f(json!({"_id": {"$gte": "id0100", "$lt": "id0150"}})),
-            vec![],
-        ),
+        (f(json!({"name": {"$regex": "hook 3", "$options": "i"}})), vec![]),
+        (f(json!({"$or": [{"_createdBy._id": "user1"}, {"type": "webhook-outgoing"}], "name": {"$regex": "^Hook [12]"}})), vec![("name".into(), false)]),
+        (f(json!({"_createdBy._id": {"$ne": "user2"}, "name": {"$not": {"$regex": "5$"}}})), vec![("_createdAt".into(), false), ("_id".into(), true)]),
+        (f(json!({"_id": {"$gte": "id0100", "$lt": "id0150"}})), vec![]),
     ]
 }
 
-async fn listing(
-    store: &SqliteStore,
-    filter: &Filter,
-    keys: &[(String, bool)],
-    indexed: bool,
-) -> (Vec<String>, usize) {
+async fn listing(store: &SqliteStore, filter: &Filter, keys: &[(String, bool)], indexed: bool) -> (Vec<String>, usize) {
     let sort = if keys.is_empty() {
         None
     } else {
-        Some(
-            Sort::parse(&serde_json::Value::Object(
-                keys.iter()
-                    .map(|(k, a)| (k.clone(), json!(if *a { 1 } else { -1 })))
-                    .collect(),
-            ))
-            .unwrap(),
-        )
+        Some(Sort::parse(&serde_json::Value::Object(keys.iter().map(|(k, a)| (k.clone(), json!(if *a { 1 } else { -1 }))).collect())).unwrap())
     };
-    let q = DocQuery {
-        filter: filter.clone(),
-        sort_keys: keys.to_vec(),
-        sort,
-        offset: 3,
-        limit: Some(20),
-        indexed_only: indexed,
-    };
+    let q = DocQuery { filter: filter.clone(), sort_keys: keys.to_vec(), sort, offset: 3, limit: Some(20), indexed_only: indexed };
     let (docs, total) = store.find_integrations(q).await.unwrap();
-    (
-        docs.iter()
-            .map(|d| d["_id"].as_str().unwrap().to_owned())
-            .collect(),
-        total,
-    )
+    (docs.iter().map(|d| d["_id"].as_str().unwrap().to_owned()).collect(), total)
 }
 
 #[tokio::test]
@@ -106,17 +68,8 @@ async fn index_sql_and_memory_agree() {
             }
         }
         for i in (0..300).step_by(11) {
-            store
-                .delete_integration(&format!("id{i:04}"))
-                .await
-                .unwrap();
-            assert!(
-                store
-                    .integration_by_id(&format!("id{i:04}"))
-                    .await
-                    .unwrap()
-                    .is_none()
-            );
+            store.delete_integration(&format!("id{i:04}")).await.unwrap();
+            assert!(store.integration_by_id(&format!("id{i:04}")).await.unwrap().is_none());
         }
     }
     store.close().await;

@@ -25,16 +25,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn info_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/info", get(info))
-        .route("/api/info/", get(info))
+    Router::new().route("/api/info", get(info)).route("/api/info/", get(info))
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::LoginFailed {
-        error: "Unauthorized".into(),
-        message: "Unauthorized".into(),
-    }
+    ApiError::LoginFailed { error: "Unauthorized".into(), message: "Unauthorized".into() }
 }
 
 /// The password of a login body as the SHA-256 hex digest Meteor verifies.
@@ -42,24 +37,15 @@ fn digest_of(password: &Value) -> Option<String> {
     match password {
         Value::String(p) => Some(password_digest(p)),
         Value::Object(p) => {
-            let digest = p
-                .get("digest")
-                .or_else(|| p.get("hashed"))
-                .and_then(Value::as_str)?;
-            let algorithm = p
-                .get("algorithm")
-                .and_then(Value::as_str)
-                .unwrap_or("sha-256");
+            let digest = p.get("digest").or_else(|| p.get("hashed")).and_then(Value::as_str)?;
+            let algorithm = p.get("algorithm").and_then(Value::as_str).unwrap_or("sha-256");
             (algorithm == "sha-256").then(|| digest.to_lowercase())
         }
         _ => None,
     }
 }
 
-async fn find_login_user(
-    state: &AppState,
-    body: &serde_json::Map<String, Value>,
-) -> ApiResult<Option<Doc>> {
+async fn find_login_user(state: &AppState, body: &serde_json::Map<String, Value>) -> ApiResult<Option<Doc>> {
     let store = state.store();
     let by_name_or_email = |s: &str| s.contains('@');
     match (body.get("user"), body.get("username"), body.get("email")) {
@@ -86,37 +72,22 @@ async fn login(State(state): State<AppState>, Body(body): Body) -> ApiResult<Res
     let store = state.store();
     let (user, token) = if let Some(resume) = body.get("resume").and_then(Value::as_str) {
         let hashed = hash_login_token(resume);
-        let uid = store
-            .user_id_by_token(&hashed)
-            .await?
-            .ok_or(ApiError::LoginFailed {
-                error: "403".into(),
-                message: "You've been logged out by the server. Please log in again.".into(),
-            })?;
+        let uid = store.user_id_by_token(&hashed).await?.ok_or(ApiError::LoginFailed {
+            error: "403".into(),
+            message: "You've been logged out by the server. Please log in again.".into(),
+        })?;
         let user = store.user_by_id(&uid).await?.ok_or_else(unauthorized)?;
         (user, resume.to_owned())
     } else {
-        let digest = body
-            .get("password")
-            .and_then(digest_of)
-            .ok_or_else(unauthorized)?;
-        let user = find_login_user(&state, &body)
-            .await?
-            .ok_or_else(unauthorized)?;
-        let hash = user
-            .get("services")
-            .and_then(|s| s.pointer("/password/bcrypt"))
-            .and_then(Value::as_str);
-        let Some(hash) = hash else {
-            return Err(unauthorized());
-        };
+        let digest = body.get("password").and_then(digest_of).ok_or_else(unauthorized)?;
+        let user = find_login_user(&state, &body).await?.ok_or_else(unauthorized)?;
+        let hash = user.get("services").and_then(|s| s.pointer("/password/bcrypt")).and_then(Value::as_str);
+        let Some(hash) = hash else { return Err(unauthorized()) };
         if !verify_password_digest(digest, hash.to_owned()).await {
             return Err(unauthorized());
         }
         let token = secret();
-        store
-            .add_login_token(str_of(&user, "_id"), &hash_login_token(&token))
-            .await?;
+        store.add_login_token(str_of(&user, "_id"), &hash_login_token(&token)).await?;
         (user, token)
     };
     if user.get("active").and_then(Value::as_bool) == Some(false) {
@@ -135,13 +106,8 @@ async fn login(State(state): State<AppState>, Body(body): Body) -> ApiResult<Res
 }
 
 async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    state
-        .store()
-        .remove_login_token(&caller.hashed_token)
-        .await?;
-    Ok(Json(
-        json!({"status": "success", "data": {"message": "You've been logged out!"}}),
-    ))
+    state.store().remove_login_token(&caller.hashed_token).await?;
+    Ok(Json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
 }
 
 async fn get_me(State(state): State<AppState>, caller: Caller) -> Response {
@@ -158,13 +124,7 @@ async fn info(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller) -
             "minimumClientVersions": {"desktop": "3.9.6", "mobile": "4.39.0"},
         }))
     } else {
-        let short: String = COMPATIBLE_VERSION
-            .splitn(3, '.')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(".");
-        success(
-            json!({"version": short, "minimumClientVersions": {"desktop": "3.9.6", "mobile": "4.39.0"}}),
-        )
+        let short: String = COMPATIBLE_VERSION.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        success(json!({"version": short, "minimumClientVersions": {"desktop": "3.9.6", "mobile": "4.39.0"}}))
     }
 }

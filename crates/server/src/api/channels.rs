@@ -3,10 +3,10 @@
 use super::listing::ListParams;
 use super::pagination::Page;
 use crate::domain::rooms::{
-    NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room,
-    system_message, user_from_params, users_by_names, valid_room_name,
+    NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room, system_message,
+    user_from_params, users_by_names, valid_room_name,
 };
-use crate::domain::str_of;
+use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -38,13 +38,7 @@ impl Kind {
         }
     }
 
-    pub async fn find(
-        self,
-        state: &AppState,
-        args: &Args,
-        caller: &Caller,
-        check_archived: bool,
-    ) -> ApiResult<Doc> {
+    pub async fn find(self, state: &AppState, args: &Args, caller: &Caller, check_archived: bool) -> ApiResult<Doc> {
         match self {
             Kind::Channel => find_channel(state, args, check_archived).await,
             Kind::Group => find_group(state, args, &caller.user, check_archived).await,
@@ -54,70 +48,28 @@ impl Kind {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/channels.create",
-            post(|s: State<AppState>, c: Caller, b: Body| create(s, c, b, Kind::Channel)),
-        )
-        .route(
-            "/channels.info",
-            get(|s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel)),
-        )
-        .route(
-            "/channels.delete",
-            post(|s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel)),
-        )
+        .route("/channels.create", post(|s: State<AppState>, c: Caller, b: Body| create(s, c, b, Kind::Channel)))
+        .route("/channels.info", get(|s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel)))
+        .route("/channels.delete", post(|s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel)))
         .route("/channels.list", get(list_channels))
-        .route(
-            "/channels.list.joined",
-            get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)),
-        )
-        .route(
-            "/channels.members",
-            get(|s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel)),
-        )
-        .route(
-            "/channels.messages",
-            get(|s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel)),
-        )
-        .route(
-            "/channels.history",
-            get(|s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel)),
-        )
-        .route(
-            "/channels.invite",
-            post(|s: State<AppState>, c: Caller, b: Body| invite(s, c, b, Kind::Channel)),
-        )
-        .route(
-            "/channels.addOwner",
-            post(|s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel)),
-        )
+        .route("/channels.list.joined", get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)))
+        .route("/channels.members", get(|s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel)))
+        .route("/channels.messages", get(|s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel)))
+        .route("/channels.history", get(|s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel)))
+        .route("/channels.invite", post(|s: State<AppState>, c: Caller, b: Body| invite(s, c, b, Kind::Channel)))
+        .route("/channels.addOwner", post(|s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel)))
         .route("/channels.join", post(join))
-        .route(
-            "/channels.leave",
-            post(|s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel)),
-        )
-        .route(
-            "/channels.archive",
-            post(|s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel)),
-        )
+        .route("/channels.leave", post(|s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel)))
+        .route("/channels.archive", post(|s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel)))
 }
 
 fn names_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let extra_data = match body.get("extraData") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m.clone()),
@@ -128,11 +80,7 @@ pub async fn create(
             }));
         }
     };
-    let team_id = extra_data
-        .as_ref()
-        .and_then(|e| e.get("teamId"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let team_id = extra_data.as_ref().and_then(|e| e.get("teamId")).and_then(Value::as_str).map(str::to_owned);
     let team = match &team_id {
         Some(id) => state.store().team_by_id(id).await?,
         None => None,
@@ -140,14 +88,10 @@ pub async fn create(
     // Permission first, as Rocket.Chat's validator does.
     let allowed = match (&team, kind) {
         (Some(team), Kind::Channel) => {
-            state
-                .has_permission_in_room(&caller.user, "create-team-channel", str_of(team, "roomId"))
-                .await?
+            state.has_permission_in_room(&caller.user, "create-team-channel", str_of(team, "roomId")).await?
         }
         (Some(team), Kind::Group) => {
-            state
-                .has_permission_in_room(&caller.user, "create-team-group", str_of(team, "roomId"))
-                .await?
+            state.has_permission_in_room(&caller.user, "create-team-group", str_of(team, "roomId")).await?
         }
         (None, _) => state.has_permission(&caller.user, &format!("create-{}", kind.t())),
     };
@@ -169,27 +113,14 @@ pub async fn create(
     if name.is_empty() {
         return Err(ApiError::plain(format!("{prefix} \"name\" is required")));
     }
-    if body
-        .get("members")
-        .is_some_and(|m| !m.is_array() && !m.is_null())
-    {
-        return Err(ApiError::plain(format!(
-            "{prefix} \"members\" must be an array if provided"
-        )));
+    if body.get("members").is_some_and(|m| !m.is_array() && !m.is_null()) {
+        return Err(ApiError::plain(format!("{prefix} \"members\" must be an array if provided")));
     }
-    if body
-        .get("customFields")
-        .is_some_and(|m| !m.is_object() && !m.is_null())
-    {
-        return Err(ApiError::plain(format!(
-            "{prefix} \"customFields\" must be an object if provided"
-        )));
+    if body.get("customFields").is_some_and(|m| !m.is_object() && !m.is_null()) {
+        return Err(ApiError::plain(format!("{prefix} \"customFields\" must be an object if provided")));
     }
     if team_id.is_some() && team.is_none() {
-        return Err(ApiError::meteor(
-            "error-team-not-found",
-            "The \"teamId\" param provided does not match any team",
-        ));
+        return Err(ApiError::meteor("error-team-not-found", "The \"teamId\" param provided does not match any team"));
     }
     let name = valid_room_name(&state, &name).await?;
     let members = users_by_names(&state, &names_list(body.get("members"))).await?;
@@ -211,24 +142,13 @@ pub async fn create(
     if let Some(team) = &team {
         let mut extra = Map::new();
         extra.insert("msg".into(), json!(str_of(&room, "name")));
-        let note = system_message(
-            str_of(team, "roomId"),
-            "user-added-room-to-team",
-            str_of(&room, "name"),
-            &caller.user,
-            Some(extra),
-        );
+        let note = system_message(str_of(team, "roomId"), "user-added-room-to-team", str_of(&room, "name"), &caller.user, Some(extra));
         state.store().insert_message(note).await?;
     }
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn info(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, false).await?;
     if kind == Kind::Channel && !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
@@ -236,12 +156,7 @@ pub async fn info(
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, false).await?;
     let rid = str_of(&room, "_id").to_owned();
     if room.get("teamMain").and_then(Value::as_bool) == Some(true) {
@@ -251,17 +166,8 @@ pub async fn delete(
             json!({"method": "eraseRoom"}),
         ));
     }
-    let not_allowed = || {
-        ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            json!({"method": "eraseRoom"}),
-        )
-    };
-    if !state
-        .has_permission_in_room(&caller.user, &format!("delete-{}", kind.t()), &rid)
-        .await?
-    {
+    let not_allowed = || ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "eraseRoom"}));
+    if !state.has_permission_in_room(&caller.user, &format!("delete-{}", kind.t()), &rid).await? {
         return Err(not_allowed());
     }
     if let Some(team_id) = room.get("teamId").and_then(Value::as_str)
@@ -271,10 +177,7 @@ pub async fn delete(
             Kind::Channel => "delete-team-channel",
             Kind::Group => "delete-team-group",
         };
-        if !state
-            .has_permission_in_room(&caller.user, perm, str_of(&team, "roomId"))
-            .await?
-        {
+        if !state.has_permission_in_room(&caller.user, perm, str_of(&team, "roomId")).await? {
             return Err(not_allowed());
         }
         let note = system_message(
@@ -290,11 +193,7 @@ pub async fn delete(
     Ok(success(json!({})))
 }
 
-async fn list_channels(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     state.require_any(&caller.user, &["view-c-room", "view-joined-room"])?;
     let params = ListParams::from_args(&state, &q)?;
     let can_view_all = state.has_permission(&caller.user, "view-c-room");
@@ -314,23 +213,15 @@ async fn list_channels(
         .filter(|r| {
             let subscribed = joined.iter().any(|j| j == str_of(r, "_id"));
             let in_team = r.get("teamId").is_some();
-            (subscribed || (can_view_all && !in_team))
-                && only_id.as_deref().is_none_or(|id| id == str_of(r, "_id"))
+            (subscribed || (can_view_all && !in_team)) && only_id.as_deref().is_none_or(|id| id == str_of(r, "_id"))
         })
         .map(public_room)
         .collect();
     let (rooms, total) = params.page_in_memory(visible, &[("name", true)]);
-    Ok(success(
-        json!({"channels": rooms, "count": rooms.len(), "offset": params.page.offset, "total": total}),
-    ))
+    Ok(success(json!({"channels": rooms, "count": rooms.len(), "offset": params.page.offset, "total": total})))
 }
 
-pub async fn list_joined(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
     let params = ListParams::from_args(&state, &q)?;
     let mut visible = Vec::new();
     for sub in state.store().subscriptions_of_user(&caller.id).await? {
@@ -346,29 +237,16 @@ pub async fn list_joined(
         Kind::Channel => "channels",
         Kind::Group => "groups",
     };
-    Ok(success(
-        json!({key: rooms, "count": rooms.len(), "offset": page.offset, "total": total}),
-    ))
+    Ok(success(json!({key: rooms, "count": rooms.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn members(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn members(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, kind == Kind::Group).await?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
     }
     if room.get("broadcast").and_then(Value::as_bool) == Some(true)
-        && !state
-            .has_permission_in_room(
-                &caller.user,
-                "view-broadcast-member-list",
-                str_of(&room, "_id"),
-            )
-            .await?
+        && !state.has_permission_in_room(&caller.user, "view-broadcast-member-list", str_of(&room, "_id")).await?
     {
         return Err(ApiError::forbidden());
     }
@@ -378,11 +256,7 @@ pub async fn members(
         .subscriptions_of_room(str_of(&room, "_id"))
         .await?
         .iter()
-        .filter_map(|s| {
-            crate::domain::get_path(s, "u._id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .filter_map(|s| crate::domain::get_path(s, "u._id").and_then(Value::as_str).map(str::to_owned))
         .collect();
     let mut users: Vec<Doc> = state
         .store()
@@ -398,15 +272,7 @@ pub async fn members(
         .iter()
         .map(|u| {
             let mut m = Map::new();
-            for f in [
-                "_id",
-                "username",
-                "name",
-                "status",
-                "_updatedAt",
-                "nickname",
-                "avatarETag",
-            ] {
+            for f in ["_id", "username", "name", "status", "_updatedAt", "nickname", "avatarETag"] {
                 if let Some(v) = u.get(f) {
                     m.insert(f.into(), v.clone());
                 }
@@ -414,23 +280,14 @@ pub async fn members(
             Value::Object(m)
         })
         .collect();
-    Ok(success(
-        json!({"members": members, "count": members.len(), "offset": page.offset, "total": total}),
-    ))
+    Ok(success(json!({"members": members, "count": members.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn messages(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn messages(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => {
             if !q.contains_key("roomId") {
-                return Err(ApiError::invalid_params(
-                    "must have required property 'roomId'",
-                ));
+                return Err(ApiError::invalid_params("must have required property 'roomId'"));
             }
             state.require(&caller.user, "view-c-room")?;
             let room = find_channel(&state, &q, false).await?;
@@ -442,41 +299,24 @@ pub async fn messages(
         Kind::Group => find_group(&state, &q, &caller.user, false).await?,
     };
     let page = Page::from_args(&state.settings, &q)?;
-    let oldest_first =
-        crate::http::arg_str(&q, "sort").is_some_and(|s| s.replace(' ', "").contains("\"ts\":1"));
+    let oldest_first = crate::http::arg_str(&q, "sort").is_some_and(|s| s.replace(' ', "").contains("\"ts\":1"));
     let (messages, total) = state
         .store()
         .room_messages(
             str_of(&room, "_id"),
-            MessageQuery {
-                oldest_first,
-                offset: page.offset,
-                limit: page.count,
-                ..Default::default()
-            },
+            MessageQuery { oldest_first, offset: page.offset, limit: page.count, ..Default::default() },
         )
         .await?;
-    Ok(success(
-        json!({"messages": messages, "count": messages.len(), "offset": page.offset, "total": total}),
-    ))
+    Ok(success(json!({"messages": messages, "count": messages.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn history(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(mut q): Query,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn history(State(state): State<AppState>, caller: Caller, Query(mut q): Query, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, false).await?;
     // canReadRoom: access, and for public channels a subscription or `preview-c-room`.
     let readable = can_access_room(&state, &room, &caller.user).await?
         && (kind == Kind::Group
             || state.has_permission(&caller.user, "preview-c-room")
-            || state
-                .store()
-                .subscription(str_of(&room, "_id"), &caller.id)
-                .await?
-                .is_some());
+            || state.store().subscription(str_of(&room, "_id"), &caller.id).await?.is_some());
     if !readable {
         return Err(ApiError::forbidden());
     }
@@ -500,10 +340,7 @@ pub async fn history(
         offset: page.offset,
         limit: page.count,
     };
-    let (messages, _) = state
-        .store()
-        .room_messages(str_of(&room, "_id"), query)
-        .await?;
+    let (messages, _) = state.store().room_messages(str_of(&room, "_id"), query).await?;
     Ok(success(json!({"messages": messages})))
 }
 
@@ -535,20 +372,12 @@ async fn invitees(state: &AppState, body: &Args) -> ApiResult<Vec<Doc>> {
 fn string_or_list(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
         _ => vec![],
     }
 }
 
-pub async fn invite(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn invite(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => find_channel(&state, &body, true).await?,
         Kind::Group => {
@@ -576,32 +405,15 @@ pub async fn invite(
     let users = invitees(&state, &body).await?;
     if users.is_empty() {
         return Err(match kind {
-            Kind::Channel => ApiError::failure(
-                "invalid-user-invite-list",
-                "Cannot invite if no users are provided",
-            ),
-            Kind::Group => ApiError::meteor(
-                "error-empty-invite-list",
-                "Cannot invite if no valid users are provided",
-            ),
+            Kind::Channel => ApiError::failure("invalid-user-invite-list", "Cannot invite if no users are provided"),
+            Kind::Group => ApiError::meteor("error-empty-invite-list", "Cannot invite if no valid users are provided"),
         });
     }
-    let in_room = state
-        .store()
-        .subscription(&rid, &caller.id)
-        .await?
-        .is_some();
-    let allowed = (in_room
-        && state
-            .has_permission_in_room(&caller.user, "add-user-to-joined-room", &rid)
-            .await?)
+    let in_room = state.store().subscription(&rid, &caller.id).await?.is_some();
+    let allowed = (in_room && state.has_permission_in_room(&caller.user, "add-user-to-joined-room", &rid).await?)
         || state.has_permission(&caller.user, &format!("add-user-to-any-{}-room", kind.t()));
     if !allowed {
-        return Err(ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            json!({"method": "addUsersToRoom"}),
-        ));
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "addUsersToRoom"})));
     }
     for u in &users {
         add_member(&state, &room, u, Some(&caller.user)).await?;
@@ -610,87 +422,44 @@ pub async fn invite(
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-async fn join(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let room = find_channel(&state, &body, true).await?;
     if !can_access_room(&state, &room, &caller.user).await? {
-        return Err(ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            json!({"method": "joinRoom"}),
-        ));
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "joinRoom"})));
     }
-    if let Some(code) = room
-        .get("joinCode")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
+    if let Some(code) = room.get("joinCode").and_then(Value::as_str).filter(|c| !c.is_empty())
         && !state.has_permission(&caller.user, "join-without-join-code")
     {
         match arg_str(&body, "joinCode") {
-            None => {
-                return Err(ApiError::meteor_details(
-                    "error-code-required",
-                    "Code required",
-                    json!({"method": "joinRoom"}),
-                ));
-            }
+            None => return Err(ApiError::meteor_details("error-code-required", "Code required", json!({"method": "joinRoom"}))),
             Some(given) if given != code => {
-                return Err(ApiError::meteor_details(
-                    "error-code-invalid",
-                    "Invalid Code",
-                    json!({"method": "joinRoom"}),
-                ));
+                return Err(ApiError::meteor_details("error-code-invalid", "Invalid Code", json!({"method": "joinRoom"})));
             }
             _ => {}
         }
     }
     add_member(&state, &room, &caller.user, None).await?;
-    let room = state
-        .store()
-        .room_by_id(str_of(&room, "_id"))
-        .await?
-        .unwrap_or(room);
+    let room = state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room);
     Ok(success(json!({"channel": public_room(room)})))
 }
 
 fn has_role(sub: &Doc, role: &str) -> bool {
-    sub.get("roles")
-        .and_then(Value::as_array)
-        .is_some_and(|r| r.iter().any(|x| x == role))
+    sub.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == role))
 }
 
-pub async fn leave(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn leave(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
     let rid = str_of(&room, "_id").to_owned();
     let details = json!({"method": "leaveRoom"});
     if !state.has_permission(&caller.user, &format!("leave-{}", kind.t())) {
-        return Err(ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            details,
-        ));
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
     }
     let Some(sub) = state.store().subscription(&rid, &caller.id).await? else {
-        return Err(ApiError::meteor_details(
-            "error-user-not-in-room",
-            "You are not in this room",
-            details,
-        ));
+        return Err(ApiError::meteor_details("error-user-not-in-room", "You are not in this room", details));
     };
     if has_role(&sub, "owner") {
         let others = state.store().subscriptions_of_room(&rid).await?;
-        let other_owner = others.iter().any(|s| {
-            crate::domain::get_path(s, "u._id").and_then(Value::as_str) != Some(&caller.id)
-                && has_role(s, "owner")
-        });
+        let other_owner = others.iter().any(|s| crate::domain::get_path(s, "u._id").and_then(Value::as_str) != Some(&caller.id) && has_role(s, "owner"));
         if !other_owner && others.len() > 1 {
             return Err(ApiError::meteor_details(
                 "error-you-are-last-owner",
@@ -700,112 +469,56 @@ pub async fn leave(
         }
     }
     let note = system_message(&rid, "ul", caller.username(), &caller.user, None);
-    let deliveries =
-        crate::outgoing::room_deliveries(&state, "roomLeft", &room, &caller.user).await?;
-    if state
-        .store()
-        .remove_subscription_with_deliveries(&rid, &caller.id, Some(note), deliveries.clone())
-        .await?
-    {
+    let deliveries = crate::outgoing::room_deliveries(&state, "roomLeft", &room, &caller.user).await?;
+    if state.store().remove_subscription_with_deliveries(&rid, &caller.id, Some(note), deliveries.clone()).await? {
         crate::outgoing::enqueued(&state, &deliveries);
     }
     let room = state.store().room_by_id(&rid).await?.unwrap_or(room);
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn add_owner(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
     let rid = str_of(&room, "_id").to_owned();
     let user = user_from_params(&state, &body).await?;
     let details = json!({"method": "addRoomOwner"});
-    if !state
-        .has_permission_in_room(&caller.user, "set-owner", &rid)
-        .await?
-    {
-        return Err(ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            details,
-        ));
+    if !state.has_permission_in_room(&caller.user, "set-owner", &rid).await? {
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
     }
     let uid = str_of(&user, "_id");
     let Some(sub) = state.store().subscription(&rid, uid).await? else {
-        return Err(ApiError::meteor_details(
-            "error-user-not-in-room",
-            "User is not in this room",
-            details,
-        ));
+        return Err(ApiError::meteor_details("error-user-not-in-room", "User is not in this room", details));
     };
     if has_role(&sub, "owner") {
-        return Err(ApiError::meteor_details(
-            "error-user-already-owner",
-            "User is already an owner",
-            details,
-        ));
+        return Err(ApiError::meteor_details("error-user-already-owner", "User is already an owner", details));
     }
     let mut roles: Vec<String> = sub
         .get("roles")
         .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     roles.push("owner".into());
     let mut extra = Map::new();
     extra.insert("role".into(), json!("owner"));
-    let note = system_message(
-        &rid,
-        "subscription-role-added",
-        str_of(&user, "username"),
-        &caller.user,
-        Some(extra),
-    );
-    state
-        .store()
-        .set_subscription_roles(&rid, uid, roles, Some(note))
-        .await?;
+    let note = system_message(&rid, "subscription-role-added", str_of(&user, "username"), &caller.user, Some(extra));
+    state.store().set_subscription_roles(&rid, uid, roles, Some(note)).await?;
     Ok(success(json!({})))
 }
 
 /// `channels.archive` / `groups.archive` (`archiveRoom`): marks the room archived; raises the
 /// `roomArchived` outgoing event.
-pub async fn archive(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-    kind: Kind,
-) -> ApiResult<Response> {
+pub async fn archive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
     let rid = str_of(&room, "_id").to_owned();
-    if !state
-        .has_permission_in_room(&caller.user, "archive-room", &rid)
-        .await?
-    {
-        return Err(ApiError::meteor_details(
-            "error-not-authorized",
-            "Not authorized",
-            json!({"method": "archiveRoom"}),
-        ));
+    if !state.has_permission_in_room(&caller.user, "archive-room", &rid).await? {
+        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", json!({"method": "archiveRoom"})));
     }
     let mut set = Map::new();
     set.insert("archived".into(), json!(true));
     let mut archived = room.clone();
     archived.insert("archived".into(), json!(true));
-    let deliveries =
-        crate::outgoing::room_deliveries(&state, "roomArchived", &archived, &caller.user).await?;
-    if state
-        .store()
-        .update_room_with_deliveries(&rid, set, deliveries.clone())
-        .await?
-        .is_some()
-    {
+    let deliveries = crate::outgoing::room_deliveries(&state, "roomArchived", &archived, &caller.user).await?;
+    if state.store().update_room_with_deliveries(&rid, set, deliveries.clone()).await?.is_some() {
         crate::outgoing::enqueued(&state, &deliveries);
     }
     Ok(success(json!({})))

@@ -1,8 +1,6 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
-use crate::domain::messages::{
-    Defaults, check_can_send, markdown, message_fields, post_message, process_webhook_message,
-};
+use crate::domain::messages::{Defaults, check_can_send, markdown, message_fields, post_message, process_webhook_message};
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
@@ -30,10 +28,7 @@ fn too_long(state: &AppState, payload: &serde_json::Map<String, Value>) -> bool 
     if max <= 0 {
         return false;
     }
-    let over = |v: Option<&Value>| {
-        v.and_then(Value::as_str)
-            .is_some_and(|s| s.chars().count() as i64 > max)
-    };
+    let over = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.chars().count() as i64 > max);
     over(payload.get("text"))
         || over(payload.get("msg"))
         || payload
@@ -42,59 +37,29 @@ fn too_long(state: &AppState, payload: &serde_json::Map<String, Value>) -> bool 
             .is_some_and(|a| a.iter().any(|x| over(x.get("text"))))
 }
 
-async fn post_message_route(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
-    const ALLOWED: &[&str] = &[
-        "roomId",
-        "channel",
-        "text",
-        "alias",
-        "emoji",
-        "avatar",
-        "attachments",
-        "customFields",
-        "parseUrls",
-        "tmid",
-    ];
+async fn post_message_route(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
+    const ALLOWED: &[&str] =
+        &["roomId", "channel", "text", "alias", "emoji", "avatar", "attachments", "customFields", "parseUrls", "tmid"];
     if body.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
-        return Err(ApiError::invalid_params(
-            "must NOT have additional properties",
-        ));
+        return Err(ApiError::invalid_params("must NOT have additional properties"));
     }
     let destinations: Vec<String> = match (body.get("roomId"), body.get("channel")) {
         (Some(Value::String(id)), None) => vec![id.clone()],
         (None, Some(Value::String(c))) => vec![c.clone()],
-        (None, Some(Value::Array(list))) if !list.is_empty() => list
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect(),
-        _ => {
-            return Err(ApiError::invalid_params(
-                "must match exactly one schema in oneOf",
-            ));
+        (None, Some(Value::Array(list))) if !list.is_empty() => {
+            list.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()
         }
+        _ => return Err(ApiError::invalid_params("must match exactly one schema in oneOf")),
     };
     if body.contains_key("tmid") && !body.contains_key("roomId") {
-        return Err(ApiError::invalid_params(
-            "must match exactly one schema in oneOf",
-        ));
+        return Err(ApiError::invalid_params("must match exactly one schema in oneOf"));
     }
     if too_long(&state, &body) {
         return Err(ApiError::plain("error-message-size-exceeded"));
     }
-    let results = process_webhook_message(
-        &state,
-        &body,
-        &caller.user,
-        &Defaults::default(),
-        &destinations,
-        false,
-    )
-    .await
-    .map_err(|e| e.into_api())?;
+    let results = process_webhook_message(&state, &body, &caller.user, &Defaults::default(), &destinations, false)
+        .await
+        .map_err(|e| e.into_api())?;
     let Some((channel, result)) = results.into_iter().next() else {
         return Err(ApiError::plain("unknown-error"));
     };
@@ -103,43 +68,24 @@ async fn post_message_route(
         Some(Value::String(c)) => c.clone(),
         _ => channel,
     };
-    Ok(success(
-        json!({"ts": now_ms(), "channel": channel, "message": message}),
-    ))
+    Ok(success(json!({"ts": now_ms(), "channel": channel, "message": message})))
 }
 
-async fn send_message(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn send_message(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let Some(Value::Object(message)) = body.get("message") else {
-        return Err(ApiError::invalid_params(
-            "must have required property 'message'",
-        ));
+        return Err(ApiError::invalid_params("must have required property 'message'"));
     };
-    let Some(rid) = message
-        .get("rid")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    else {
-        return Err(ApiError::plain(
-            "The 'rid' property on the message object is missing.",
-        ));
+    let Some(rid) = message.get("rid").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        return Err(ApiError::plain("The 'rid' property on the message object is missing."));
     };
     if message.get("t").is_some_and(|t| !t.is_null()) {
-        return Err(ApiError::plain(
-            "Cannot send system messages using 'chat.sendMessage'",
-        ));
+        return Err(ApiError::plain("Cannot send system messages using 'chat.sendMessage'"));
     }
     if message.contains_key("tshow") && !message.contains_key("tmid") {
         return Err(ApiError::invalid_params("tshow provided but missing tmid"));
     }
     if too_long(&state, message) {
-        return Err(ApiError::meteor(
-            "error-message-size-exceeded",
-            "Message size exceeds Message_MaxAllowedSize",
-        ));
+        return Err(ApiError::meteor("error-message-size-exceeded", "Message size exceeds Message_MaxAllowedSize"));
     }
     let Some(room) = state.store().room_by_id(rid).await? else {
         return Err(ApiError::plain("error-invalid-room"));
@@ -148,15 +94,10 @@ async fn send_message(
     if !message.contains_key("alias") {
         fields.remove("alias");
     }
-    check_can_send(&state, &room, &caller.user, &fields)
-        .await
-        .map_err(|e| e.into_api())?;
+    check_can_send(&state, &room, &caller.user, &fields).await.map_err(|e| e.into_api())?;
     if let Some(id) = message.get("_id").and_then(Value::as_str) {
         if state.store().message_by_id(id).await?.is_some() {
-            return Err(ApiError::meteor(
-                "error-message-already-exists",
-                "Message already exists",
-            ));
+            return Err(ApiError::meteor("error-message-already-exists", "Message already exists"));
         }
         fields.insert("_id".into(), json!(id));
     }
@@ -168,25 +109,16 @@ fn msg_not_found(id: &str) -> ApiError {
     ApiError::plain(format!("No message found with the id of \"{id}\"."))
 }
 
-async fn load_message(
-    state: &AppState,
-    body: &serde_json::Map<String, Value>,
-) -> ApiResult<(Doc, Doc)> {
+async fn load_message(state: &AppState, body: &serde_json::Map<String, Value>) -> ApiResult<(Doc, Doc)> {
     let msg_id = arg_str(body, "msgId").unwrap_or_default().into_owned();
     let room_id = arg_str(body, "roomId").unwrap_or_default().into_owned();
     let Some(message) = state.store().message_by_id(&msg_id).await? else {
         return Err(msg_not_found(&msg_id));
     };
     if str_of(&message, "rid") != room_id {
-        return Err(ApiError::plain(
-            "The room id provided does not match where the message is from.",
-        ));
+        return Err(ApiError::plain("The room id provided does not match where the message is from."));
     }
-    let room = state
-        .store()
-        .room_by_id(&room_id)
-        .await?
-        .ok_or_else(|| msg_not_found(&msg_id))?;
+    let room = state.store().room_by_id(&room_id).await?.ok_or_else(|| msg_not_found(&msg_id))?;
     Ok((message, room))
 }
 
@@ -194,26 +126,16 @@ fn minutes_since(ts: &str) -> Option<i64> {
     store::ids::parse_iso(ts).map(|t| (chrono::Utc::now() - t).num_minutes())
 }
 
-async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     for key in ["roomId", "msgId", "text"] {
         if !matches!(body.get(key), Some(Value::String(_))) {
-            return Err(ApiError::failure(
-                format!("must have required property '{key}'"),
-                "invalid-params",
-            ));
+            return Err(ApiError::failure(format!("must have required property '{key}'"), "invalid-params"));
         }
     }
     let (mut message, room) = load_message(&state, &body).await?;
     let rid = str_of(&room, "_id").to_owned();
-    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str)
-        == Some(caller.id.as_str());
-    let can_edit = state
-        .has_permission_in_room(&caller.user, "edit-message", &rid)
-        .await?
+    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());
+    let can_edit = state.has_permission_in_room(&caller.user, "edit-message", &rid).await?
         || (own && state.settings.bool("Message_AllowEditing"));
     if !can_edit {
         return Err(ApiError::meteor_details(
@@ -222,9 +144,7 @@ async fn update(
             json!({"method": "updateMessage", "action": "Message_editing"}),
         ));
     }
-    let block = state
-        .settings
-        .int("Message_AllowEditing_BlockEditInMinutes");
+    let block = state.settings.int("Message_AllowEditing_BlockEditInMinutes");
     if block > 0
         && !state.has_permission(&caller.user, "bypass-time-limit-edit-and-delete")
         && minutes_since(str_of(&message, "ts")).is_some_and(|m| m >= block)
@@ -246,10 +166,7 @@ async fn update(
         message.insert("msg".into(), json!(text));
         message.insert("md".into(), markdown(text.clone()));
         message.insert("editedAt".into(), json!(now));
-        message.insert(
-            "editedBy".into(),
-            json!({"_id": caller.id, "username": caller.username()}),
-        );
+        message.insert("editedBy".into(), json!({"_id": caller.id, "username": caller.username()}));
         message.insert("_updatedAt".into(), json!(now));
         if let Some(cf) = body.get("customFields") {
             message.insert("customFields".into(), cf.clone());
@@ -258,53 +175,34 @@ async fn update(
         if deliveries.is_empty() {
             state.store().replace_message(message.clone()).await?;
         } else {
-            state
-                .store()
-                .replace_message_with_deliveries(message.clone(), deliveries.clone())
-                .await?;
+            state.store().replace_message_with_deliveries(message.clone(), deliveries.clone()).await?;
             crate::outgoing::enqueued(&state, &deliveries);
         }
     }
     Ok(success(json!({"message": message})))
 }
 
-async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     for key in ["roomId", "msgId"] {
         if !matches!(body.get(key), Some(Value::String(_))) {
-            return Err(ApiError::failure(
-                format!("must have required property '{key}'"),
-                "invalid-params",
-            ));
+            return Err(ApiError::failure(format!("must have required property '{key}'"), "invalid-params"));
         }
     }
     let (message, room) = load_message(&state, &body).await?;
     let rid = str_of(&room, "_id").to_owned();
-    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str)
-        == Some(caller.id.as_str());
-    let force = state
-        .has_permission_in_room(&caller.user, "force-delete-message", &rid)
-        .await?;
+    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());
+    let force = state.has_permission_in_room(&caller.user, "force-delete-message", &rid).await?;
     if arg_bool(&body, "asUser") == Some(true) && !own && !force {
         return Err(ApiError::plain(
             "Unauthorized. You must have the permission \"force-delete-message\" to delete other's message as them.",
         ));
     }
     let allowed = force
-        || state
-            .has_permission_in_room(&caller.user, "delete-message", &rid)
-            .await?
+        || state.has_permission_in_room(&caller.user, "delete-message", &rid).await?
         || (own
             && state.settings.bool("Message_AllowDeleting")
-            && state
-                .has_permission_in_room(&caller.user, "delete-own-message", &rid)
-                .await?);
-    let block = state
-        .settings
-        .int("Message_AllowDeleting_BlockDeleteInMinutes");
+            && state.has_permission_in_room(&caller.user, "delete-own-message", &rid).await?);
+    let block = state.settings.int("Message_AllowDeleting_BlockDeleteInMinutes");
     let blocked = !force
         && block > 0
         && !state.has_permission(&caller.user, "bypass-time-limit-edit-and-delete")
@@ -325,30 +223,16 @@ async fn delete(
     })))
 }
 
-async fn get_message(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn get_message(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let Some(id) = arg_str(&q, "msgId").filter(|s| !s.is_empty()) else {
-        return Err(ApiError::plain(
-            "The \"msgId\" query parameter must be provided.",
-        ));
+        return Err(ApiError::plain("The \"msgId\" query parameter must be provided."));
     };
     let Some(message) = state.store().message_by_id(&id).await? else {
-        return Err(ApiError::plain(format!(
-            "No message found with the id of \"{id}\"."
-        )));
+        return Err(ApiError::plain(format!("No message found with the id of \"{id}\".")));
     };
     let room = state.store().room_by_id(str_of(&message, "rid")).await?;
     match room {
-        Some(room) if can_access_room(&state, &room, &caller.user).await? => {
-            Ok(success(json!({"message": message})))
-        }
-        _ => Err(ApiError::meteor_details(
-            "error-not-allowed",
-            "Not allowed",
-            json!({"method": "getSingleMessage"}),
-        )),
+        Some(room) if can_access_room(&state, &room, &caller.user).await? => Ok(success(json!({"message": message}))),
+        _ => Err(ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "getSingleMessage"}))),
     }
 }

@@ -2,8 +2,8 @@
 
 use super::listing::{ListParams, only_known};
 use crate::domain::integrations::{
-    CREATE_INCOMING, CREATE_OUTGOING, Grants, INCOMING, OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING,
-    create_incoming, create_outgoing, creator, delete, update_incoming, update_outgoing,
+    CREATE_INCOMING, CREATE_OUTGOING, Grants, INCOMING, OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING, create_incoming,
+    create_outgoing, creator, delete, update_incoming, update_outgoing,
 };
 use crate::domain::rooms::can_access_room;
 use crate::domain::schema::{Branch, Ty, one_of};
@@ -34,40 +34,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn require_any_integration_permission(grants: &Grants) -> ApiResult<()> {
-    if grants.any() {
-        Ok(())
-    } else {
-        Err(ApiError::permission_required())
-    }
+    if grants.any() { Ok(()) } else { Err(ApiError::permission_required()) }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let grants = Grants::of(&state, &caller.user);
     require_any_integration_permission(&grants)?;
-    only_known(
-        &q,
-        &["offset", "count", "sort", "name", "type", "query", "fields"],
-    )?;
+    only_known(&q, &["offset", "count", "sort", "name", "type", "query", "fields"])?;
     let params = ListParams::from_args(&state, &q)?;
     let mut trusted = vec![grants.scope(&caller.id)];
     if let Some(name) = arg_str(&q, "name").filter(|n| !n.is_empty()) {
-        trusted.push(
-            Filter::contains_ci("name", &name)
-                .map_err(|e| ApiError::invalid_params_typed(e.to_string()))?,
-        );
+        trusted.push(Filter::contains_ci("name", &name).map_err(|e| ApiError::invalid_params_typed(e.to_string()))?);
     }
     if let Some(t) = arg_str(&q, "type") {
         trusted.push(Filter::eq("type", t.as_ref()));
     }
     // Rocket.Chat sorts by `ts`, which integrations lack: insertion order.
-    let (docs, total) = state
-        .store()
-        .find_integrations(params.doc_query(trusted, &[], true))
-        .await?;
+    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[], true)).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "offset": params.page.offset, "items": integrations.len(),
@@ -76,30 +59,19 @@ async fn list(
 }
 
 /// The integrations configured for a room, scoped by the caller's permissions.
-async fn room_integrations(
-    state: &AppState,
-    caller: &Caller,
-    q: &Args,
-    channels: Vec<String>,
-) -> ApiResult<Response> {
+async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels: Vec<String>) -> ApiResult<Response> {
     let grants = Grants::of(state, &caller.user);
     let params = ListParams::from_args(state, q)?;
     let trusted = vec![grants.scope(&caller.id), Filter::is_in("channel", channels)];
-    let (docs, total) = state
-        .store()
-        .find_integrations(params.doc_query(trusted, &[("_createdAt", true)], false))
-        .await?;
+    let (docs, total) =
+        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)], false)).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "count": integrations.len(), "offset": params.page.offset, "total": total,
     })))
 }
 
-async fn channel_integrations(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn channel_integrations(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     require_any_integration_permission(&Grants::of(&state, &caller.user))?;
     let not_found = || {
         ApiError::meteor(
@@ -109,24 +81,14 @@ async fn channel_integrations(
     };
     let room = if q.contains_key("roomId") {
         let id = arg_str(&q, "roomId").unwrap_or_default();
-        if id.is_empty() {
-            None
-        } else {
-            state.store().room_by_id(&id).await?
-        }
+        if id.is_empty() { None } else { state.store().room_by_id(&id).await? }
     } else if q.contains_key("roomName") {
         let name = arg_str(&q, "roomName").unwrap_or_default();
-        if name.is_empty() {
-            None
-        } else {
-            state.store().room_by_name(&name).await?
-        }
+        if name.is_empty() { None } else { state.store().room_by_name(&name).await? }
     } else {
         None
     };
-    let room = room
-        .filter(|r| matches!(str_of(r, "t"), "c" | "l"))
-        .ok_or_else(not_found)?;
+    let room = room.filter(|r| matches!(str_of(r, "t"), "c" | "l")).ok_or_else(not_found)?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
     }
@@ -142,16 +104,11 @@ async fn channel_integrations(
     room_integrations(&state, &caller, &q, channels).await
 }
 
-async fn group_integrations(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn group_integrations(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     require_any_integration_permission(&Grants::of(&state, &caller.user))?;
     let id = arg_str(&q, "roomId").map(|s| s.into_owned());
     let name = arg_str(&q, "roomName").map(|s| s.into_owned());
-    let both_empty = id.as_deref().unwrap_or_default().is_empty()
-        && name.as_deref().unwrap_or_default().is_empty();
+    let both_empty = id.as_deref().unwrap_or_default().is_empty() && name.as_deref().unwrap_or_default().is_empty();
     if (id.is_none() && name.is_none()) || both_empty {
         return Err(ApiError::meteor(
             "error-room-param-not-provided",
@@ -169,17 +126,11 @@ async fn group_integrations(
         (None, Some(name)) => state.store().room_by_name(name).await?,
         _ => None,
     };
-    let room = room
-        .filter(|r| str_of(r, "t") == "p")
-        .ok_or_else(not_found)?;
+    let room = room.filter(|r| str_of(r, "t") == "p").ok_or_else(not_found)?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(not_found());
     }
-    let room_name = if room.contains_key("prid") {
-        str_of(&room, "fname")
-    } else {
-        str_of(&room, "name")
-    };
+    let room_name = if room.contains_key("prid") { str_of(&room, "fname") } else { str_of(&room, "name") };
     // Truthy: true only when exactly "true"; an empty value keeps the default.
     let include_all = match arg_str(&q, "includeAllPrivateGroups") {
         Some(v) if !v.is_empty() => v == "true",
@@ -192,20 +143,12 @@ async fn group_integrations(
     room_integrations(&state, &caller, &q, channels).await
 }
 
-async fn get_one(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn get_one(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let Some(id) = arg_str(&q, "integrationId") else {
-        return Err(ApiError::invalid_params_typed(
-            "must have required property 'integrationId'",
-        ));
+        return Err(ApiError::invalid_params_typed("must have required property 'integrationId'"));
     };
     if id.is_empty() {
-        return Err(ApiError::plain(
-            "The query parameter \"integrationId\" is required.",
-        ));
+        return Err(ApiError::plain("The query parameter \"integrationId\" is required."));
     }
     let integration = state
         .store()
@@ -219,11 +162,7 @@ async fn get_one(
     Ok(success(json!({"integration": integration})))
 }
 
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     one_of(&body, &[&CREATE_INCOMING, &CREATE_OUTGOING]).map_err(ApiError::invalid_params_typed)?;
     let integration = match str_of(&body, "type") {
         INCOMING => create_incoming(&state, &caller.user, &body).await?,
@@ -233,11 +172,7 @@ async fn create(
     Ok(success(json!({"integration": integration})))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     one_of(&body, &[&UPDATE_INCOMING, &UPDATE_OUTGOING]).map_err(ApiError::invalid_params_typed)?;
     let no_integration = || ApiError::plain("No integration found.");
     let store = state.store();
@@ -245,23 +180,14 @@ async fn update(
         OUTGOING => {
             let current = match arg_str(&body, "target_url") {
                 Some(url) => store.integration_by_url(&url).await?,
-                None => {
-                    store
-                        .integration_by_id(&arg_str(&body, "integrationId").unwrap_or_default())
-                        .await?
-                }
+                None => store.integration_by_id(&arg_str(&body, "integrationId").unwrap_or_default()).await?,
             }
             .ok_or_else(no_integration)?;
             update_outgoing(&state, &caller.user, str_of(&current, "_id"), &body).await?
         }
         INCOMING => {
-            let id = arg_str(&body, "integrationId")
-                .unwrap_or_default()
-                .into_owned();
-            store
-                .integration_by_id(&id)
-                .await?
-                .ok_or_else(no_integration)?;
+            let id = arg_str(&body, "integrationId").unwrap_or_default().into_owned();
+            store.integration_by_id(&id).await?.ok_or_else(no_integration)?;
             update_incoming(&state, &caller.user, &id, &body).await?
         }
         _ => return Err(ApiError::plain("Invalid integration type.")),
@@ -293,21 +219,10 @@ const REMOVE_OUTGOING_BY_ID: Branch = Branch {
     additional_properties: true,
 };
 
-async fn remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn remove(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     require_any_integration_permission(&Grants::of(&state, &caller.user))?;
-    one_of(
-        &body,
-        &[
-            &REMOVE_INCOMING,
-            &REMOVE_OUTGOING_BY_URL,
-            &REMOVE_OUTGOING_BY_ID,
-        ],
-    )
-    .map_err(ApiError::invalid_params_typed)?;
+    one_of(&body, &[&REMOVE_INCOMING, &REMOVE_OUTGOING_BY_URL, &REMOVE_OUTGOING_BY_ID])
+        .map_err(ApiError::invalid_params_typed)?;
     let store = state.store();
     let no_integration = || ApiError::plain("No integration found.");
     let (integration, kind): (Doc, &str) = match str_of(&body, "type") {
@@ -317,23 +232,13 @@ async fn remove(
             } else if let Some(id) = arg_str(&body, "integrationId") {
                 store.integration_by_id(&id).await?
             } else {
-                return Err(ApiError::plain(
-                    "An integrationId or target_url needs to be provided.",
-                ));
+                return Err(ApiError::plain("An integrationId or target_url needs to be provided."));
             };
             (found.ok_or_else(no_integration)?, OUTGOING)
         }
         INCOMING => {
-            let id = arg_str(&body, "integrationId")
-                .unwrap_or_default()
-                .into_owned();
-            (
-                store
-                    .integration_by_id(&id)
-                    .await?
-                    .ok_or_else(no_integration)?,
-                INCOMING,
-            )
+            let id = arg_str(&body, "integrationId").unwrap_or_default().into_owned();
+            (store.integration_by_id(&id).await?.ok_or_else(no_integration)?, INCOMING)
         }
         _ => return Err(ApiError::plain("Invalid integration type.")),
     };
@@ -344,44 +249,29 @@ async fn remove(
 /// `mountIntegrationHistoryQueryBasedOnPermissions`.
 fn history_scope(grants: &Grants, me: &str, id: &str) -> Filter {
     if grants.own_out && !grants.all_out {
-        Filter::and(vec![
-            Filter::eq("integration._id", id),
-            Filter::eq("integration._createdBy._id", me),
-        ])
+        Filter::and(vec![Filter::eq("integration._id", id), Filter::eq("integration._createdBy._id", me)])
     } else {
         Filter::eq("integration._id", id)
     }
 }
 
-async fn history(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn history(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let grants = Grants::of(&state, &caller.user);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::permission_required());
     }
     only_known(&q, &["id", "offset", "count", "sort", "query", "fields"])?;
     let Some(id) = arg_str(&q, "id") else {
-        return Err(ApiError::invalid_params_typed(
-            "must have required property 'id'",
-        ));
+        return Err(ApiError::invalid_params_typed("must have required property 'id'"));
     };
     if id.is_empty() {
-        return Err(ApiError::invalid_params_typed(
-            "must NOT have fewer than 1 characters",
-        ));
+        return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters"));
     }
     if id.trim().is_empty() {
         return Err(ApiError::plain("Invalid integration id."));
     }
     let params = ListParams::from_args(&state, &q)?;
-    let query = params.doc_query(
-        vec![history_scope(&grants, &caller.id, &id)],
-        &[("_updatedAt", false)],
-        false,
-    );
+    let query = params.doc_query(vec![history_scope(&grants, &caller.id, &id)], &[("_updatedAt", false)], false);
     let (docs, total) = state.store().find_history(query).await?;
     let history = params.project(docs);
     Ok(success(json!({
@@ -389,31 +279,15 @@ async fn history(
     })))
 }
 
-async fn clear_history(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let id = match body.get("integrationId") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        Some(Value::String(_)) => {
-            return Err(ApiError::invalid_params_typed(
-                "must NOT have fewer than 1 characters",
-            ));
-        }
-        _ => {
-            return Err(ApiError::invalid_params_typed(
-                "must have required property 'integrationId'",
-            ));
-        }
+        Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
+        _ => return Err(ApiError::invalid_params_typed("must have required property 'integrationId'")),
     };
     let grants = Grants::of(&state, &caller.user);
     if !grants.all_out && !grants.own_out {
-        return Err(ApiError::meteor_details(
-            "not_authorized",
-            "Unauthorized",
-            json!({"method": "clearIntegrationHistory"}),
-        ));
+        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", json!({"method": "clearIntegrationHistory"})));
     }
     let integration = state
         .store()
@@ -421,87 +295,43 @@ async fn clear_history(
         .await?
         .filter(|i| grants.all_out || creator(i) == Some(caller.id.as_str()))
         .ok_or_else(|| {
-            ApiError::meteor_details(
-                "error-invalid-integration",
-                "Invalid integration",
-                json!({"method": "clearIntegrationHistory"}),
-            )
+            ApiError::meteor_details("error-invalid-integration", "Invalid integration", json!({"method": "clearIntegrationHistory"}))
         })?;
-    state
-        .store()
-        .clear_history(str_of(&integration, "_id"))
-        .await?;
+    state.store().clear_history(str_of(&integration, "_id")).await?;
     Ok(success(json!({})))
 }
 
 /// `integrations.replayOutgoing` (`replayOutgoingIntegration`): runs a recorded call again.
-async fn replay_outgoing(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let mut ids = Vec::new();
     for key in ["integrationId", "historyId"] {
         match body.get(key) {
             Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
-            Some(Value::String(_)) => {
-                return Err(ApiError::invalid_params_typed(
-                    "must NOT have fewer than 1 characters",
-                ));
-            }
-            _ => {
-                return Err(ApiError::invalid_params_typed(format!(
-                    "must have required property '{key}'"
-                )));
-            }
+            Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
+            _ => return Err(ApiError::invalid_params_typed(format!("must have required property '{key}'"))),
         }
     }
-    if let Some(extra) = body
-        .keys()
-        .find(|k| !matches!(k.as_str(), "integrationId" | "historyId"))
-    {
-        return Err(ApiError::invalid_params_typed(format!(
-            "must NOT have additional properties '{extra}'"
-        )));
+    if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "integrationId" | "historyId")) {
+        return Err(ApiError::invalid_params_typed(format!("must NOT have additional properties '{extra}'")));
     }
     let details = || json!({"method": "replayOutgoingIntegration"});
     let grants = Grants::of(&state, &caller.user);
     if !grants.all_out && !grants.own_out {
-        return Err(ApiError::meteor_details(
-            "not_authorized",
-            "Unauthorized",
-            details(),
-        ));
+        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", details()));
     }
     let integration = state
         .store()
         .integration_by_id(&ids[0])
         .await?
-        .filter(|i| {
-            grants.all_out
-                || (creator(i) == Some(caller.id.as_str()) && str_of(i, "type") == OUTGOING)
-        })
-        .ok_or_else(|| {
-            ApiError::meteor_details(
-                "error-invalid-integration",
-                "Invalid integration",
-                details(),
-            )
-        })?;
+        .filter(|i| grants.all_out || (creator(i) == Some(caller.id.as_str()) && str_of(i, "type") == OUTGOING))
+        .ok_or_else(|| ApiError::meteor_details("error-invalid-integration", "Invalid integration", details()))?;
     let record = state
         .store()
         .history_by_id(&ids[1])
         .await?
-        .filter(|h| {
-            crate::domain::get_path(h, "integration._id").and_then(Value::as_str)
-                == Some(ids[0].as_str())
-        })
+        .filter(|h| crate::domain::get_path(h, "integration._id").and_then(Value::as_str) == Some(ids[0].as_str()))
         .ok_or_else(|| {
-            ApiError::meteor_details(
-                "error-invalid-integration-history",
-                "Invalid Integration History",
-                details(),
-            )
+            ApiError::meteor_details("error-invalid-integration-history", "Invalid Integration History", details())
         })?;
     crate::outgoing::replay(&state, &integration, &record).await?;
     Ok(success(json!({})))

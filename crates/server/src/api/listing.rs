@@ -24,25 +24,15 @@ fn param_error(e: ParamError) -> ApiError {
 
 /// Fields the store indexes in memory: a query over only these (with operators that compare
 /// values) can be matched without loading documents.
-const INDEXED: &[&str] = &[
-    "_id",
-    "type",
-    "name",
-    "_createdBy._id",
-    "_createdAt",
-    "_updatedAt",
-];
+const INDEXED: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt"];
 const VALUE_OPERATORS: &[&str] = &[
-    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$not",
-    "$and", "$or", "$nor",
+    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$not", "$and", "$or", "$nor",
 ];
 
 fn reads_only_indexed(v: &Value) -> bool {
     let Value::Object(m) = v else { return false };
     m.iter().all(|(k, v)| match k.as_str() {
-        "$and" | "$or" | "$nor" => v
-            .as_array()
-            .is_some_and(|items| items.iter().all(reads_only_indexed)),
+        "$and" | "$or" | "$nor" => v.as_array().is_some_and(|items| items.iter().all(reads_only_indexed)),
         key if key.starts_with('$') => false,
         key => INDEXED.contains(&key) && operators_only(v),
     })
@@ -67,11 +57,7 @@ impl ListParams {
                 let keys = serde_json::from_str::<Value>(&raw)
                     .ok()
                     .and_then(|v| v.as_object().cloned())
-                    .map(|m| {
-                        m.into_iter()
-                            .map(|(k, v)| (k, v.as_f64() == Some(1.0)))
-                            .collect()
-                    })
+                    .map(|m| m.into_iter().map(|(k, v)| (k, v.as_f64() == Some(1.0))).collect())
                     .unwrap_or_default();
                 Some((sort, keys))
             }
@@ -85,27 +71,16 @@ impl ListParams {
         let query = match arg_str(args, "query") {
             Some(raw) if enabled => {
                 let filter = parse_query_param(&raw).map_err(param_error)?;
-                let indexed =
-                    serde_json::from_str::<Value>(&raw).is_ok_and(|v| reads_only_indexed(&v));
+                let indexed = serde_json::from_str::<Value>(&raw).is_ok_and(|v| reads_only_indexed(&v));
                 Some((filter, indexed))
             }
             _ => None,
         };
-        Ok(Self {
-            page,
-            sort,
-            fields,
-            query,
-        })
+        Ok(Self { page, sort, fields, query })
     }
 
     /// The store query: `trusted` (scope and endpoint filters) AND the caller's `query`.
-    pub fn doc_query(
-        &self,
-        trusted: Vec<Filter>,
-        default_sort: &[(&str, bool)],
-        trusted_indexed: bool,
-    ) -> DocQuery {
+    pub fn doc_query(&self, trusted: Vec<Filter>, default_sort: &[(&str, bool)], trusted_indexed: bool) -> DocQuery {
         let mut filters = trusted;
         let mut indexed = trusted_indexed;
         if let Some((q, q_indexed)) = &self.query {
@@ -117,10 +92,7 @@ impl ListParams {
             None if default_sort.is_empty() => (None, Vec::new()),
             None => (
                 Some(Sort::by(default_sort)),
-                default_sort
-                    .iter()
-                    .map(|(k, a)| ((*k).to_owned(), *a))
-                    .collect(),
+                default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect(),
             ),
         };
         DocQuery {
@@ -136,11 +108,7 @@ impl ListParams {
     /// Filters, sorts, pages and projects a list held in memory. `visible` must already be what
     /// the caller may see: the caller's `query` is evaluated on it, so it cannot probe hidden
     /// fields (password hashes, join codes).
-    pub fn page_in_memory(
-        &self,
-        visible: Vec<Value>,
-        default_sort: &[(&str, bool)],
-    ) -> (Vec<Value>, usize) {
+    pub fn page_in_memory(&self, visible: Vec<Value>, default_sort: &[(&str, bool)]) -> (Vec<Value>, usize) {
         let mut items: Vec<Value> = match &self.query {
             Some((filter, _)) => visible.into_iter().filter(|v| filter.matches(v)).collect(),
             None => visible,
@@ -176,9 +144,7 @@ impl ListParams {
 /// Rejects query-string keys outside `allowed` (typed routes with `additionalProperties: false`).
 pub fn only_known(args: &Args, allowed: &[&str]) -> ApiResult<()> {
     if args.keys().any(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::invalid_params_typed(
-            "must NOT have additional properties",
-        ));
+        return Err(ApiError::invalid_params_typed("must NOT have additional properties"));
     }
     Ok(())
 }
@@ -191,9 +157,7 @@ mod tests {
     #[test]
     fn indexed_only_detection() {
         assert!(reads_only_indexed(&json!({"type": "webhook-incoming"})));
-        assert!(reads_only_indexed(
-            &json!({"$or": [{"name": {"$regex": "a", "$options": "i"}}, {"_createdBy._id": {"$ne": "x"}}]})
-        ));
+        assert!(reads_only_indexed(&json!({"$or": [{"name": {"$regex": "a", "$options": "i"}}, {"_createdBy._id": {"$ne": "x"}}]})));
         assert!(!reads_only_indexed(&json!({"token": "x"})));
         assert!(!reads_only_indexed(&json!({"name": {"$exists": true}})));
         assert!(!reads_only_indexed(&json!({"channel": "#a"})));

@@ -6,8 +6,8 @@ mod chat;
 mod groups;
 mod integrations;
 pub mod listing;
-pub mod pagination;
 mod permissions;
+pub mod pagination;
 mod rooms;
 mod teams;
 mod users;
@@ -30,10 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(teams::routes())
         .merge(chat::routes())
         .merge(integrations::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state,
-            crate::ratelimit::limit_api,
-        ));
+        .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
     Router::new()
         .nest("/api/v1", v1)
         .merge(auth::info_routes())
@@ -41,10 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("pragma"),
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("pragma"), HeaderValue::from_static("no-cache")))
 }
 
 pub async fn not_found() -> ApiError {

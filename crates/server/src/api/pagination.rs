@@ -42,10 +42,7 @@ impl Page {
         if count == 0 && !settings.bool("API_Allow_Infinite_Count") {
             count = default;
         }
-        Ok(Self {
-            offset,
-            count: (count > 0).then_some(count),
-        })
+        Ok(Self { offset, count: (count > 0).then_some(count) })
     }
 
     /// Cuts one page out of a full, ordered result.
@@ -69,21 +66,12 @@ mod tests {
 
     #[test]
     fn slices() {
-        let p = Page {
-            offset: 2,
-            count: Some(2),
-        };
+        let p = Page { offset: 2, count: Some(2) };
         assert_eq!(p.slice(vec![1, 2, 3, 4, 5]), vec![3, 4]);
-        let all = Page {
-            offset: 1,
-            count: None,
-        };
+        let all = Page { offset: 1, count: None };
         assert_eq!(all.slice(vec![1, 2, 3]), vec![2, 3]);
         assert!(non_negative(&args(json!({"count": "-1"})), "count").is_err());
         assert!(non_negative(&args(json!({"count": "abc"})), "count").is_err());
-        assert_eq!(
-            non_negative(&args(json!({"count": "7"})), "count").unwrap(),
-            Some(7)
-        );
+        assert_eq!(non_negative(&args(json!({"count": "7"})), "count").unwrap(), Some(7));
     }
 }

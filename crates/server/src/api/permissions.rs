@@ -17,11 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/roles.list", get(roles_list))
 }
 
-async fn list_all(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn list_all(State(state): State<AppState>, _caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let mut permissions = state.store().permissions().await?;
     if let Some(since) = arg_str(&q, "updatedSince") {
         let Some(since) = store::ids::parse_iso(&since) else {
@@ -30,37 +26,25 @@ async fn list_all(
                 "The \"updatedSince\" query parameter must be a valid date.",
             ));
         };
-        permissions
-            .retain(|p| store::ids::parse_iso(str_of(p, "_updatedAt")).is_some_and(|t| t > since));
+        permissions.retain(|p| store::ids::parse_iso(str_of(p, "_updatedAt")).is_some_and(|t| t > since));
     }
     Ok(success(json!({"update": permissions, "remove": []})))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     state.require(&caller.user, "access-permissions")?;
     let invalid_body = || ApiError::failure("Invalid body params", "error-invalid-body-params");
     let Some(Value::Array(items)) = body.get("permissions") else {
         return Err(if body.contains_key("permissions") {
             ApiError::failure("/permissions must be array", "invalid-params")
         } else {
-            ApiError::failure(
-                "must have required property 'permissions'",
-                "invalid-params",
-            )
+            ApiError::failure("must have required property 'permissions'", "invalid-params")
         });
     };
     let mut updates: Vec<(String, Vec<String>)> = Vec::with_capacity(items.len());
     for item in items {
-        let Some(obj) = item.as_object() else {
-            return Err(invalid_body());
-        };
-        let (Some(Value::String(id)), Some(Value::Array(roles))) =
-            (obj.get("_id"), obj.get("roles"))
-        else {
+        let Some(obj) = item.as_object() else { return Err(invalid_body()) };
+        let (Some(Value::String(id)), Some(Value::Array(roles))) = (obj.get("_id"), obj.get("roles")) else {
             return Err(invalid_body());
         };
         if obj.len() != 2 {
@@ -68,9 +52,7 @@ async fn update(
         }
         let mut list = Vec::with_capacity(roles.len());
         for r in roles {
-            let Some(r) = r.as_str() else {
-                return Err(invalid_body());
-            };
+            let Some(r) = r.as_str() else { return Err(invalid_body()) };
             if list.iter().any(|x: &String| x == r) {
                 return Err(invalid_body());
             }
@@ -80,26 +62,11 @@ async fn update(
     }
     // All or nothing: every permission and role must exist, and no permission twice.
     let mut seen = std::collections::HashSet::new();
-    if updates
-        .iter()
-        .any(|(id, _)| !state.permissions.exists(id) || !seen.insert(id.clone()))
-    {
-        return Err(ApiError::failure(
-            "Invalid permission",
-            "error-invalid-permission",
-        ));
+    if updates.iter().any(|(id, _)| !state.permissions.exists(id) || !seen.insert(id.clone())) {
+        return Err(ApiError::failure("Invalid permission", "error-invalid-permission"));
     }
-    let roles: Vec<String> = state
-        .store()
-        .roles()
-        .await?
-        .iter()
-        .map(|r| str_of(r, "_id").to_owned())
-        .collect();
-    if updates
-        .iter()
-        .any(|(_, rs)| rs.iter().any(|r| !roles.contains(r)))
-    {
+    let roles: Vec<String> = state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
+    if updates.iter().any(|(_, rs)| rs.iter().any(|r| !roles.contains(r))) {
         return Err(ApiError::failure("Invalid role", "error-invalid-role"));
     }
     state.store().set_permission_roles(updates).await?;

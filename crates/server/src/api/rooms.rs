@@ -14,11 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/rooms.info", get(info))
 }
 
-async fn info(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let room = find_any_room(&state, &q).await?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::failure("not-allowed", "Not Allowed"));

@@ -20,20 +20,14 @@ pub fn routes() -> Router<AppState> {
         .route("/teams.info", get(info))
 }
 
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     state.require(&caller.user, "create-team")?;
     let mut errors = Vec::new();
     if !matches!(body.get("name"), Some(Value::String(_))) {
         errors.push("must have required property 'name'");
     }
     let team_type = match body.get("type") {
-        Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
-            n.as_i64().unwrap_or(0)
-        }
+        Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => n.as_i64().unwrap_or(0),
         Some(Value::String(s)) if s == "0" || s == "1" => s.parse().unwrap_or(0),
         Some(_) => {
             errors.push("/type must be equal to one of the allowed values");
@@ -50,38 +44,25 @@ async fn create(
     let name = arg_str(&body, "name").unwrap_or_default().trim().to_owned();
     let store = state.store();
     let blocked = state.settings.string("Accounts_SystemBlockedUsernameList");
-    if store.user_by_username(&name).await?.is_some()
-        || blocked
-            .split(',')
-            .any(|b| b.trim().eq_ignore_ascii_case(&name))
-    {
+    if store.user_by_username(&name).await?.is_some() || blocked.split(',').any(|b| b.trim().eq_ignore_ascii_case(&name)) {
         return Err(ApiError::plain("team-name-already-exists"));
     }
     if store.room_by_name(&name).await?.is_some() || store.team_by_name(&name).await?.is_some() {
         return Err(ApiError::plain("room-name-already-exists"));
     }
     let owner = match arg_str(&body, "owner") {
-        Some(id) if !id.is_empty() => store
-            .user_by_id(&id)
-            .await?
-            .ok_or_else(|| ApiError::plain("error-team-creation"))?,
+        Some(id) if !id.is_empty() => store.user_by_id(&id).await?.ok_or_else(|| ApiError::plain("error-team-creation"))?,
         _ => caller.user.clone(),
     };
     let t = if team_type == 1 { "p" } else { "c" };
     if !state.has_permission(&owner, &format!("create-{t}")) {
         return Err(ApiError::plain("error-team-creation"));
     }
-    let name = valid_room_name(&state, &name)
-        .await
-        .map_err(|_| ApiError::plain("error-team-creation"))?;
+    let name = valid_room_name(&state, &name).await.map_err(|_| ApiError::plain("error-team-creation"))?;
     let member_names: Vec<String> = body
         .get("members")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     let members = users_by_names(&state, &member_names).await?;
     let team_id = object_id();
@@ -105,21 +86,13 @@ async fn create(
     let mut team_members: Vec<Doc> = vec![doc(json!({
         "teamId": team_id, "userId": str_of(&owner, "_id"), "roles": ["owner"], "createdAt": now, "createdBy": created_by,
     }))];
-    for m in members
-        .iter()
-        .filter(|m| str_of(m, "_id") != str_of(&owner, "_id"))
-    {
+    for m in members.iter().filter(|m| str_of(m, "_id") != str_of(&owner, "_id")) {
         team_members.push(doc(json!({"teamId": team_id, "userId": str_of(m, "_id"), "createdAt": now, "createdBy": created_by})));
     }
     let deliveries = crate::outgoing::room_deliveries(&state, "roomCreated", &room, &owner).await?;
-    match store
-        .create_team_with_deliveries(team.clone(), room, subs, team_members, deliveries.clone())
-        .await
-    {
+    match store.create_team_with_deliveries(team.clone(), room, subs, team_members, deliveries.clone()).await {
         Ok(()) => crate::outgoing::enqueued(&state, &deliveries),
-        Err(store::StoreError::Conflict(_)) => {
-            return Err(ApiError::plain("room-name-already-exists"));
-        }
+        Err(store::StoreError::Conflict(_)) => return Err(ApiError::plain("room-name-already-exists")),
         Err(e) => return Err(e.into()),
     }
     Ok(success(json!({"team": team})))
@@ -131,46 +104,26 @@ async fn find_team(state: &AppState, args: &Args) -> ApiResult<Doc> {
     } else if let Some(name) = arg_str(args, "teamName").filter(|s| !s.is_empty()) {
         state.store().team_by_name(&name).await?
     } else {
-        return Err(ApiError::plain(
-            "Provide either the \"teamId\" or \"teamName\"",
-        ));
+        return Err(ApiError::plain("Provide either the \"teamId\" or \"teamName\""));
     };
     team.ok_or_else(|| ApiError::plain("team-does-not-exist"))
 }
 
-async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let team = find_team(&state, &body).await?;
-    if !state
-        .has_permission_in_room(&caller.user, "delete-team", str_of(&team, "roomId"))
-        .await?
-    {
+    if !state.has_permission_in_room(&caller.user, "delete-team", str_of(&team, "roomId")).await? {
         return Err(ApiError::forbidden());
     }
     let rooms: Vec<String> = body
         .get("roomsToRemove")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
-    state
-        .store()
-        .delete_team(str_of(&team, "_id"), rooms)
-        .await?;
+    state.store().delete_team(str_of(&team, "_id"), rooms).await?;
     Ok(success(json!({})))
 }
 
-async fn info(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn info(State(state): State<AppState>, _caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let team = find_team(&state, &q).await?;
     Ok(success(json!({"teamInfo": team})))
 }

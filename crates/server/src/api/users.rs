@@ -3,10 +3,8 @@
 use super::listing::ListParams;
 use crate::auth::{hash_password_digest, password_digest};
 use crate::domain::rooms::user_from_params;
-use crate::domain::str_of;
-use crate::domain::users::{
-    NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets,
-};
+use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets};
+use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, MaybeCaller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -37,17 +35,10 @@ fn validate_body(body: &Args, required: &[&str], optional: &[&str]) -> ApiResult
             Some(_) => errors.push(format!("/{r} must be string")),
         }
     }
-    if body
-        .keys()
-        .any(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str()))
-    {
+    if body.keys().any(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str())) {
         errors.push("must NOT have additional properties".into());
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::failure(errors.join("\n "), "invalid-params"))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::failure(errors.join("\n "), "invalid-params")) }
 }
 
 fn invalid_name(name: &str) -> bool {
@@ -56,35 +47,15 @@ fn invalid_name(name: &str) -> bool {
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     const OPTIONAL: &[&str] = &[
-        "active",
-        "bio",
-        "nickname",
-        "statusText",
-        "roles",
-        "joinDefaultChannels",
-        "requirePasswordChange",
-        "setRandomPassword",
-        "sendWelcomeEmail",
-        "verified",
-        "customFields",
-        "settings",
-        "fields",
-        "freeSwitchExtension",
-        "phones",
+        "active", "bio", "nickname", "statusText", "roles", "joinDefaultChannels", "requirePasswordChange",
+        "setRandomPassword", "sendWelcomeEmail", "verified", "customFields", "settings", "fields",
+        "freeSwitchExtension", "phones",
     ];
     validate_body(&body, &["email", "name", "password", "username"], OPTIONAL)?;
     let name = arg_str(&body, "name").unwrap_or_default().into_owned();
@@ -126,30 +97,17 @@ async fn create(
     Ok(success(json!({"user": without_secrets(user)})))
 }
 
-async fn register(
-    State(state): State<AppState>,
-    MaybeCaller(caller): MaybeCaller,
-    Body(body): Body,
-) -> ApiResult<Response> {
-    validate_body(
-        &body,
-        &["username", "email", "pass"],
-        &["name", "secret", "reason", "customFields"],
-    )?;
+async fn register(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller, Body(body): Body) -> ApiResult<Response> {
+    validate_body(&body, &["username", "email", "pass"], &["name", "secret", "reason", "customFields"])?;
     if caller.is_some() {
         return Err(ApiError::plain("Logged in users can not register again."));
     }
     if state.settings.string("Accounts_RegistrationForm") == "Disabled" {
-        return Err(ApiError::meteor(
-            "error-user-registration-disabled",
-            "User registration is disabled",
-        ));
+        return Err(ApiError::meteor("error-user-registration-disabled", "User registration is disabled"));
     }
     let username = arg_str(&body, "username").unwrap_or_default().into_owned();
     let email = arg_str(&body, "email").unwrap_or_default().into_owned();
-    let name = arg_str(&body, "name")
-        .map(|n| n.into_owned())
-        .unwrap_or_else(|| username.clone());
+    let name = arg_str(&body, "name").map(|n| n.into_owned()).unwrap_or_else(|| username.clone());
     if invalid_name(&name) {
         return Err(ApiError::plain("Name contains invalid characters"));
     }
@@ -175,21 +133,11 @@ async fn register(
     )
     .await
     .map_err(|e| match e {
-        ApiError::Failure { error, .. } if error.contains("already in use") => {
-            ApiError::plain("Username is already in use")
-        }
+        ApiError::Failure { error, .. } if error.contains("already in use") => ApiError::plain("Username is already in use"),
         other => other,
     })?;
     let mut out = Map::new();
-    for f in [
-        "_id",
-        "type",
-        "status",
-        "active",
-        "name",
-        "username",
-        "utcOffset",
-    ] {
+    for f in ["_id", "type", "status", "active", "name", "username", "utcOffset"] {
         if let Some(v) = user.get(f) {
             out.insert(f.into(), v.clone());
         }
@@ -197,11 +145,7 @@ async fn register(
     Ok(success(json!({"user": out})))
 }
 
-async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     state.require(&caller.user, "delete-user")?;
     let user = user_from_params(&state, &body).await?;
     let uid = str_of(&user, "_id").to_owned();
@@ -209,10 +153,7 @@ async fn delete(
     // Rooms the user is the last owner of must be handed over or removed first.
     let (mut change_owner, mut remove) = (Vec::new(), Vec::new());
     for sub in store.subscriptions_of_user(&uid).await? {
-        let is_owner = sub
-            .get("roles")
-            .and_then(Value::as_array)
-            .is_some_and(|r| r.iter().any(|x| x == "owner"));
+        let is_owner = sub.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "owner"));
         if !is_owner || str_of(&sub, "t") == "d" {
             continue;
         }
@@ -220,9 +161,7 @@ async fn delete(
         let members = store.subscriptions_of_room(rid).await?;
         let other_owner = members.iter().any(|m| {
             m["u"]["_id"] != json!(uid)
-                && m.get("roles")
-                    .and_then(Value::as_array)
-                    .is_some_and(|r| r.iter().any(|x| x == "owner"))
+                && m.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "owner"))
         });
         if members.len() == 1 {
             remove.push(rid.to_owned());
@@ -244,11 +183,7 @@ async fn delete(
     Ok(success(json!({})))
 }
 
-async fn user_info(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn user_info(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let keys = ["userId", "username", "importId"];
     if !keys.iter().any(|k| q.contains_key(*k)) {
         return Err(ApiError::invalid_params_typed(
@@ -269,9 +204,7 @@ async fn user_info(
     } else {
         None
     };
-    let Some(user) = user else {
-        return Err(ApiError::plain("User not found."));
-    };
+    let Some(user) = user else { return Err(ApiError::plain("User not found.")) };
     let is_self = str_of(&user, "_id") == caller.id;
     let full = is_self || state.has_permission(&caller.user, "view-full-other-user-info");
     let mut out = info(&user, full, is_self);
@@ -298,44 +231,22 @@ async fn user_info(
     Ok(success(json!({"user": out})))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query,
-) -> ApiResult<Response> {
+async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     state.require(&caller.user, "view-d-room")?;
     let params = ListParams::from_args(&state, &q)?;
     let privileged = state.has_permission(&caller.user, "view-full-other-user-info");
-    let visible = state
-        .store()
-        .users()
-        .await?
-        .iter()
-        .map(|u| list_item(u, privileged))
-        .collect();
+    let visible = state.store().users().await?.iter().map(|u| list_item(u, privileged)).collect();
     let (users, total) = params.page_in_memory(visible, &[("username", true)]);
-    Ok(success(
-        json!({"users": users, "count": users.len(), "offset": params.page.offset, "total": total}),
-    ))
+    Ok(success(json!({"users": users, "count": users.len(), "offset": params.page.offset, "total": total})))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
+async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let user_id = arg_str(&body, "userId").unwrap_or_default().into_owned();
     let Some(Value::Object(data)) = body.get("data") else {
-        return Err(ApiError::failure(
-            "must have required property 'data'",
-            "invalid-params",
-        ));
+        return Err(ApiError::failure("must have required property 'data'", "invalid-params"));
     };
     if user_id.is_empty() {
-        return Err(ApiError::failure(
-            "must have required property 'userId'",
-            "invalid-params",
-        ));
+        return Err(ApiError::failure("must have required property 'userId'", "invalid-params"));
     }
     let editing_self = user_id == caller.id;
     if !editing_self && !state.has_permission(&caller.user, "edit-other-user-info") {
@@ -347,11 +258,7 @@ async fn update(
     }
     let store = state.store();
     let Some(mut user) = store.user_by_id(&user_id).await? else {
-        return Err(ApiError::meteor_details(
-            "error-invalid-userId",
-            "Invalid userId",
-            json!({"method": "insertOrUpdateUser"}),
-        ));
+        return Err(ApiError::meteor_details("error-invalid-userId", "Invalid userId", json!({"method": "insertOrUpdateUser"})));
     };
     if let Some(Value::String(name)) = data.get("name") {
         if invalid_name(name) {
@@ -379,14 +286,8 @@ async fn update(
         user.insert("username".into(), json!(username));
     }
     if let Some(Value::String(email)) = data.get("email") {
-        let verified = data
-            .get("verified")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        user.insert(
-            "emails".into(),
-            json!([{"address": email, "verified": verified}]),
-        );
+        let verified = data.get("verified").and_then(Value::as_bool).unwrap_or(false);
+        user.insert("emails".into(), json!([{"address": email, "verified": verified}]));
     }
     if data.contains_key("roles") {
         if !state.has_permission(&caller.user, "edit-other-user-info") {
@@ -400,25 +301,13 @@ async fn update(
         check_roles(&state, &roles, Some(&caller.user)).await?;
         user.insert("roles".into(), json!(roles));
     }
-    for key in [
-        "active",
-        "requirePasswordChange",
-        "bio",
-        "nickname",
-        "statusText",
-        "customFields",
-    ] {
+    for key in ["active", "requirePasswordChange", "bio", "nickname", "statusText", "customFields"] {
         if let Some(v) = data.get(key) {
             user.insert(key.into(), v.clone());
         }
     }
-    if let Some(Value::String(password)) = data
-        .get("password")
-        .filter(|p| p.as_str().is_some_and(|s| !s.is_empty()))
-    {
-        let hash = hash_password_digest(password_digest(password))
-            .await
-            .map_err(ApiError::internal)?;
+    if let Some(Value::String(password)) = data.get("password").filter(|p| p.as_str().is_some_and(|s| !s.is_empty())) {
+        let hash = hash_password_digest(password_digest(password)).await.map_err(ApiError::internal)?;
         user.insert("services".into(), json!({"password": {"bcrypt": hash}}));
     }
     user.insert("_updatedAt".into(), json!(now_iso()));

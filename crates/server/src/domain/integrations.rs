@@ -112,10 +112,7 @@ pub const EVENTS: &[(&str, bool, bool, bool)] = &[
 ];
 
 pub fn event_info(event: &str) -> Option<(bool, bool, bool)> {
-    EVENTS
-        .iter()
-        .find(|(e, ..)| *e == event)
-        .map(|(_, c, t, r)| (*c, *t, *r))
+    EVENTS.iter().find(|(e, ..)| *e == event).map(|(_, c, t, r)| (*c, *t, *r))
 }
 
 /// The caller's four integration permissions.
@@ -168,30 +165,17 @@ impl Grants {
             branches.push(Filter::eq("type", INCOMING));
         }
         if self.own_out {
-            branches.push(Filter::and(vec![
-                Filter::eq("_createdBy._id", me),
-                Filter::eq("type", OUTGOING),
-            ]));
+            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", OUTGOING)]));
         }
         if self.own_in {
-            branches.push(Filter::and(vec![
-                Filter::eq("_createdBy._id", me),
-                Filter::eq("type", INCOMING),
-            ]));
+            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", INCOMING)]));
         }
-        if branches.is_empty() {
-            Filter::none()
-        } else {
-            Filter::or(branches)
-        }
+        if branches.is_empty() { Filter::none() } else { Filter::or(branches) }
     }
 }
 
 pub fn creator(integration: &Doc) -> Option<&str> {
-    integration
-        .get("_createdBy")
-        .and_then(|c| c.get("_id"))
-        .and_then(Value::as_str)
+    integration.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
 }
 
 fn meteor(code: &str, reason: &str, method: &str) -> ApiError {
@@ -207,28 +191,18 @@ fn not_authorized_incoming(method: &str) -> ApiError {
 }
 
 fn string(body: &Map<String, Value>, key: &str) -> String {
-    body.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    body.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 fn non_blank(body: &Map<String, Value>, key: &str) -> Option<String> {
-    body.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_owned)
+    body.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_owned)
 }
 
 /// Comma-separated channel entries, trimmed, empties dropped.
 fn split_channels(raw: &Value) -> Vec<String> {
     let parts: Vec<String> = match raw {
         Value::String(s) => s.split(',').map(|p| p.trim().to_owned()).collect(),
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|i| i.as_str())
-            .map(|p| p.trim().to_owned())
-            .collect(),
+        Value::Array(items) => items.iter().filter_map(|i| i.as_str()).map(|p| p.trim().to_owned()).collect(),
         _ => Vec::new(),
     };
     parts.into_iter().filter(|p| !p.is_empty()).collect()
@@ -250,23 +224,15 @@ async fn check_channel_targets(
         let record_id = match kind {
             "#" => match store.room_by_id(key).await? {
                 Some(r) => Some(str_of(&r, "_id").to_owned()),
-                None => store
-                    .room_by_name(key)
-                    .await?
-                    .map(|r| str_of(&r, "_id").to_owned()),
+                None => store.room_by_name(key).await?.map(|r| str_of(&r, "_id").to_owned()),
             },
             "@" => match store.user_by_id(key).await? {
                 Some(u) => Some(str_of(&u, "_id").to_owned()),
-                None => store
-                    .user_by_username(key)
-                    .await?
-                    .map(|u| str_of(&u, "_id").to_owned()),
+                None => store.user_by_username(key).await?.map(|u| str_of(&u, "_id").to_owned()),
             },
             _ => None,
         };
-        let Some(record_id) = record_id else {
-            return Err(invalid_room());
-        };
+        let Some(record_id) = record_id else { return Err(invalid_room()) };
         if !privileged && store.subscription(&record_id, me).await?.is_none() {
             return Err(invalid_channel());
         }
@@ -316,17 +282,11 @@ async fn apply_compile(state: &AppState, d: &mut Doc, script: &str) {
 
 fn wants_compile(state: &AppState, body: &Map<String, Value>, engine: &str) -> Option<String> {
     let script = non_blank(body, "script")?;
-    (body.get("scriptEnabled") == Some(&Value::Bool(true))
-        && !state.script_policy.is_frozen(engine))
-    .then_some(script)
+    (body.get("scriptEnabled") == Some(&Value::Bool(true)) && !state.script_policy.is_frozen(engine)).then_some(script)
 }
 
 /// `addIncomingIntegration`.
-pub async fn create_incoming(
-    state: &AppState,
-    caller: &Doc,
-    body: &Map<String, Value>,
-) -> ApiResult<Doc> {
+pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<Doc> {
     const M: &str = "addIncomingIntegration";
     let grants = Grants::of(state, caller);
     if !grants.all_in && !grants.own_in {
@@ -338,11 +298,7 @@ pub async fn create_incoming(
     }
     let channels = split_channels(&json!(channel));
     if channels.iter().any(|c| !c.starts_with(['@', '#'])) {
-        return Err(meteor(
-            "error-invalid-channel-start-with-chars",
-            "Invalid channel. Start with @ or #",
-            "updateIncomingIntegration",
-        ));
+        return Err(meteor("error-invalid-channel-start-with-chars", "Invalid channel. Start with @ or #", "updateIncomingIntegration"));
     }
     if non_blank(body, "username").is_none() {
         return Err(meteor("error-invalid-username", "Invalid username", M));
@@ -353,11 +309,7 @@ pub async fn create_incoming(
     {
         return Err(ApiError::plain(code));
     }
-    let Some(user) = state
-        .store()
-        .user_by_username(&string(body, "username"))
-        .await?
-    else {
+    let Some(user) = state.store().user_by_username(&string(body, "username")).await? else {
         return Err(meteor("error-invalid-user", "Invalid user", M));
     };
     let me = str_of(caller, "_id").to_owned();
@@ -366,17 +318,11 @@ pub async fn create_incoming(
     d.insert("scriptEngine".into(), json!(engine));
     d.insert("type".into(), json!(INCOMING));
     d.insert("channel".into(), json!(channels));
-    d.insert(
-        "overrideDestinationChannelEnabled".into(),
-        json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))),
-    );
+    d.insert("overrideDestinationChannelEnabled".into(), json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))));
     d.insert("token".into(), json!(random_id(48)));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     d.insert("_createdAt".into(), json!(now));
-    d.insert(
-        "_createdBy".into(),
-        json!({"_id": me, "username": str_of(caller, "username")}),
-    );
+    d.insert("_createdBy".into(), json!({"_id": me, "username": str_of(caller, "username")}));
     d.insert("_updatedAt".into(), json!(now));
     if let Some(script) = wants_compile(state, body, &engine) {
         apply_compile(state, &mut d, &script).await;
@@ -393,106 +339,46 @@ pub async fn create_incoming(
     add_bot_role(state, &user).await?;
     let d = strip_nulls(d);
     state.store().insert_integration(d.clone()).await?;
-    Ok(state
-        .store()
-        .integration_by_id(str_of(&d, "_id"))
-        .await?
-        .unwrap_or(d))
+    Ok(state.store().integration_by_id(str_of(&d, "_id")).await?.unwrap_or(d))
 }
 
 /// `validateOutgoingIntegration`: checks and normalises an outgoing body into document fields.
-async fn validate_outgoing(
-    state: &AppState,
-    caller: &Doc,
-    body: &Map<String, Value>,
-) -> ApiResult<(Doc, Doc)> {
+async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<(Doc, Doc)> {
     const REQUIRED: &str = "validateOutgoing._verifyRequiredFields";
     const CHANNELS: &str = "validateOutgoing._verifyUserHasPermissionForChannels";
     let grants = Grants::of(state, caller);
     let mut d = body.clone();
-    if body
-        .get("channel")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.trim().is_empty())
-    {
+    if body.get("channel").and_then(Value::as_str).is_some_and(|c| c.trim().is_empty()) {
         d.remove("channel");
     }
     let event = non_blank(body, "event").unwrap_or_default();
     let Some((uses_channels, uses_triggers, needs_target)) = event_info(&event) else {
-        return Err(outgoing_error(
-            "error-invalid-event-type",
-            "Invalid event type",
-            REQUIRED,
-        ));
+        return Err(outgoing_error("error-invalid-event-type", "Invalid event type", REQUIRED));
     };
     if non_blank(body, "username").is_none() {
-        return Err(outgoing_error(
-            "error-invalid-username",
-            "Invalid username",
-            REQUIRED,
-        ));
+        return Err(outgoing_error("error-invalid-username", "Invalid username", REQUIRED));
     }
     if needs_target && non_blank(body, "targetRoom").is_none() {
-        return Err(outgoing_error(
-            "error-invalid-targetRoom",
-            "Invalid Target Room",
-            REQUIRED,
-        ));
+        return Err(outgoing_error("error-invalid-targetRoom", "Invalid Target Room", REQUIRED));
     }
     let urls: Vec<String> = match body.get("urls") {
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|u| !u.trim().is_empty())
-            .map(str::to_owned)
-            .collect(),
-        _ => {
-            return Err(outgoing_error(
-                "error-invalid-urls",
-                "Invalid URLs",
-                REQUIRED,
-            ));
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).filter(|u| !u.trim().is_empty()).map(str::to_owned).collect()
         }
+        _ => return Err(outgoing_error("error-invalid-urls", "Invalid URLs", REQUIRED)),
     };
     if urls.is_empty() {
-        return Err(outgoing_error(
-            "error-invalid-urls",
-            "Invalid URLs",
-            REQUIRED,
-        ));
+        return Err(outgoing_error("error-invalid-urls", "Invalid URLs", REQUIRED));
     }
     d.insert("urls".into(), json!(urls));
     let channels = if uses_channels {
-        let Some(raw) = d
-            .get("channel")
-            .filter(|c| c.is_string() || c.is_array())
-            .cloned()
-        else {
-            return Err(outgoing_error(
-                "error-invalid-channel",
-                "Invalid Channel",
-                REQUIRED,
-            ));
+        let Some(raw) = d.get("channel").filter(|c| c.is_string() || c.is_array()).cloned() else {
+            return Err(outgoing_error("error-invalid-channel", "Invalid Channel", REQUIRED));
         };
         let channels = split_channels(&raw);
-        let special = |c: &str| {
-            [
-                "all_public_channels",
-                "all_private_groups",
-                "all_direct_messages",
-            ]
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(c))
-        };
-        if channels
-            .iter()
-            .any(|c| !c.starts_with(['@', '#']) && !special(c))
-        {
-            return Err(outgoing_error(
-                "error-invalid-channel-start-with-chars",
-                "Invalid Channel. Start with @ or #",
-                REQUIRED,
-            ));
+        let special = |c: &str| ["all_public_channels", "all_private_groups", "all_direct_messages"].iter().any(|s| s.eq_ignore_ascii_case(c));
+        if channels.iter().any(|c| !c.starts_with(['@', '#']) && !special(c)) {
+            return Err(outgoing_error("error-invalid-channel-start-with-chars", "Invalid Channel. Start with @ or #", REQUIRED));
         }
         channels
     } else {
@@ -505,37 +391,17 @@ async fn validate_outgoing(
         }
         Vec::new()
     };
-    let Some(user) = state
-        .store()
-        .user_by_username(&string(body, "username"))
-        .await?
-    else {
-        return Err(outgoing_error(
-            "error-invalid-user",
-            "Invalid user (did you delete the `rocket.cat` user?)",
-            REQUIRED,
-        ));
+    let Some(user) = state.store().user_by_username(&string(body, "username")).await? else {
+        return Err(outgoing_error("error-invalid-user", "Invalid user (did you delete the `rocket.cat` user?)", REQUIRED));
     };
     d.insert("type".into(), json!(OUTGOING));
     d.insert("channel".into(), json!(channels));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     if uses_triggers && body.contains_key("triggerWords") {
-        let Some(words) = body
-            .get("triggerWords")
-            .and_then(Value::as_array)
-            .filter(|w| w.iter().all(Value::is_string))
-        else {
-            return Err(outgoing_error(
-                "error-invalid-triggerWords",
-                "Invalid triggerWords",
-                REQUIRED,
-            ));
+        let Some(words) = body.get("triggerWords").and_then(Value::as_array).filter(|w| w.iter().all(Value::is_string)) else {
+            return Err(outgoing_error("error-invalid-triggerWords", "Invalid triggerWords", REQUIRED));
         };
-        let words: Vec<&str> = words
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|w| !w.trim().is_empty())
-            .collect();
+        let words: Vec<&str> = words.iter().filter_map(Value::as_str).filter(|w| !w.trim().is_empty()).collect();
         d.insert("triggerWords".into(), json!(words));
     } else {
         d.remove("triggerWords");
@@ -549,11 +415,7 @@ async fn validate_outgoing(
             "all_public_channels" => {}
             "all_private_groups" | "all_direct_messages" => {
                 if !grants.all_out {
-                    return Err(outgoing_error(
-                        "error-invalid-channel",
-                        "Invalid Channel",
-                        CHANNELS,
-                    ));
+                    return Err(outgoing_error("error-invalid-channel", "Invalid Channel", CHANNELS));
                 }
             }
             _ => {
@@ -569,31 +431,17 @@ async fn validate_outgoing(
             }
         }
     }
-    if body
-        .get("retryFailedCalls")
-        .is_some_and(|v| v.as_bool() == Some(true))
-    {
-        let count = body
-            .get("retryCount")
-            .and_then(Value::as_f64)
-            .map(|n| n.trunc() as i64)
-            .filter(|n| *n > 0)
-            .unwrap_or(4);
+    if body.get("retryFailedCalls").is_some_and(|v| v.as_bool() == Some(true)) {
+        let count = body.get("retryCount").and_then(Value::as_f64).map(|n| n.trunc() as i64).filter(|n| *n > 0).unwrap_or(4);
         d.insert("retryCount".into(), json!(count));
-        let delay = non_blank(body, "retryDelay")
-            .map(|s| s.to_lowercase())
-            .unwrap_or_else(|| "powers-of-ten".into());
+        let delay = non_blank(body, "retryDelay").map(|s| s.to_lowercase()).unwrap_or_else(|| "powers-of-ten".into());
         d.insert("retryDelay".into(), json!(delay));
     }
     Ok((d, user))
 }
 
 /// `addOutgoingIntegration`.
-pub async fn create_outgoing(
-    state: &AppState,
-    caller: &Doc,
-    body: &Map<String, Value>,
-) -> ApiResult<Doc> {
+pub async fn create_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<Doc> {
     let grants = Grants::of(state, caller);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::meteor("not_authorized", ""));
@@ -609,31 +457,19 @@ pub async fn create_outgoing(
     let now = now_iso();
     d.insert("scriptEngine".into(), json!(engine));
     d.insert("_createdAt".into(), json!(now));
-    d.insert(
-        "_createdBy".into(),
-        json!({"_id": str_of(caller, "_id"), "username": str_of(caller, "username")}),
-    );
+    d.insert("_createdBy".into(), json!({"_id": str_of(caller, "_id"), "username": str_of(caller, "username")}));
     d.insert("_updatedAt".into(), json!(now));
     if let Some(script) = wants_compile(state, body, &engine) {
         apply_compile(state, &mut d, &script).await;
     }
     let d = strip_nulls(d);
     state.store().insert_integration(d.clone()).await?;
-    Ok(state
-        .store()
-        .integration_by_id(str_of(&d, "_id"))
-        .await?
-        .unwrap_or(d))
+    Ok(state.store().integration_by_id(str_of(&d, "_id")).await?.unwrap_or(d))
 }
 
 /// Applies the script fields of an update unless the engine is frozen (then the stored
 /// script, flags and compile result stay untouched).
-async fn update_script(
-    state: &AppState,
-    current: &Doc,
-    body: &Map<String, Value>,
-    d: &mut Doc,
-) -> ApiResult<()> {
+async fn update_script(state: &AppState, current: &Doc, body: &Map<String, Value>, d: &mut Doc) -> ApiResult<()> {
     let engine = non_blank(body, "scriptEngine")
         .or_else(|| non_blank(current, "scriptEngine"))
         .unwrap_or_else(|| DEFAULT_ENGINE.into());
@@ -649,10 +485,7 @@ async fn update_script(
         return Ok(());
     }
     d.insert("script".into(), json!(script));
-    d.insert(
-        "scriptEnabled".into(),
-        body.get("scriptEnabled").cloned().unwrap_or(json!(false)),
-    );
+    d.insert("scriptEnabled".into(), body.get("scriptEnabled").cloned().unwrap_or(json!(false)));
     d.insert("scriptEngine".into(), json!(engine));
     if let Some(script) = wants_compile(state, body, &engine) {
         apply_compile(state, d, &script).await;
@@ -661,12 +494,7 @@ async fn update_script(
 }
 
 /// `updateIncomingIntegration`.
-pub async fn update_incoming(
-    state: &AppState,
-    caller: &Doc,
-    id: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<Doc> {
+pub async fn update_incoming(state: &AppState, caller: &Doc, id: &str, body: &Map<String, Value>) -> ApiResult<Doc> {
     const M: &str = "updateIncomingIntegration";
     let channel = string(body, "channel");
     if channel.trim().is_empty() {
@@ -674,11 +502,7 @@ pub async fn update_incoming(
     }
     let channels = split_channels(&json!(channel));
     if channels.iter().any(|c| !c.starts_with(['@', '#'])) {
-        return Err(meteor(
-            "error-invalid-channel-start-with-chars",
-            "Invalid channel. Start with @ or #",
-            M,
-        ));
+        return Err(meteor("error-invalid-channel-start-with-chars", "Invalid channel. Start with @ or #", M));
     }
     let grants = Grants::of(state, caller);
     let me = str_of(caller, "_id").to_owned();
@@ -702,17 +526,9 @@ pub async fn update_incoming(
         || meteor("error-invalid-channel", "Invalid Channel", M),
     )
     .await?;
-    let username = if body.contains_key("username") {
-        string(body, "username")
-    } else {
-        string(&current, "username")
-    };
+    let username = if body.contains_key("username") { string(body, "username") } else { string(&current, "username") };
     let Some(user) = state.store().user_by_username(&username).await? else {
-        return Err(meteor(
-            "error-invalid-post-as-user",
-            "Invalid Post As User",
-            M,
-        ));
+        return Err(meteor("error-invalid-post-as-user", "Invalid Post As User", M));
     };
     add_bot_role(state, &user).await?;
     for key in ["enabled", "name"] {
@@ -721,12 +537,7 @@ pub async fn update_incoming(
         }
     }
     d.insert("channel".into(), json!(channels));
-    for key in [
-        "avatar",
-        "emoji",
-        "alias",
-        "overrideDestinationChannelEnabled",
-    ] {
+    for key in ["avatar", "emoji", "alias", "overrideDestinationChannelEnabled"] {
         if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
             d.insert(key.into(), v.clone());
         }
@@ -736,10 +547,7 @@ pub async fn update_incoming(
         d.insert("userId".into(), json!(str_of(&user, "_id")));
     }
     d.insert("_updatedAt".into(), json!(now_iso()));
-    d.insert(
-        "_updatedBy".into(),
-        json!({"_id": me, "username": str_of(caller, "username")}),
-    );
+    d.insert("_updatedBy".into(), json!({"_id": me, "username": str_of(caller, "username")}));
     let d = strip_nulls(d);
     state.store().replace_integration(d.clone()).await?;
     state.integrations.invalidate(id);
@@ -747,19 +555,10 @@ pub async fn update_incoming(
 }
 
 /// `updateOutgoingIntegration`.
-pub async fn update_outgoing(
-    state: &AppState,
-    caller: &Doc,
-    id: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<Doc> {
+pub async fn update_outgoing(state: &AppState, caller: &Doc, id: &str, body: &Map<String, Value>) -> ApiResult<Doc> {
     let (fields, _) = validate_outgoing(state, caller, body).await?;
     if non_blank(body, "token").is_none() {
-        return Err(outgoing_error(
-            "error-invalid-token",
-            "Invalid token",
-            "validateOutgoing._verifyRequiredFields",
-        ));
+        return Err(outgoing_error("error-invalid-token", "Invalid token", "validateOutgoing._verifyRequiredFields"));
     }
     let grants = Grants::of(state, caller);
     let me = str_of(caller, "_id").to_owned();
@@ -772,33 +571,14 @@ pub async fn update_outgoing(
         .await?
         .filter(|i| grants.all_out || creator(i) == Some(me.as_str()))
         .ok_or_else(|| {
-            ApiError::meteor(
-                "invalid_integration",
-                "[methods] updateOutgoingIntegration -> integration not found",
-            )
+            ApiError::meteor("invalid_integration", "[methods] updateOutgoingIntegration -> integration not found")
         })?;
     let mut d = current.clone();
     update_script(state, &current, body, &mut d).await?;
     const SET: &[&str] = &[
-        "event",
-        "enabled",
-        "name",
-        "avatar",
-        "emoji",
-        "alias",
-        "channel",
-        "targetRoom",
-        "impersonateUser",
-        "username",
-        "userId",
-        "urls",
-        "token",
-        "triggerWords",
-        "retryFailedCalls",
-        "retryCount",
-        "retryDelay",
-        "triggerWordAnywhere",
-        "runOnEdits",
+        "event", "enabled", "name", "avatar", "emoji", "alias", "channel", "targetRoom", "impersonateUser",
+        "username", "userId", "urls", "token", "triggerWords", "retryFailedCalls", "retryCount", "retryDelay",
+        "triggerWordAnywhere", "runOnEdits",
     ];
     for key in SET {
         match fields.get(*key) {
@@ -807,10 +587,7 @@ pub async fn update_outgoing(
         };
     }
     d.insert("_updatedAt".into(), json!(now_iso()));
-    d.insert(
-        "_updatedBy".into(),
-        json!({"_id": me, "username": str_of(caller, "username")}),
-    );
+    d.insert("_updatedBy".into(), json!({"_id": me, "username": str_of(caller, "username")}));
     let d = strip_nulls(d);
     state.store().replace_integration(d.clone()).await?;
     state.integrations.invalidate(id);
@@ -819,12 +596,7 @@ pub async fn update_outgoing(
 
 /// `deleteIncomingIntegration` / `deleteOutgoingIntegration`. As in Rocket.Chat the stored
 /// type is not checked: `kind` picks which permission pair applies.
-pub async fn delete(
-    state: &AppState,
-    caller: &Doc,
-    integration: &Doc,
-    kind: &str,
-) -> ApiResult<()> {
+pub async fn delete(state: &AppState, caller: &Doc, integration: &Doc, kind: &str) -> ApiResult<()> {
     let grants = Grants::of(state, caller);
     let own = creator(integration) == Some(str_of(caller, "_id"));
     let (all, own_perm, method) = if kind == INCOMING {
@@ -836,11 +608,7 @@ pub async fn delete(
         return Err(meteor("not_authorized", "Unauthorized", method));
     }
     if !all && !own {
-        return Err(meteor(
-            "error-invalid-integration",
-            "Invalid integration",
-            method,
-        ));
+        return Err(meteor("error-invalid-integration", "Invalid integration", method));
     }
     let id = str_of(integration, "_id").to_owned();
     state.store().delete_integration(&id).await?;
@@ -852,3 +620,4 @@ pub async fn delete(
 pub fn as_value(d: Doc) -> Value {
     Value::Object(d)
 }
+

@@ -13,10 +13,7 @@ use store::ids::{now_iso, object_id};
 #[derive(Debug)]
 pub enum SendError {
     /// A Meteor error: code and reason.
-    Meteor {
-        code: String,
-        reason: String,
-    },
+    Meteor { code: String, reason: String },
     /// A plain JS error message (`error-not-allowed`, `Not enough permission`, ...).
     Plain(String),
     Internal(ApiError),
@@ -24,10 +21,7 @@ pub enum SendError {
 
 impl SendError {
     fn meteor(code: &str, reason: &str) -> Self {
-        Self::Meteor {
-            code: code.into(),
-            reason: reason.into(),
-        }
+        Self::Meteor { code: code.into(), reason: reason.into() }
     }
 
     /// The REST form: Meteor errors as `"<reason> [<code>]"` with `errorType`.
@@ -88,11 +82,7 @@ fn take_truthy_str(payload: &mut Map<String, Value>, key: &str) -> Option<String
 }
 
 fn trimmed(s: String) -> String {
-    if s.trim().len() == s.len() {
-        s
-    } else {
-        s.trim().to_owned()
-    }
+    if s.trim().len() == s.len() { s } else { s.trim().to_owned() }
 }
 
 /// [`message_fields`] taking the payload, so its strings and attachments move instead of
@@ -103,9 +93,7 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
         .or_else(|| take_truthy_str(&mut payload, "alias"))
         .or_else(|| defaults.alias.clone().filter(|s| !s.is_empty()));
     m.insert("alias".into(), Value::String(alias.unwrap_or_default()));
-    let text = take_truthy_str(&mut payload, "text")
-        .or_else(|| take_truthy_str(&mut payload, "msg"))
-        .unwrap_or_default();
+    let text = take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
     m.insert("msg".into(), Value::String(trimmed(text)));
     let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
     let attachments = match payload.remove("attachments") {
@@ -127,29 +115,20 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
         _ => Vec::new(),
     };
     m.insert("attachments".into(), Value::Array(attachments));
-    let parse_urls = payload
-        .remove("parseUrls")
-        .unwrap_or(json!(!has_attachments));
+    let parse_urls = payload.remove("parseUrls").unwrap_or(json!(!has_attachments));
     m.insert("parseUrls".into(), parse_urls);
     if let Some(id) = &defaults.integration_id {
         m.insert("bot".into(), json!({"i": id}));
     }
-    m.insert(
-        "groupable".into(),
-        payload.remove("groupable").unwrap_or(json!(false)),
-    );
+    m.insert("groupable".into(), payload.remove("groupable").unwrap_or(json!(false)));
     for key in ["tmid", "customFields"] {
         if let Some(v) = payload.remove(key).filter(|v| !v.is_null()) {
             m.insert(key.into(), v);
         }
     }
-    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url")
-        .or_else(|| take_truthy_str(&mut payload, "avatar"))
-    {
+    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar")) {
         m.insert("avatar".into(), Value::String(avatar));
-    } else if let Some(emoji) = take_truthy_str(&mut payload, "icon_emoji")
-        .or_else(|| take_truthy_str(&mut payload, "emoji"))
-    {
+    } else if let Some(emoji) = take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji")) {
         m.insert("emoji".into(), Value::String(emoji));
     } else if let Some(avatar) = defaults.avatar.as_deref().filter(|s| !s.is_empty()) {
         m.insert("avatar".into(), json!(avatar));
@@ -161,11 +140,7 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
 
 /// `getRoomByNameOrIdWithOptionToJoin`: `#name`/`#id`, `@user` (direct room, created when
 /// missing) or a bare id/name; public channels are joined.
-pub async fn resolve_destination(
-    state: &AppState,
-    target: &str,
-    user: &Doc,
-) -> Result<Doc, SendError> {
+pub async fn resolve_destination(state: &AppState, target: &str, user: &Doc) -> Result<Doc, SendError> {
     let invalid = || SendError::meteor("invalid-channel", "");
     let store = state.store();
     let (room, dm_user) = match target.chars().next() {
@@ -192,10 +167,7 @@ pub async fn resolve_destination(
             };
             match room {
                 Some(r) => (Some(r), None),
-                None => (
-                    None,
-                    Some(store.user_by_id(target).await?.ok_or_else(invalid)?),
-                ),
+                None => (None, Some(store.user_by_id(target).await?.ok_or_else(invalid)?)),
             }
         }
     };
@@ -203,9 +175,7 @@ pub async fn resolve_destination(
         return Ok(direct_room(state, user, &other).await?);
     }
     let room = room.ok_or_else(invalid)?;
-    if str_of(&room, "t") == "c"
-        && !is_member(state, str_of(&room, "_id"), str_of(user, "_id")).await?
-    {
+    if str_of(&room, "t") == "c" && !is_member(state, str_of(&room, "_id"), str_of(user, "_id")).await? {
         if !can_access_room(state, &room, user).await? {
             return Err(SendError::Plain("error-not-allowed".into()));
         }
@@ -215,30 +185,18 @@ pub async fn resolve_destination(
 }
 
 /// `canSendMessage` plus message validation for one destination.
-pub async fn check_can_send(
-    state: &AppState,
-    room: &Doc,
-    user: &Doc,
-    message: &Doc,
-) -> Result<(), SendError> {
+pub async fn check_can_send(state: &AppState, room: &Doc, user: &Doc, message: &Doc) -> Result<(), SendError> {
     let rid = str_of(room, "_id");
     if str_of(user, "type") != "app" && !can_access_room(state, room, user).await? {
         return Err(SendError::Plain("error-not-allowed".into()));
     }
     if room.get("ro").and_then(Value::as_bool) == Some(true)
-        && !state
-            .has_permission_in_room(user, "post-readonly", rid)
-            .await?
+        && !state.has_permission_in_room(user, "post-readonly", rid).await?
     {
-        return Err(SendError::Plain(
-            "You can't send messages because the room is readonly.".into(),
-        ));
+        return Err(SendError::Plain("You can't send messages because the room is readonly.".into()));
     }
     let max = state.settings.int("Message_MaxAllowedSize").max(0) as usize;
-    let too_long = |v: Option<&Value>| {
-        v.and_then(Value::as_str)
-            .is_some_and(|s| s.chars().count() > max)
-    };
+    let too_long = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.chars().count() > max);
     if max > 0
         && (too_long(message.get("msg"))
             || message
@@ -248,19 +206,9 @@ pub async fn check_can_send(
     {
         return Err(SendError::Plain("error-message-size-exceeded".into()));
     }
-    let impersonates = message
-        .get("alias")
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.is_empty())
-        || message
-            .get("avatar")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty());
-    if impersonates
-        && !state
-            .has_permission_in_room(user, "message-impersonate", rid)
-            .await?
-    {
+    let impersonates = message.get("alias").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+        || message.get("avatar").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    if impersonates && !state.has_permission_in_room(user, "message-impersonate", rid).await? {
         return Err(SendError::Plain("Not enough permission".into()));
     }
     Ok(())
@@ -292,10 +240,7 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     if deliveries.is_empty() {
         Ok(state.store().insert_message(message).await?)
     } else {
-        let message = state
-            .store()
-            .insert_message_with_deliveries(message, deliveries.clone())
-            .await?;
+        let message = state.store().insert_message_with_deliveries(message, deliveries.clone()).await?;
         crate::outgoing::enqueued(state, &deliveries);
         Ok(message)
     }
@@ -325,9 +270,7 @@ pub async fn process_webhook_message(
     for d in unique {
         let room = resolve_destination(state, d, user).await;
         let checked = match room {
-            Ok(room) => check_can_send(state, &room, user, &fields)
-                .await
-                .map(|_| room),
+            Ok(room) => check_can_send(state, &room, user, &fields).await.map(|_| room),
             Err(e) => Err(e),
         };
         match checked {
@@ -340,16 +283,9 @@ pub async fn process_webhook_message(
     let mut fields = Some(fields);
     for (i, (channel, room)) in resolved.into_iter().enumerate() {
         // The last destination takes the fields themselves; the others get copies.
-        let f = if i == last {
-            fields.take()
-        } else {
-            fields.clone()
-        }
-        .unwrap_or_default();
+        let f = if i == last { fields.take() } else { fields.clone() }.unwrap_or_default();
         let result = match room {
-            Ok(room) => post_message(state, &room, user, f)
-                .await
-                .map_err(SendError::Internal),
+            Ok(room) => post_message(state, &room, user, f).await.map_err(SendError::Internal),
             Err(e) => Err(e),
         };
         out.push((channel, result));

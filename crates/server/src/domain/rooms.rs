@@ -47,13 +47,7 @@ pub fn subscription_doc(room: &Doc, user: &Doc, roles: &[&str], now: &str) -> Do
 }
 
 /// A system message (`uj`, `ul`, `au`, `subscription-role-added`, ...).
-pub fn system_message(
-    rid: &str,
-    t: &str,
-    msg: &str,
-    actor: &Doc,
-    extra: Option<Map<String, Value>>,
-) -> Doc {
+pub fn system_message(rid: &str, t: &str, msg: &str, actor: &Doc, extra: Option<Map<String, Value>>) -> Doc {
     let now = now_iso();
     let mut m = doc(json!({
         "_id": object_id(), "t": t, "rid": rid, "ts": now, "msg": msg,
@@ -71,9 +65,7 @@ pub async fn valid_room_name(state: &AppState, raw: &str) -> ApiResult<String> {
     let name = raw.trim().to_owned();
     let details = || json!({"function": "RocketChat.getValidRoomName", "channel_name": name});
     let pattern = state.settings.string("UTF8_Channel_Names_Validation");
-    let valid = regex::Regex::new(&format!("^(?:{pattern})$"))
-        .map(|re| re.is_match(&name))
-        .unwrap_or(false);
+    let valid = regex::Regex::new(&format!("^(?:{pattern})$")).map(|re| re.is_match(&name)).unwrap_or(false);
     let blocked = state
         .settings
         .string("Accounts_SystemBlockedUsernameList")
@@ -166,18 +158,10 @@ pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> ApiResult<Doc> {
     let owner = new.owner.clone();
     let (room, subs) = room_docs(new);
     let deliveries = crate::outgoing::room_deliveries(state, "roomCreated", &room, &owner).await?;
-    match state
-        .store()
-        .create_room_with_deliveries(room.clone(), subs, deliveries.clone())
-        .await
-    {
+    match state.store().create_room_with_deliveries(room.clone(), subs, deliveries.clone()).await {
         Ok(()) => {
             crate::outgoing::enqueued(state, &deliveries);
-            Ok(state
-                .store()
-                .room_by_id(str_of(&room, "_id"))
-                .await?
-                .unwrap_or(room))
+            Ok(state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room))
         }
         Err(StoreError::Conflict(_)) => Err(duplicate_name(&name)),
         Err(e) => Err(e.into()),
@@ -209,11 +193,7 @@ pub async fn can_access_room(state: &AppState, room: &Doc, user: &Doc) -> ApiRes
     if t == "c" {
         if let Some(team_id) = room.get("teamId").and_then(Value::as_str) {
             let team = state.store().team_by_id(team_id).await?;
-            let private_team = team
-                .as_ref()
-                .and_then(|t| t.get("type"))
-                .and_then(Value::as_i64)
-                == Some(1);
+            let private_team = team.as_ref().and_then(|t| t.get("type")).and_then(Value::as_i64) == Some(1);
             if private_team {
                 if state.store().team_member(team_id, uid).await?.is_some() {
                     return Ok(true);
@@ -225,23 +205,16 @@ pub async fn can_access_room(state: &AppState, room: &Doc, user: &Doc) -> ApiRes
             return Ok(true);
         }
     }
-    if state
-        .store()
-        .subscription(str_of(room, "_id"), uid)
-        .await?
-        .is_some()
-        && (state.has_permission(user, "view-joined-room")
-            || state.has_permission(user, &format!("view-{t}-room")))
+    if state.store().subscription(str_of(room, "_id"), uid).await?.is_some()
+        && (state.has_permission(user, "view-joined-room") || state.has_permission(user, &format!("view-{t}-room")))
     {
         return Ok(true);
     }
     Ok(false)
 }
 
-const CHANNEL_NOT_FOUND: &str =
-    "The required \"roomId\" or \"roomName\" param provided does not match any channel";
-const GROUP_NOT_FOUND: &str =
-    "The required \"roomId\" or \"roomName\" param provided does not match any group";
+const CHANNEL_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any channel";
+const GROUP_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any group";
 
 async fn room_by_id_or_name(state: &AppState, args: &Args) -> ApiResult<Option<Doc>> {
     if let Some(id) = arg_str(args, "roomId") {
@@ -280,12 +253,7 @@ pub async fn find_channel(state: &AppState, args: &Args, check_archived: bool) -
 }
 
 /// `findPrivateGroupByIdOrName`: private groups the caller can access.
-pub async fn find_group(
-    state: &AppState,
-    args: &Args,
-    user: &Doc,
-    check_archived: bool,
-) -> ApiResult<Doc> {
+pub async fn find_group(state: &AppState, args: &Args, user: &Doc, check_archived: bool) -> ApiResult<Doc> {
     let id = arg_str(args, "roomId").unwrap_or_default();
     let name = arg_str(args, "roomName").unwrap_or_default();
     if id.is_empty() && name.is_empty() {
@@ -327,12 +295,7 @@ pub async fn find_any_room(state: &AppState, args: &Args) -> ApiResult<Doc> {
 
 /// Subscribes `user` to `room` with a `uj` (joined) or `au` (added by `actor`) message.
 /// Returns whether the user was newly added.
-pub async fn add_member(
-    state: &AppState,
-    room: &Doc,
-    user: &Doc,
-    actor: Option<&Doc>,
-) -> ApiResult<bool> {
+pub async fn add_member(state: &AppState, room: &Doc, user: &Doc, actor: Option<&Doc>) -> ApiResult<bool> {
     let rid = str_of(room, "_id");
     let message = match actor {
         Some(a) if str_of(a, "_id") != str_of(user, "_id") => {
@@ -342,10 +305,7 @@ pub async fn add_member(
     };
     let sub = subscription_doc(room, user, &[], &now_iso());
     let deliveries = crate::outgoing::room_deliveries(state, "roomJoined", room, user).await?;
-    let added = state
-        .store()
-        .add_subscription_with_deliveries(sub, Some(message), deliveries.clone())
-        .await?;
+    let added = state.store().add_subscription_with_deliveries(sub, Some(message), deliveries.clone()).await?;
     if added {
         crate::outgoing::enqueued(state, &deliveries);
     }
@@ -368,9 +328,8 @@ pub async fn join_default_rooms(state: &AppState, user: &Doc) -> ApiResult<()> {
 pub async fn user_from_params(state: &AppState, args: &Args) -> ApiResult<Doc> {
     let found = if let Some(id) = arg_str(args, "userId").filter(|s| !s.is_empty()) {
         Some(state.store().user_by_id(&id).await?)
-    } else if let Some(name) = arg_str(args, "username")
-        .or_else(|| arg_str(args, "user"))
-        .filter(|s| !s.is_empty())
+    } else if let Some(name) =
+        arg_str(args, "username").or_else(|| arg_str(args, "user")).filter(|s| !s.is_empty())
     {
         Some(state.store().user_by_username(&name).await?)
     } else {
@@ -399,21 +358,13 @@ pub async fn direct_room(state: &AppState, a: &Doc, b: &Doc) -> ApiResult<Doc> {
     let (ida, idb) = (str_of(a, "_id"), str_of(b, "_id"));
     let mut ids = [ida, idb];
     ids.sort();
-    let rid = if ida == idb {
-        ida.to_owned()
-    } else {
-        format!("{}{}", ids[0], ids[1])
-    };
+    let rid = if ida == idb { ida.to_owned() } else { format!("{}{}", ids[0], ids[1]) };
     if let Some(room) = state.store().room_by_id(&rid).await? {
         return Ok(room);
     }
     let now = now_iso();
     let (ua, ub) = (str_of(a, "username"), str_of(b, "username"));
-    let (uids, usernames) = if ida == idb {
-        (json!([ida]), json!([ua]))
-    } else {
-        (json!([ida, idb]), json!([ua, ub]))
-    };
+    let (uids, usernames) = if ida == idb { (json!([ida]), json!([ua])) } else { (json!([ida, idb]), json!([ua, ub])) };
     let room = doc(json!({
         "_id": rid, "t": "d", "usernames": usernames, "uids": uids,
         "msgs": 0, "usersCount": 0, "ts": now, "_updatedAt": now,
@@ -422,13 +373,7 @@ pub async fn direct_room(state: &AppState, a: &Doc, b: &Doc) -> ApiResult<Doc> {
     for (me, other) in [(a, b), (b, a)] {
         let mut sub = subscription_doc(&room, me, &[], &now);
         sub.insert("name".into(), json!(str_of(other, "username")));
-        sub.insert(
-            "fname".into(),
-            other
-                .get("name")
-                .cloned()
-                .unwrap_or(json!(str_of(other, "username"))),
-        );
+        sub.insert("fname".into(), other.get("name").cloned().unwrap_or(json!(str_of(other, "username"))));
         subs.push(sub);
         if ida == idb {
             break;

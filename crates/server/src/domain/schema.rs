@@ -31,9 +31,7 @@ fn type_error(value: &Value, ty: Ty) -> Option<String> {
         Ty::Num => value.is_number(),
         Ty::Any => true,
         Ty::StrList => {
-            let Some(items) = value.as_array() else {
-                return Some("must be array".into());
-            };
+            let Some(items) = value.as_array() else { return Some("must be array".into()) };
             for item in items {
                 match item.as_str() {
                     None => return Some("must be string".into()),
@@ -57,10 +55,7 @@ fn type_error(value: &Value, ty: Ty) -> Option<String> {
 
 impl Branch {
     fn properties(&self) -> impl Iterator<Item = &(&'static str, Ty)> {
-        self.required
-            .iter()
-            .chain(self.optional)
-            .chain(self.more_optional)
+        self.required.iter().chain(self.optional).chain(self.more_optional)
     }
 
     /// The first error of this branch, as ajv reports with `allErrors: false`.
@@ -122,43 +117,18 @@ mod tests {
         more_optional: &[],
         additional_properties: false,
     };
-    const B: Branch = Branch {
-        type_pattern: Some("b-type"),
-        required: &[("type", Ty::Str)],
-        optional: &[],
-        more_optional: &[],
-        additional_properties: true,
-    };
+    const B: Branch = Branch { type_pattern: Some("b-type"), required: &[("type", Ty::Str)], optional: &[], more_optional: &[], additional_properties: true };
 
     #[test]
     fn messages() {
         let body = |v: Value| v.as_object().unwrap().clone();
-        assert_eq!(
-            A.first_error(&body(json!({"type": "a-type"}))),
-            Some("must have required property 'n'".into())
-        );
-        assert_eq!(
-            A.first_error(&body(json!({"type": "a-type", "n": true, "z": 1}))),
-            Some("must NOT have additional properties".into())
-        );
-        assert_eq!(
-            A.first_error(&body(json!({"type": "a-type", "n": "yes"}))),
-            Some("must be boolean".into())
-        );
-        assert_eq!(
-            A.first_error(&body(json!({"type": "a-type", "n": true, "x": [""]}))),
-            Some("must NOT have fewer than 1 characters".into())
-        );
-        assert_eq!(
-            A.first_error(&body(json!({"type": "a-type-invalid", "n": true}))),
-            None,
-            "patterns are unanchored"
-        );
+        assert_eq!(A.first_error(&body(json!({"type": "a-type"}))), Some("must have required property 'n'".into()));
+        assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": true, "z": 1}))), Some("must NOT have additional properties".into()));
+        assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": "yes"}))), Some("must be boolean".into()));
+        assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": true, "x": [""]}))), Some("must NOT have fewer than 1 characters".into()));
+        assert_eq!(A.first_error(&body(json!({"type": "a-type-invalid", "n": true}))), None, "patterns are unanchored");
         assert_eq!(one_of(&body(json!({"type": "b-type"})), &[&A, &B]), Ok(1));
         let err = one_of(&body(json!({"type": "c"})), &[&A, &B]).unwrap_err();
-        assert!(
-            err.ends_with("must match exactly one schema in oneOf"),
-            "{err}"
-        );
+        assert!(err.ends_with("must match exactly one schema in oneOf"), "{err}");
     }
 }

@@ -51,22 +51,13 @@ fn blocked_username(state: &AppState, username: &str) -> bool {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#x27;")
 }
 
 /// Checks roles exist (`Assign_role`) and that `admin` is only given by those who may.
 pub async fn check_roles(state: &AppState, roles: &[String], actor: Option<&Doc>) -> ApiResult<()> {
-    let known: Vec<String> = state
-        .store()
-        .roles()
-        .await?
-        .iter()
-        .map(|r| str_of(r, "_id").to_owned())
-        .collect();
+    let known: Vec<String> =
+        state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
     if roles.iter().any(|r| !known.contains(r)) {
         return Err(save_error(
             "error-action-not-allowed",
@@ -74,9 +65,7 @@ pub async fn check_roles(state: &AppState, roles: &[String], actor: Option<&Doc>
             json!({"action": "Assign_role"}),
         ));
     }
-    if roles.iter().any(|r| r == "admin")
-        && !actor.is_some_and(|a| state.has_permission(a, "assign-admin-role"))
-    {
+    if roles.iter().any(|r| r == "admin") && !actor.is_some_and(|a| state.has_permission(a, "assign-admin-role")) {
         return Err(save_error(
             "error-action-not-allowed",
             "Assigning admin is not allowed",
@@ -89,20 +78,9 @@ pub async fn check_roles(state: &AppState, roles: &[String], actor: Option<&Doc>
 /// Validates and stores a new user (`saveUser` for a new account), joining default rooms
 /// unless told not to. The first human account on a workspace without an admin becomes admin.
 pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
-    let NewUser {
-        username,
-        email,
-        name,
-        password,
-        mut roles,
-        ..
-    } = new;
+    let NewUser { username, email, name, password, mut roles, .. } = new;
     if name.trim().is_empty() && state.settings.bool("Accounts_RequireNameForSignUp") {
-        return Err(save_error(
-            "error-the-field-is-required",
-            "The field Name is required",
-            json!({"field": "Name"}),
-        ));
+        return Err(save_error("error-the-field-is-required", "The field Name is required", json!({"field": "Name"})));
     }
     if username.trim().is_empty() {
         return Err(save_error(
@@ -125,16 +103,8 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
             json!({"field": "Password"}),
         ));
     };
-    let taken = |what: &str| {
-        save_error(
-            "error-field-unavailable",
-            &format!("{what} is already in use :("),
-            json!({"field": what}),
-        )
-    };
-    if (!new.system && blocked_username(state, &username))
-        || state.store().user_by_username(&username).await?.is_some()
-    {
+    let taken = |what: &str| save_error("error-field-unavailable", &format!("{what} is already in use :("), json!({"field": what}));
+    if (!new.system && blocked_username(state, &username)) || state.store().user_by_username(&username).await?.is_some() {
         return Err(taken(&html_escape(&username)));
     }
     if let Some(email) = &email
@@ -155,9 +125,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
     if user_type == "user" && !roles.iter().any(|r| r == "admin") && !any_admin(state).await? {
         roles.push("admin".into());
     }
-    let bcrypt = hash_password_digest(password_digest(&password))
-        .await
-        .map_err(ApiError::internal)?;
+    let bcrypt = hash_password_digest(password_digest(&password)).await.map_err(ApiError::internal)?;
     let now = now_iso();
     let mut user = doc(json!({
         "_id": new.id.clone().unwrap_or_else(|| random_id(17)),
@@ -175,10 +143,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
         "__rooms": [],
     }));
     if let Some(email) = email {
-        user.insert(
-            "emails".into(),
-            json!([{"address": email, "verified": new.verified.unwrap_or(false)}]),
-        );
+        user.insert("emails".into(), json!([{"address": email, "verified": new.verified.unwrap_or(false)}]));
     }
     if let Some(r) = new.require_password_change {
         user.insert("requirePasswordChange".into(), json!(r));
@@ -187,17 +152,10 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
         user.insert(k, v);
     }
     let deliveries = crate::outgoing::user_deliveries(state, &user).await?;
-    match state
-        .store()
-        .insert_user_with_deliveries(user.clone(), deliveries.clone())
-        .await
-    {
+    match state.store().insert_user_with_deliveries(user.clone(), deliveries.clone()).await {
         Ok(()) => crate::outgoing::enqueued(state, &deliveries),
         Err(StoreError::Conflict("email")) => {
-            let email = user["emails"][0]["address"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let email = user["emails"][0]["address"].as_str().unwrap_or_default().to_owned();
             return Err(taken(&email));
         }
         Err(StoreError::Conflict(_)) => return Err(taken(&username_of(&user))),
@@ -206,11 +164,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
     if new.join_default_channels {
         join_default_rooms(state, &user).await?;
     }
-    Ok(state
-        .store()
-        .user_by_id(str_of(&user, "_id"))
-        .await?
-        .unwrap_or(user))
+    Ok(state.store().user_by_id(str_of(&user, "_id")).await?.unwrap_or(user))
 }
 
 fn username_of(user: &Doc) -> String {
@@ -220,42 +174,20 @@ fn username_of(user: &Doc) -> String {
 async fn any_admin(state: &AppState) -> ApiResult<bool> {
     Ok(state.store().users().await?.iter().any(|u| {
         str_of(u, "type") == "user"
-            && u.get("roles")
-                .and_then(Value::as_array)
-                .is_some_and(|r| r.iter().any(|x| x == "admin"))
+            && u.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "admin"))
     }))
 }
 
 fn has_password(user: &Doc) -> bool {
-    crate::domain::get_path(user, "services.password.bcrypt")
-        .and_then(Value::as_str)
-        .is_some()
+    crate::domain::get_path(user, "services.password.bcrypt").and_then(Value::as_str).is_some()
 }
 
 /// `GET /me` and login's `data.me`.
 pub fn me(state: &AppState, user: &Doc) -> Value {
     const FIELDS: &[&str] = &[
-        "_id",
-        "name",
-        "username",
-        "nickname",
-        "emails",
-        "status",
-        "statusDefault",
-        "statusText",
-        "statusConnection",
-        "bio",
-        "avatarOrigin",
-        "utcOffset",
-        "language",
-        "roles",
-        "active",
-        "defaultRoom",
-        "customFields",
-        "requirePasswordChange",
-        "requirePasswordChangeReason",
-        "_updatedAt",
-        "avatarETag",
+        "_id", "name", "username", "nickname", "emails", "status", "statusDefault", "statusText",
+        "statusConnection", "bio", "avatarOrigin", "utcOffset", "language", "roles", "active", "defaultRoom",
+        "customFields", "requirePasswordChange", "requirePasswordChangeReason", "_updatedAt", "avatarETag",
     ];
     let mut me = Map::new();
     for f in FIELDS {
@@ -266,30 +198,14 @@ pub fn me(state: &AppState, user: &Doc) -> Value {
     if let Some(email) = user
         .get("emails")
         .and_then(Value::as_array)
-        .and_then(|e| {
-            e.iter()
-                .find(|x| x.get("verified").and_then(Value::as_bool) == Some(true))
-        })
+        .and_then(|e| e.iter().find(|x| x.get("verified").and_then(Value::as_bool) == Some(true)))
         .and_then(|e| e.get("address"))
     {
         me.insert("email".into(), email.clone());
     }
-    me.insert(
-        "services".into(),
-        json!({"password": {"exists": has_password(user)}}),
-    );
-    me.insert(
-        "settings".into(),
-        json!({"profile": {}, "preferences": {}, "calendar": {}}),
-    );
-    me.insert(
-        "avatarUrl".into(),
-        json!(format!(
-            "{}/avatar/{}",
-            state.root_url,
-            str_of(user, "username")
-        )),
-    );
+    me.insert("services".into(), json!({"password": {"exists": has_password(user)}}));
+    me.insert("settings".into(), json!({"profile": {}, "preferences": {}, "calendar": {}}));
+    me.insert("avatarUrl".into(), json!(format!("{}/avatar/{}", state.root_url, str_of(user, "username"))));
     me.insert("isOAuthUser".into(), json!(false));
     Value::Object(me)
 }
@@ -304,29 +220,11 @@ pub fn without_secrets(mut user: Doc) -> Value {
 /// `users.info` fields; `full` when the caller is the user or may see everything.
 pub fn info(user: &Doc, full: bool, is_self: bool) -> Value {
     const PUBLIC: &[&str] = &[
-        "_id",
-        "name",
-        "username",
-        "nickname",
-        "status",
-        "utcOffset",
-        "type",
-        "active",
-        "bio",
-        "reason",
-        "statusText",
-        "avatarETag",
-        "customFields",
+        "_id", "name", "username", "nickname", "status", "utcOffset", "type", "active", "bio", "reason",
+        "statusText", "avatarETag", "customFields",
     ];
-    const PRIVATE: &[&str] = &[
-        "emails",
-        "phone",
-        "statusConnection",
-        "createdAt",
-        "lastLogin",
-        "requirePasswordChange",
-        "roles",
-    ];
+    const PRIVATE: &[&str] =
+        &["emails", "phone", "statusConnection", "createdAt", "lastLogin", "requirePasswordChange", "roles"];
     let mut out = Map::new();
     for f in PUBLIC.iter().chain(if full { PRIVATE } else { &[] }) {
         if let Some(v) = user.get(*f) {
@@ -344,37 +242,15 @@ pub fn info(user: &Doc, full: bool, is_self: bool) -> Value {
 pub fn list_item(user: &Doc, privileged: bool) -> Value {
     let mut out = Map::new();
     let fields: &[&str] = if privileged {
-        &[
-            "_id",
-            "name",
-            "username",
-            "status",
-            "active",
-            "avatarETag",
-            "type",
-            "emails",
-            "roles",
-            "lastLogin",
-        ]
+        &["_id", "name", "username", "status", "active", "avatarETag", "type", "emails", "roles", "lastLogin"]
     } else {
-        &[
-            "_id",
-            "name",
-            "username",
-            "status",
-            "active",
-            "avatarETag",
-            "type",
-        ]
+        &["_id", "name", "username", "status", "active", "avatarETag", "type"]
     };
     for f in fields {
         if let Some(v) = user.get(*f) {
             out.insert((*f).into(), v.clone());
         }
     }
-    out.insert(
-        "nameInsensitive".into(),
-        json!(str_of(user, "name").to_lowercase()),
-    );
+    out.insert("nameInsensitive".into(), json!(str_of(user, "name").to_lowercase()));
     Value::Object(out)
 }

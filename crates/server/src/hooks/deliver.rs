@@ -2,12 +2,12 @@
 //! `process_webhook_message`, and the answer (`responses` with `separateResponse`).
 
 use super::plan;
+use crate::domain::truthy;
 use crate::domain::messages::{
-    Defaults, SendError, check_can_send, message_fields_from, post_message,
-    process_webhook_message, resolve_destination,
+    Defaults, SendError, check_can_send, message_fields_from, post_message, process_webhook_message,
+    resolve_destination,
 };
 use crate::domain::str_of;
-use crate::domain::truthy;
 use crate::error::{ApiError, success};
 use crate::state::AppState;
 use axum::response::Response;
@@ -173,12 +173,7 @@ async fn planned_rooms(
 }
 
 /// Checks every planned room first, then posts: the first failure posts nothing.
-async fn post_planned(
-    state: &AppState,
-    rooms: &[Doc],
-    user: &Arc<Doc>,
-    fields: Doc,
-) -> Result<(), ApiError> {
+async fn post_planned(state: &AppState, rooms: &[Doc], user: &Arc<Doc>, fields: Doc) -> Result<(), ApiError> {
     for room in rooms {
         check_can_send(state, room, user, &fields)
             .await

@@ -7,8 +7,8 @@
 //! with `error-running-script`, and its context is rebuilt on the next call.
 
 use super::route::Target;
-use crate::domain::str_of;
 use crate::domain::truthy;
+use crate::domain::str_of;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::request::Parts;

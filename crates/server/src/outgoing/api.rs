@@ -15,38 +15,20 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/integrations.outgoing.setSigningSecret",
-        post(set_signing_secret),
-    )
+    Router::new().route("/api/v1/integrations.outgoing.setSigningSecret", post(set_signing_secret))
 }
 
-async fn set_signing_secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body,
-) -> ApiResult<Response> {
-    let Some(Value::String(id)) = body
-        .get("integrationId")
-        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-    else {
-        return Err(ApiError::invalid_params_typed(
-            "must have required property 'integrationId'",
-        ));
+async fn set_signing_secret(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
+    let Some(Value::String(id)) = body.get("integrationId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) else {
+        return Err(ApiError::invalid_params_typed("must have required property 'integrationId'"));
     };
     let Some(Value::String(secret)) = body.get("secret") else {
-        return Err(ApiError::invalid_params_typed(
-            "must have required property 'secret'",
-        ));
+        return Err(ApiError::invalid_params_typed("must have required property 'secret'"));
     };
     let details = || json!({"method": "setSigningSecret"});
     let grants = Grants::of(&state, &caller.user);
     if !grants.all_out && !grants.own_out {
-        return Err(ApiError::meteor_details(
-            "not_authorized",
-            "Unauthorized",
-            details(),
-        ));
+        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", details()));
     }
     let mut integration = state
         .store()
@@ -54,13 +36,7 @@ async fn set_signing_secret(
         .await?
         .filter(|i| str_of(i, "type") == OUTGOING)
         .filter(|i| grants.all_out || creator(i) == Some(caller.id.as_str()))
-        .ok_or_else(|| {
-            ApiError::meteor_details(
-                "error-invalid-integration",
-                "Invalid integration",
-                details(),
-            )
-        })?;
+        .ok_or_else(|| ApiError::meteor_details("error-invalid-integration", "Invalid integration", details()))?;
     if secret.is_empty() {
         integration.remove("signingSecret");
     } else {

@@ -58,17 +58,10 @@ impl History {
 /// than `Integrations_Outgoing_History_Max_Age_Days` (0 turns either limit off).
 pub async fn prune_loop(state: AppState) {
     loop {
-        let interval = state
-            .settings
-            .int("Integrations_Outgoing_History_Prune_Interval")
-            .max(100) as u64;
+        let interval = state.settings.int("Integrations_Outgoing_History_Prune_Interval").max(100) as u64;
         tokio::time::sleep(std::time::Duration::from_millis(interval)).await;
-        let max = state
-            .settings
-            .int("Integrations_Outgoing_History_Max_Records");
-        let days = state
-            .settings
-            .int("Integrations_Outgoing_History_Max_Age_Days");
+        let max = state.settings.int("Integrations_Outgoing_History_Max_Records");
+        let days = state.settings.int("Integrations_Outgoing_History_Max_Age_Days");
         let before = (days > 0).then(|| iso(chrono::Utc::now() - chrono::Duration::days(days)));
         let max = (max > 0).then_some(max as usize);
         if max.is_none() && before.is_none() {

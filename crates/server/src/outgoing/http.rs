@@ -59,17 +59,10 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|a| !is_forbidden(a.ip()))
-                .collect();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to addresses outgoing webhooks may not reach"
-                )
-                .into());
+                return Err(format!("{host} resolves only to addresses outgoing webhooks may not reach").into());
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -89,23 +82,14 @@ pub fn check_url(url: &reqwest::Url, guard: bool) -> Result<(), String> {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
         Some(url::Host::Domain(d)) => match d.parse::<IpAddr>() {
             Ok(ip) => ip,
-            Err(_)
-                if d.eq_ignore_ascii_case("localhost")
-                    || d.to_ascii_lowercase().ends_with(".localhost") =>
-            {
+            Err(_) if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost") => {
                 return Err(format!("{d} is not an address outgoing webhooks may reach"));
             }
             Err(_) => return Ok(()),
         },
         None => return Err("URL without a host".into()),
     };
-    if is_forbidden(ip) {
-        Err(format!(
-            "{ip} is not an address outgoing webhooks may reach"
-        ))
-    } else {
-        Ok(())
-    }
+    if is_forbidden(ip) { Err(format!("{ip} is not an address outgoing webhooks may reach")) } else { Ok(()) }
 }
 
 /// The two clients: guarded and unguarded; the setting picks one per call.
@@ -142,10 +126,7 @@ impl Clients {
                 attempt.follow()
             }
         });
-        let guarded = builder()
-            .dns_resolver(GuardedResolver)
-            .redirect(guarded_policy)
-            .build();
+        let guarded = builder().dns_resolver(GuardedResolver).redirect(guarded_policy).build();
         let open = builder().redirect(open_policy).build();
         Clients {
             guarded: guarded.expect("build the outgoing HTTP client"),
@@ -167,20 +148,8 @@ mod tests {
     #[test]
     fn forbidden_addresses() {
         for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.100.100.200",
-            "255.255.255.255",
-            "224.0.0.1",
-            "::1",
-            "::",
-            "fe80::1",
-            "fd00:ec2::254",
-            "::ffff:127.0.0.1",
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.100.100.200",
+            "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fd00:ec2::254", "::ffff:127.0.0.1",
             "64:ff9b::7f00:1",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");

@@ -26,11 +26,7 @@ pub struct Hook {
 
 fn strings(doc: &Doc, key: &str) -> Vec<String> {
     match doc.get(key) {
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -47,15 +43,9 @@ impl Hook {
         Hook {
             id: str_of(&doc, "_id").to_owned(),
             enabled: flag(&doc, "enabled"),
-            urls: strings(&doc, "urls")
-                .into_iter()
-                .filter(|u| !u.trim().is_empty())
-                .collect(),
+            urls: strings(&doc, "urls").into_iter().filter(|u| !u.trim().is_empty()).collect(),
             trigger_words: if uses_triggers {
-                strings(&doc, "triggerWords")
-                    .into_iter()
-                    .filter(|w| !w.is_empty())
-                    .collect()
+                strings(&doc, "triggerWords").into_iter().filter(|w| !w.is_empty()).collect()
             } else {
                 Vec::new()
             },
@@ -74,13 +64,7 @@ impl Hook {
         }
         self.trigger_words
             .iter()
-            .find(|w| {
-                if self.anywhere {
-                    text.contains(w.as_str())
-                } else {
-                    text.starts_with(w.as_str())
-                }
-            })
+            .find(|w| if self.anywhere { text.contains(w.as_str()) } else { text.starts_with(w.as_str()) })
             .map(|w| Some(w.as_str()))
     }
 }
@@ -96,10 +80,7 @@ pub struct Index {
 
 impl Index {
     pub fn build(generation: u64, docs: Vec<Doc>) -> Self {
-        let mut ix = Index {
-            generation,
-            ..Default::default()
-        };
+        let mut ix = Index { generation, ..Default::default() };
         for doc in docs {
             if str_of(&doc, "type") != OUTGOING {
                 continue;
@@ -111,10 +92,7 @@ impl Index {
             } else {
                 let channels = strings(&hook.doc, "channel");
                 if channels.is_empty() {
-                    ix.buckets
-                        .entry("all_public_channels".into())
-                        .or_default()
-                        .push(hook.clone());
+                    ix.buckets.entry("all_public_channels".into()).or_default().push(hook.clone());
                 }
                 for c in channels {
                     let bucket = ix.buckets.entry(c).or_default();
@@ -162,11 +140,7 @@ impl Index {
                     }
                 }
                 t => {
-                    push(self.buckets.get(if t == "c" {
-                        "all_public_channels"
-                    } else {
-                        "all_private_groups"
-                    }));
+                    push(self.buckets.get(if t == "c" { "all_public_channels" } else { "all_private_groups" }));
                     push(self.buckets.get(&format!("#{rid}")));
                     if let Some(name) = room.get("name").and_then(Value::as_str) {
                         push(self.buckets.get(&format!("#{name}")));
@@ -201,9 +175,7 @@ impl IndexCache {
         {
             return Ok(ix.clone());
         }
-        let (docs, _) = store
-            .find_integrations(DocQuery::all(query::Filter::eq("type", OUTGOING)))
-            .await?;
+        let (docs, _) = store.find_integrations(DocQuery::all(query::Filter::eq("type", OUTGOING))).await?;
         let ix = Arc::new(Index::build(generation, docs));
         *self.current.write().expect("outgoing index lock") = Some(ix.clone());
         Ok(ix)
@@ -216,10 +188,8 @@ mod tests {
     use serde_json::json;
 
     fn hook(id: &str, event: &str, channel: Value, extra: Value) -> Doc {
-        let mut d = crate::domain::doc(
-            json!({"_id": id, "type": OUTGOING, "event": event, "enabled": true,
-            "channel": channel, "urls": ["http://x"]}),
-        );
+        let mut d = crate::domain::doc(json!({"_id": id, "type": OUTGOING, "event": event, "enabled": true,
+            "channel": channel, "urls": ["http://x"]}));
         if let Value::Object(e) = extra {
             d.extend(e);
         }
@@ -236,72 +206,34 @@ mod tests {
             1,
             vec![
                 hook("a", "sendMessage", json!(["#general"]), json!({})),
-                hook(
-                    "b",
-                    "sendMessage",
-                    json!(["#GENERAL", "all_public_channels"]),
-                    json!({}),
-                ),
+                hook("b", "sendMessage", json!(["#GENERAL", "all_public_channels"]), json!({})),
                 hook("c", "sendMessage", json!(["all_private_groups"]), json!({})),
                 hook("d", "sendMessage", json!(["@bob"]), json!({})),
-                hook(
-                    "e",
-                    "sendMessage",
-                    json!(["all_direct_messages"]),
-                    json!({}),
-                ),
+                hook("e", "sendMessage", json!(["all_direct_messages"]), json!({})),
                 hook("f", "roomCreated", json!([]), json!({})),
-                hook(
-                    "g",
-                    "sendMessage",
-                    json!(["#general"]),
-                    json!({"enabled": false}),
-                ),
+                hook("g", "sendMessage", json!(["#general"]), json!({"enabled": false})),
                 hook("h", "sendMessage", json!([]), json!({})),
             ],
         );
         let general = crate::domain::doc(json!({"_id": "GENERAL", "name": "general", "t": "c"}));
-        assert_eq!(
-            ids(ix.select("sendMessage", Some(&general), None)),
-            ["b", "h", "a"]
-        );
+        assert_eq!(ids(ix.select("sendMessage", Some(&general), None)), ["b", "h", "a"]);
         let group = crate::domain::doc(json!({"_id": "G1", "name": "secret", "t": "p"}));
         assert_eq!(ids(ix.select("sendMessage", Some(&group), None)), ["c"]);
-        let dm = crate::domain::doc(
-            json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}),
-        );
-        assert_eq!(
-            ids(ix.select("sendMessage", Some(&dm), Some("alice"))),
-            ["e", "d"]
-        );
+        let dm = crate::domain::doc(json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}));
+        assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("alice"))), ["e", "d"]);
         assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("bob"))), ["e"]);
         assert_eq!(ids(ix.select("roomCreated", Some(&general), None)), ["f"]);
     }
 
     #[test]
     fn trigger_words() {
-        let h = Hook::new(hook(
-            "a",
-            "sendMessage",
-            json!([]),
-            json!({"triggerWords": ["!gif", "deploy"]}),
-        ));
+        let h = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"]})));
         assert_eq!(h.trigger("!giffy cats"), Some(Some("!gif")));
         assert_eq!(h.trigger("please deploy"), None);
-        let any = Hook::new(hook(
-            "a",
-            "sendMessage",
-            json!([]),
-            json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true}),
-        ));
+        let any = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true})));
         assert_eq!(any.trigger("please deploy !gif"), Some(Some("!gif")));
         assert_eq!(any.trigger("please deploy"), Some(Some("deploy")));
-        let none = Hook::new(hook(
-            "a",
-            "roomJoined",
-            json!([]),
-            json!({"triggerWords": ["x"]}),
-        ));
+        let none = Hook::new(hook("a", "roomJoined", json!([]), json!({"triggerWords": ["x"]})));
         assert_eq!(none.trigger("anything"), Some(None));
     }
 }

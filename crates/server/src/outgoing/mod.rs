@@ -28,7 +28,8 @@ use store::ids::{now_iso, now_ms, object_id};
 use store::{Delivery, Doc};
 
 /// Rocket.Chat's default `User-Agent` for outgoing calls.
-pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2227.0 Safari/537.36";
+pub const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2227.0 Safari/537.36";
 
 /// The engine's shared parts, held in the application state.
 #[derive(Default)]
@@ -45,14 +46,7 @@ impl Outgoing {
     }
 }
 
-fn delivery(
-    hook: &index::Hook,
-    url: &str,
-    event: &str,
-    data: Map<String, Value>,
-    trigger: Option<&str>,
-    rid: Option<&str>,
-) -> Delivery {
+fn delivery(hook: &index::Hook, url: &str, event: &str, data: Map<String, Value>, trigger: Option<&str>, rid: Option<&str>) -> Delivery {
     let mut doc = Doc::new();
     doc.insert("event".into(), json!(event));
     doc.insert("data".into(), Value::Object(data));
@@ -74,24 +68,13 @@ fn delivery(
 }
 
 /// The deliveries a new or edited message causes (`sendMessage`, §7.3–7.4).
-pub async fn message_deliveries(
-    state: &AppState,
-    room: &Doc,
-    message: &Doc,
-    edited: bool,
-) -> ApiResult<Vec<Delivery>> {
+pub async fn message_deliveries(state: &AppState, room: &Doc, message: &Doc, edited: bool) -> ApiResult<Vec<Delivery>> {
     let ix = state.outgoing.index.get(state.store()).await?;
     if ix.is_empty() {
         return Ok(Vec::new());
     }
-    let sender = message
-        .get("u")
-        .and_then(|u| u.get("username"))
-        .and_then(Value::as_str);
-    let bot = message
-        .get("bot")
-        .and_then(|b| b.get("i"))
-        .and_then(Value::as_str);
+    let sender = message.get("u").and_then(|u| u.get("username")).and_then(Value::as_str);
+    let bot = message.get("bot").and_then(|b| b.get("i")).and_then(Value::as_str);
     let text = str_of(message, "msg");
     let mut out = Vec::new();
     for hook in ix.select("sendMessage", Some(room), sender) {
@@ -99,22 +82,13 @@ pub async fn message_deliveries(
         if bot == Some(hook.id.as_str()) {
             continue;
         }
-        let Some(trigger) = hook.trigger(text) else {
-            continue;
-        };
+        let Some(trigger) = hook.trigger(text) else { continue };
         if edited && !hook.run_on_edits {
             continue;
         }
         let data = payload::send_message(&hook.doc, trigger, room, message, &state.root_url);
         for url in &hook.urls {
-            out.push(delivery(
-                &hook,
-                url,
-                "sendMessage",
-                data.clone(),
-                trigger,
-                Some(str_of(room, "_id")),
-            ));
+            out.push(delivery(&hook, url, "sendMessage", data.clone(), trigger, Some(str_of(room, "_id"))));
         }
     }
     Ok(out)
@@ -122,12 +96,7 @@ pub async fn message_deliveries(
 
 /// The deliveries of a room event: `roomCreated` (`user` = owner), `roomArchived`,
 /// `roomJoined`, `roomLeft`.
-pub async fn room_deliveries(
-    state: &AppState,
-    event: &str,
-    room: &Doc,
-    user: &Doc,
-) -> ApiResult<Vec<Delivery>> {
+pub async fn room_deliveries(state: &AppState, event: &str, room: &Doc, user: &Doc) -> ApiResult<Vec<Delivery>> {
     let ix = state.outgoing.index.get(state.store()).await?;
     if ix.is_empty() {
         return Ok(Vec::new());
@@ -140,14 +109,7 @@ pub async fn room_deliveries(
             _ => payload::room_user(&hook.doc, room, user, &now),
         };
         for url in &hook.urls {
-            out.push(delivery(
-                &hook,
-                url,
-                event,
-                data.clone(),
-                None,
-                Some(str_of(room, "_id")),
-            ));
+            out.push(delivery(&hook, url, event, data.clone(), None, Some(str_of(room, "_id"))));
         }
     }
     Ok(out)
@@ -163,14 +125,7 @@ pub async fn user_deliveries(state: &AppState, user: &Doc) -> ApiResult<Vec<Deli
     for hook in ix.select("userCreated", None, None) {
         let data = payload::user_created(&hook.doc, user);
         for url in &hook.urls {
-            out.push(delivery(
-                &hook,
-                url,
-                "userCreated",
-                data.clone(),
-                None,
-                None,
-            ));
+            out.push(delivery(&hook, url, "userCreated", data.clone(), None, None));
         }
     }
     Ok(out)
@@ -194,36 +149,20 @@ pub async fn replay(state: &AppState, integration: &Doc, record: &Doc) -> ApiRes
     const M: &str = "replayOutgoingIntegration";
     let details = || json!({"method": M});
     if str_of(integration, "type") != crate::domain::integrations::OUTGOING {
-        return Err(ApiError::meteor_details(
-            "integration-type-must-be-outgoing",
-            "Integration type must be outgoing",
-            details(),
-        ));
+        return Err(ApiError::meteor_details("integration-type-must-be-outgoing", "Integration type must be outgoing", details()));
     }
     let Some(Value::Object(data)) = record.get("data") else {
-        return Err(ApiError::meteor_details(
-            "history-data-must-be-defined",
-            "History data must be defined",
-            details(),
-        ));
+        return Err(ApiError::meteor_details("history-data-must-be-defined", "History data must be defined", details()));
     };
-    let Some(url) = record
-        .get("url")
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(url) = record.get("url").and_then(Value::as_str).filter(|u| !u.is_empty()) else {
         return Ok(());
     };
     let hook = index::Hook::new(integration.clone());
-    let event = record
-        .get("event")
-        .and_then(Value::as_str)
-        .unwrap_or("sendMessage");
+    let event = record.get("event").and_then(Value::as_str).unwrap_or("sendMessage");
     let trigger = record.get("triggerWord").and_then(Value::as_str);
     let rid = data.get("channel_id").and_then(Value::as_str);
     let mut d = delivery(&hook, url, event, data.clone(), trigger, rid);
-    d.doc
-        .insert("replayOf".into(), json!(str_of(record, "_id")));
+    d.doc.insert("replayOf".into(), json!(str_of(record, "_id")));
     state.store().enqueue_deliveries(vec![d.clone()]).await?;
     enqueued(state, &[d]);
     Ok(())

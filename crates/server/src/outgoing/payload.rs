@@ -2,8 +2,8 @@
 //! sends the intended payloads for room and user events, not the 7.7.1+ regression that
 //! reduced them to `{token, bot}`.
 
-use crate::domain::str_of;
 use crate::domain::truthy;
+use crate::domain::str_of;
 use serde_json::{Map, Value, json};
 use store::Doc;
 
@@ -31,13 +31,7 @@ fn is_bot(user: &Doc) -> bool {
 }
 
 /// `sendMessage`.
-pub fn send_message(
-    integration: &Doc,
-    trigger_word: Option<&str>,
-    room: &Doc,
-    message: &Doc,
-    site_url: &str,
-) -> Map<String, Value> {
+pub fn send_message(integration: &Doc, trigger_word: Option<&str>, room: &Doc, message: &Doc, site_url: &str) -> Map<String, Value> {
     let mut data = base(integration, trigger_word);
     data.insert("channel_id".into(), json!(str_of(room, "_id")));
     if str_of(room, "t") != "d"
@@ -46,17 +40,9 @@ pub fn send_message(
         data.insert("channel_name".into(), name.clone());
     }
     let author = message.get("u");
-    let author_field = |k: &str| {
-        author
-            .and_then(|u| u.get(k))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let author_field = |k: &str| author.and_then(|u| u.get(k)).cloned().unwrap_or(Value::Null);
     data.insert("message_id".into(), json!(str_of(message, "_id")));
-    data.insert(
-        "timestamp".into(),
-        message.get("ts").cloned().unwrap_or(Value::Null),
-    );
+    data.insert("timestamp".into(), message.get("ts").cloned().unwrap_or(Value::Null));
     data.insert("user_id".into(), author_field("_id"));
     data.insert("user_name".into(), author_field("username"));
     data.insert("text".into(), json!(str_of(message, "msg")));
@@ -78,20 +64,14 @@ pub fn send_message(
 
 fn room_fields(data: &mut Map<String, Value>, room: &Doc) {
     data.insert("channel_id".into(), json!(str_of(room, "_id")));
-    data.insert(
-        "channel_name".into(),
-        room.get("name").cloned().unwrap_or(Value::Null),
-    );
+    data.insert("channel_name".into(), room.get("name").cloned().unwrap_or(Value::Null));
 }
 
 /// `roomCreated`: the owner and the new room.
 pub fn room_created(integration: &Doc, room: &Doc, owner: &Doc) -> Map<String, Value> {
     let mut data = base(integration, None);
     room_fields(&mut data, room);
-    data.insert(
-        "timestamp".into(),
-        room.get("ts").cloned().unwrap_or(Value::Null),
-    );
+    data.insert("timestamp".into(), room.get("ts").cloned().unwrap_or(Value::Null));
     data.insert("user_id".into(), json!(str_of(owner, "_id")));
     data.insert("user_name".into(), json!(str_of(owner, "username")));
     data.insert("owner".into(), public_user(owner));
@@ -117,10 +97,7 @@ pub fn room_user(integration: &Doc, room: &Doc, user: &Doc, now: &str) -> Map<St
 /// `userCreated`.
 pub fn user_created(integration: &Doc, user: &Doc) -> Map<String, Value> {
     let mut data = base(integration, None);
-    data.insert(
-        "timestamp".into(),
-        user.get("createdAt").cloned().unwrap_or(Value::Null),
-    );
+    data.insert("timestamp".into(), user.get("createdAt").cloned().unwrap_or(Value::Null));
     data.insert("user_id".into(), json!(str_of(user, "_id")));
     data.insert("user_name".into(), json!(str_of(user, "username")));
     data.insert("user".into(), public_user(user));
@@ -139,30 +116,14 @@ mod tests {
     fn send_message_order_and_extras() {
         let integration = doc(json!({"_id": "i", "token": "tok"}));
         let room = doc(json!({"_id": "GENERAL", "name": "general", "t": "c"}));
-        let message = doc(
-            json!({"_id": "m", "msg": "!go x", "ts": "2025-01-01T00:00:00.000Z",
-            "u": {"_id": "u1", "username": "john"}, "alias": "A", "bot": {"i": "x"}, "editedAt": "t", "tmid": "p"}),
-        );
+        let message = doc(json!({"_id": "m", "msg": "!go x", "ts": "2025-01-01T00:00:00.000Z",
+            "u": {"_id": "u1", "username": "john"}, "alias": "A", "bot": {"i": "x"}, "editedAt": "t", "tmid": "p"}));
         let data = send_message(&integration, Some("!go"), &room, &message, "https://chat");
         let keys: Vec<&str> = data.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            [
-                "token",
-                "bot",
-                "trigger_word",
-                "channel_id",
-                "channel_name",
-                "message_id",
-                "timestamp",
-                "user_id",
-                "user_name",
-                "text",
-                "siteUrl",
-                "alias",
-                "isEdited",
-                "tmid"
-            ]
+            ["token", "bot", "trigger_word", "channel_id", "channel_name", "message_id", "timestamp", "user_id",
+             "user_name", "text", "siteUrl", "alias", "isEdited", "tmid"]
         );
         assert_eq!(data["bot"], true);
         let dm = doc(json!({"_id": "ab", "t": "d"}));
@@ -172,9 +133,7 @@ mod tests {
 
     #[test]
     fn users_lose_services() {
-        let user = doc(
-            json!({"_id": "u", "username": "bot1", "type": "bot", "services": {"password": {}}}),
-        );
+        let user = doc(json!({"_id": "u", "username": "bot1", "type": "bot", "services": {"password": {}}}));
         let data = user_created(&doc(json!({})), &user);
         assert!(data["user"].get("services").is_none());
         assert_eq!(data["bot"], true);

@@ -28,11 +28,7 @@ pub fn policy(integration: &Doc) -> Option<(u32, String)> {
     if count <= 0 {
         return None;
     }
-    let delay = integration
-        .get("retryDelay")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let delay = integration.get("retryDelay").and_then(Value::as_str).unwrap_or_default().to_owned();
     Some((count.min(u32::MAX as i64) as u32, delay))
 }
 
@@ -42,11 +38,7 @@ mod tests {
 
     #[test]
     fn schedules() {
-        let s = |name, n: u32| {
-            (0..n)
-                .map(|t| delay_ms(name, t).unwrap())
-                .collect::<Vec<_>>()
-        };
+        let s = |name, n: u32| (0..n).map(|t| delay_ms(name, t).unwrap()).collect::<Vec<_>>();
         assert_eq!(s("powers-of-ten", 4), [100, 1_000, 10_000, 100_000]);
         assert_eq!(s("powers-of-two", 4), [2_000, 4_000, 8_000, 16_000]);
         assert_eq!(s("increments-of-two", 4), [2_000, 4_000, 6_000, 8_000]);
@@ -57,23 +49,8 @@ mod tests {
     #[test]
     fn policies() {
         let d = |v: serde_json::Value| crate::domain::doc(v);
-        assert_eq!(
-            policy(&d(
-                serde_json::json!({"retryFailedCalls": true, "retryCount": 3, "retryDelay": "powers-of-two"})
-            )),
-            Some((3, "powers-of-two".into()))
-        );
-        assert_eq!(
-            policy(&d(
-                serde_json::json!({"retryFailedCalls": false, "retryCount": 3})
-            )),
-            None
-        );
-        assert_eq!(
-            policy(&d(
-                serde_json::json!({"retryFailedCalls": true, "retryCount": 0})
-            )),
-            None
-        );
+        assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": true, "retryCount": 3, "retryDelay": "powers-of-two"}))), Some((3, "powers-of-two".into())));
+        assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": false, "retryCount": 3}))), None);
+        assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": true, "retryCount": 0}))), None);
     }
 }

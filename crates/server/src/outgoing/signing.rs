@@ -21,8 +21,7 @@ fn key(secret: &str) -> Vec<u8> {
 
 /// The `webhook-signature` value for one request.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key(secret))
-        .expect("HMAC takes keys of any size");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key(secret)).expect("HMAC takes keys of any size");
     mac.update(id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());

@@ -10,9 +10,9 @@
 use super::history::History;
 use super::index::Hook;
 use super::{USER_AGENT, retry, signing};
+use crate::domain::truthy;
 use crate::domain::messages::{Defaults, process_webhook_message, resolve_destination};
 use crate::domain::str_of;
-use crate::domain::truthy;
 use crate::scripts::has_runnable_script;
 use crate::state::AppState;
 use script::{CallError, CallOutcome, ScriptKey};
@@ -44,11 +44,7 @@ struct Lane {
 
 impl Lane {
     fn new(per_url: usize) -> Self {
-        Lane {
-            in_flight: 0,
-            next_due: None,
-            calls: Arc::new(tokio::sync::Semaphore::new(per_url)),
-        }
+        Lane { in_flight: 0, next_due: None, calls: Arc::new(tokio::sync::Semaphore::new(per_url)) }
     }
 }
 
@@ -60,20 +56,14 @@ struct Lanes {
 
 impl Default for Lanes {
     fn default() -> Self {
-        Lanes {
-            by_url: HashMap::new(),
-            in_flight: 0,
-            per_url: 16,
-        }
+        Lanes { by_url: HashMap::new(), in_flight: 0, per_url: 16 }
     }
 }
 
 impl Lanes {
     fn lane(&mut self, url: &str) -> &mut Lane {
         let per_url = self.per_url;
-        self.by_url
-            .entry(url.to_owned())
-            .or_insert_with(|| Lane::new(per_url))
+        self.by_url.entry(url.to_owned()).or_insert_with(|| Lane::new(per_url))
     }
 }
 
@@ -134,11 +124,7 @@ impl Dispatcher {
                 _ => {}
             }
         }
-        if picks.is_empty() {
-            Err(next)
-        } else {
-            Ok(picks)
-        }
+        if picks.is_empty() { Err(next) } else { Ok(picks) }
     }
 }
 
@@ -149,10 +135,7 @@ pub async fn run(state: AppState) {
     // Claims of a previous process are void: its attempts died with it.
     match store.release_claimed_deliveries().await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(
-            released = n,
-            "released deliveries claimed before the restart"
-        ),
+        Ok(n) => tracing::info!(released = n, "released deliveries claimed before the restart"),
         Err(e) => tracing::error!(error = %e, "releasing claimed deliveries failed"),
     }
     match store.pending_delivery_urls().await {
@@ -165,10 +148,7 @@ pub async fn run(state: AppState) {
     }
     let mut last_poll = now_ms();
     loop {
-        let per_url = state
-            .settings
-            .int("Integrations_Outgoing_Max_Concurrency_Per_Url")
-            .max(1) as usize;
+        let per_url = state.settings.int("Integrations_Outgoing_Max_Concurrency_Per_Url").max(1) as usize;
         let now = now_ms();
         if store.shared() && now - last_poll >= SHARED_POLL_MS {
             // Other nodes enqueue deliveries too, and claims of a node that died come free
@@ -183,14 +163,8 @@ pub async fn run(state: AppState) {
         let picks = match dispatcher.pick(now, per_url) {
             Ok(picks) => picks,
             Err(next) => {
-                let idle = if store.shared() {
-                    Duration::from_millis(SHARED_POLL_MS as u64)
-                } else {
-                    IDLE
-                };
-                let wait = next
-                    .map(|t| Duration::from_millis((t - now).max(1) as u64).min(idle))
-                    .unwrap_or(idle);
+                let idle = if store.shared() { Duration::from_millis(SHARED_POLL_MS as u64) } else { IDLE };
+                let wait = next.map(|t| Duration::from_millis((t - now).max(1) as u64).min(idle)).unwrap_or(idle);
                 tokio::select! {
                     _ = dispatcher.wake.notified() => {}
                     _ = tokio::time::sleep(wait) => {}
@@ -225,11 +199,7 @@ pub async fn run(state: AppState) {
 
 enum Finish {
     Done(Option<Doc>),
-    Retry {
-        due_at: i64,
-        attempt: u32,
-        history: Option<Doc>,
-    },
+    Retry { due_at: i64, attempt: u32, history: Option<Doc> },
 }
 
 async fn run_delivery(state: AppState, calls: Arc<tokio::sync::Semaphore>, d: Delivery) {
@@ -242,24 +212,9 @@ async fn run_delivery(state: AppState, calls: Arc<tokio::sync::Semaphore>, d: De
     };
     let (reschedule, history) = match finish {
         Finish::Done(h) => (None, h),
-        Finish::Retry {
-            due_at,
-            attempt,
-            history,
-        } => (Some((due_at, attempt)), history),
+        Finish::Retry { due_at, attempt, history } => (Some((due_at, attempt)), history),
     };
-    let recorded = state
-        .outgoing
-        .recorder
-        .record(
-            &state,
-            AttemptRecord {
-                id,
-                reschedule,
-                history,
-            },
-        )
-        .await;
+    let recorded = state.outgoing.recorder.record(&state, AttemptRecord { id, reschedule, history }).await;
     if recorded && let Some((due_at, _)) = reschedule {
         state.outgoing.dispatcher.due(&url, due_at);
     }
@@ -321,28 +276,14 @@ async fn record_loop(state: AppState, mut rx: tokio::sync::mpsc::Receiver<(Attem
 }
 
 /// Runs a script method; `Err` carries the history step and error of a failed run.
-async fn run_script(
-    state: &AppState,
-    hook: &Hook,
-    method: &'static str,
-    arg: Value,
-) -> Result<CallOutcome, (String, Value)> {
+async fn run_script(state: &AppState, hook: &Hook, method: &'static str, arg: Value) -> Result<CallOutcome, (String, Value)> {
     let version = match hook.doc.get("_updatedAt") {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => String::new(),
     };
     let source: Arc<str> = Arc::from(str_of(&hook.doc, "scriptCompiled"));
-    match state
-        .scripts
-        .call(
-            ScriptKey::new(hook.id.clone(), version),
-            source,
-            method,
-            arg,
-        )
-        .await
-    {
+    match state.scripts.call(ScriptKey::new(hook.id.clone(), version), source, method, arg).await {
         Ok(outcome) => Ok(outcome),
         // A script that cannot be loaded (or scripts turned off) is as if there were none.
         Err(CallError::Evaluation(e)) => {
@@ -350,59 +291,33 @@ async fn run_script(
             Ok(CallOutcome::NoMethod)
         }
         Err(CallError::Disabled) => Ok(CallOutcome::NoMethod),
-        Err(CallError::Runtime {
-            name,
-            message,
-            stack,
-        }) => Err((
+        Err(CallError::Runtime { name, message, stack }) => Err((
             format!("execute-script-error-running-{method}"),
             json!({"name": name, "message": message, "stack": stack}),
         )),
-        Err(e) => Err((
-            format!("execute-script-error-running-{method}"),
-            json!({"name": "Error", "message": e.to_string()}),
-        )),
+        Err(e) => Err((format!("execute-script-error-running-{method}"), json!({"name": "Error", "message": e.to_string()}))),
     }
 }
 
 /// Posts an answer (§7.7) as the integration (or the impersonated author). Returns the
 /// `[{channel, message}]` posted, or the error code.
-async fn post_answer(
-    state: &AppState,
-    hook: &Hook,
-    data: &Map<String, Value>,
-    rid: Option<&str>,
-    answer: &Map<String, Value>,
-) -> Result<Value, String> {
+async fn post_answer(state: &AppState, hook: &Hook, data: &Map<String, Value>, rid: Option<&str>, answer: &Map<String, Value>) -> Result<Value, String> {
     let store = state.store();
     let mut author = None;
     if hook.doc.get("impersonateUser").and_then(Value::as_bool) == Some(true)
         && let Some(name) = data.get("user_name").and_then(Value::as_str)
     {
-        author = store
-            .user_by_username(name)
-            .await
-            .map_err(|e| e.to_string())?;
+        author = store.user_by_username(name).await.map_err(|e| e.to_string())?;
     }
     if author.is_none() {
-        author = store
-            .user_by_username(str_of(&hook.doc, "username"))
-            .await
-            .map_err(|e| e.to_string())?;
+        author = store.user_by_username(str_of(&hook.doc, "username")).await.map_err(|e| e.to_string())?;
     }
-    let Some(author) = author else {
-        return Ok(json!([]));
-    };
+    let Some(author) = author else { return Ok(json!([])) };
     let explicit = answer
         .get("channel")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .or_else(|| {
-            hook.doc
-                .get("targetRoom")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        });
+        .or_else(|| hook.doc.get("targetRoom").and_then(Value::as_str).filter(|s| !s.is_empty()));
     let mut room = None;
     if let Some(name) = explicit {
         room = resolve_destination(state, name, &author).await.ok();
@@ -412,38 +327,17 @@ async fn post_answer(
     {
         room = store.room_by_id(rid).await.map_err(|e| e.to_string())?;
     }
-    let Some(room) = room else {
-        return Ok(json!([]));
-    };
+    let Some(room) = room else { return Ok(json!([])) };
     let channel = format!("#{}", str_of(&room, "_id"));
     let defaults = Defaults {
-        alias: hook
-            .doc
-            .get("alias")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        avatar: hook
-            .doc
-            .get("avatar")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        emoji: hook
-            .doc
-            .get("emoji")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        alias: hook.doc.get("alias").and_then(Value::as_str).map(str::to_owned),
+        avatar: hook.doc.get("avatar").and_then(Value::as_str).map(str::to_owned),
+        emoji: hook.doc.get("emoji").and_then(Value::as_str).map(str::to_owned),
         integration_id: Some(hook.id.clone()),
     };
-    let results = process_webhook_message(
-        state,
-        answer,
-        &author,
-        &defaults,
-        std::slice::from_ref(&channel),
-        false,
-    )
-    .await
-    .map_err(|e| e.code())?;
+    let results = process_webhook_message(state, answer, &author, &defaults, std::slice::from_ref(&channel), false)
+        .await
+        .map_err(|e| e.code())?;
     let mut posted = Vec::new();
     for (channel, result) in results {
         match result {
@@ -456,13 +350,7 @@ async fn post_answer(
 
 /// Retry or give up after a failed call (§7.6): `step_if_not_configured` names the record
 /// when the integration does not retry.
-fn retry_or_give_up(
-    hook: &Hook,
-    d: &Delivery,
-    state: &AppState,
-    mut h: History,
-    step_if_not_configured: &str,
-) -> Finish {
+fn retry_or_give_up(hook: &Hook, d: &Delivery, state: &AppState, mut h: History, step_if_not_configured: &str) -> Finish {
     let Some((count, schedule)) = retry::policy(&hook.doc) else {
         h.fail(step_if_not_configured).set("finished", json!(true));
         return Finish::Done(Some(h.into_doc()));
@@ -473,24 +361,14 @@ fn retry_or_give_up(
     }
     match retry::delay_ms(&schedule, d.attempt) {
         Some(ms) => {
-            let percent = state
-                .settings
-                .int("Integrations_Outgoing_Retry_Delay_Percent")
-                .max(0) as u64;
+            let percent = state.settings.int("Integrations_Outgoing_Retry_Delay_Percent").max(0) as u64;
             let ms = ms.saturating_mul(percent) / 100;
             h.fail(&format!("going-to-retry-{}", d.attempt + 1));
-            Finish::Retry {
-                due_at: now_ms() + ms as i64,
-                attempt: d.attempt + 1,
-                history: Some(h.into_doc()),
-            }
+            Finish::Retry { due_at: now_ms() + ms as i64, attempt: d.attempt + 1, history: Some(h.into_doc()) }
         }
         None => {
             h.fail("failed-and-retry-delay-is-invalid")
-                .set(
-                    "errorStack",
-                    json!(format!("Invalid retry delay \"{schedule}\"")),
-                )
+                .set("errorStack", json!(format!("Invalid retry delay \"{schedule}\"")))
                 .set("finished", json!(true));
             Finish::Done(Some(h.into_doc()))
         }
@@ -534,41 +412,22 @@ fn error_text(e: &reqwest::Error) -> String {
     text
 }
 
-async fn call(
-    state: &AppState,
-    d: &Delivery,
-    hook: &Hook,
-    request: &Map<String, Value>,
-    body: Option<Vec<u8>>,
-) -> Result<Response, CallFailure> {
-    let permanent = |message: String| CallFailure {
-        message,
-        permanent: true,
-    };
-    let guard = !state
-        .settings
-        .bool("Integrations_Outgoing_Allow_Private_Addresses");
+async fn call(state: &AppState, d: &Delivery, hook: &Hook, request: &Map<String, Value>, body: Option<Vec<u8>>) -> Result<Response, CallFailure> {
+    let permanent = |message: String| CallFailure { message, permanent: true };
+    let guard = !state.settings.bool("Integrations_Outgoing_Allow_Private_Addresses");
     let url_text = str_of(request, "url");
-    let url = reqwest::Url::parse(url_text)
-        .map_err(|e| permanent(format!("Invalid URL {url_text:?}: {e}")))?;
+    let url = reqwest::Url::parse(url_text).map_err(|e| permanent(format!("Invalid URL {url_text:?}: {e}")))?;
     super::http::check_url(&url, guard).map_err(permanent)?;
-    let method =
-        reqwest::Method::from_bytes(str_of(request, "method").to_ascii_uppercase().as_bytes())
-            .map_err(|_| permanent(format!("Invalid method {:?}", str_of(request, "method"))))?;
+    let method = reqwest::Method::from_bytes(str_of(request, "method").to_ascii_uppercase().as_bytes())
+        .map_err(|_| permanent(format!("Invalid method {:?}", str_of(request, "method"))))?;
     let clients = state.outgoing.clients();
-    let client = if guard {
-        &clients.guarded
-    } else {
-        &clients.open
-    };
+    let client = if guard { &clients.guarded } else { &clients.open };
     let setting = state.settings.int("Integrations_Outgoing_Timeout").max(1) as u64;
     let timeout = match request.get("timeout").and_then(Value::as_f64) {
         Some(t) if t > 0.0 => (t as u64).min(setting),
         _ => setting,
     };
-    let mut req = client
-        .request(method, url)
-        .timeout(Duration::from_millis(timeout));
+    let mut req = client.request(method, url).timeout(Duration::from_millis(timeout));
     if let Some(Value::Object(headers)) = request.get("headers") {
         for (k, v) in headers {
             let v = match v {
@@ -581,19 +440,11 @@ async fn call(
     }
     req = req.header(signing::ID_HEADER, &d.id);
     let body = body.unwrap_or_default();
-    if let Some(secret) = hook
-        .doc
-        .get("signingSecret")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(secret) = hook.doc.get("signingSecret").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         let ts = now_ms() / 1000;
         req = req
             .header(signing::TIMESTAMP_HEADER, ts.to_string())
-            .header(
-                signing::SIGNATURE_HEADER,
-                signing::sign(secret, &d.id, ts, &body),
-            );
+            .header(signing::SIGNATURE_HEADER, signing::sign(secret, &d.id, ts, &body));
     }
     if request.get("data").is_some_and(|v| !v.is_null()) {
         req = req.header("content-type", "application/json").body(body);
@@ -601,18 +452,12 @@ async fn call(
     let resp = req.send().await.map_err(|e| {
         let message = error_text(&e);
         let refused = message.contains("outgoing webhooks may") || e.is_builder();
-        CallFailure {
-            message,
-            permanent: refused,
-        }
+        CallFailure { message, permanent: refused }
     })?;
     let status = resp.status().as_u16();
     let mut headers = Map::new();
     for (name, value) in resp.headers() {
-        headers.insert(
-            name.as_str().to_owned(),
-            json!(String::from_utf8_lossy(value.as_bytes())),
-        );
+        headers.insert(name.as_str().to_owned(), json!(String::from_utf8_lossy(value.as_bytes())));
     }
     let content_type = resp
         .headers()
@@ -624,16 +469,8 @@ async fn call(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let body = read_body(resp).await.map_err(|e| CallFailure {
-        message: error_text(&e),
-        permanent: false,
-    })?;
-    Ok(Response {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-        content_type,
-    })
+    let body = read_body(resp).await.map_err(|e| CallFailure { message: error_text(&e), permanent: false })?;
+    Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), content_type })
 }
 
 /// One attempt of a delivery, from the index lookup to the last history step.
@@ -642,11 +479,7 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         Ok(ix) => ix,
         Err(e) => {
             tracing::warn!(error = %e, "loading outgoing integrations failed; delivery postponed");
-            return Finish::Retry {
-                due_at: now_ms() + 1000,
-                attempt: d.attempt,
-                history: None,
-            };
+            return Finish::Retry { due_at: now_ms() + 1000, attempt: d.attempt, history: None };
         }
     };
     // Deleted or disabled since the event: nothing to do.
@@ -658,14 +491,9 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };
-    let rid = d
-        .doc
-        .get("roomId")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let rid = d.doc.get("roomId").and_then(Value::as_str).map(str::to_owned);
     let mut h = History::start(&hook.doc, &event, &d);
-    h.step("mapped-args-to-data")
-        .set("data", Value::Object(data.clone()));
+    h.step("mapped-args-to-data").set("data", Value::Object(data.clone()));
     if let Some(word) = d.doc.get("triggerWord") {
         h.set("triggerWord", word.clone());
     }
@@ -683,43 +511,34 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         match run_script(state, &hook, script::methods::PREPARE_OUTGOING_REQUEST, arg).await {
             Ok(CallOutcome::NoMethod) => {}
             Ok(outcome) if outcome.is_falsy() => {
-                h.step("after-maybe-ran-prepare")
-                    .set("ranPrepareScript", json!(true));
+                h.step("after-maybe-ran-prepare").set("ranPrepareScript", json!(true));
                 h.finish("after-prepare-no-opts");
                 return Finish::Done(Some(h.into_doc()));
             }
             Ok(outcome) => match outcome.into_value() {
                 Some(Value::Object(r)) => request = r,
                 _ => {
-                    h.step("after-maybe-ran-prepare")
-                        .set("ranPrepareScript", json!(true));
+                    h.step("after-maybe-ran-prepare").set("ranPrepareScript", json!(true));
                     h.finish("after-prepare-no-opts");
                     return Finish::Done(Some(h.into_doc()));
                 }
             },
             Err((step, error)) => {
-                h.step(step)
-                    .set("errorStack", error)
-                    .set("error", json!(true));
-                h.step("after-maybe-ran-prepare")
-                    .set("ranPrepareScript", json!(true));
+                h.step(step).set("errorStack", error).set("error", json!(true));
+                h.step("after-maybe-ran-prepare").set("ranPrepareScript", json!(true));
                 h.finish("after-prepare-no-opts");
                 return Finish::Done(Some(h.into_doc()));
             }
         }
     }
-    h.step("after-maybe-ran-prepare")
-        .set("ranPrepareScript", json!(true));
+    h.step("after-maybe-ran-prepare").set("ranPrepareScript", json!(true));
     if let Some(Value::Object(message)) = request.get("message").filter(|m| truthy(Some(m))) {
         match post_answer(state, &hook, &data, rid.as_deref(), message).await {
             Ok(sent) => {
-                h.step("after-prepare-send-message")
-                    .set("prepareSentMessage", sent);
+                h.step("after-prepare-send-message").set("prepareSentMessage", sent);
             }
             Err(e) => {
-                h.fail("after-prepare-send-message-failed")
-                    .set("errorStack", json!(e))
-                    .set("finished", json!(true));
+                h.fail("after-prepare-send-message-failed").set("errorStack", json!(e)).set("finished", json!(true));
                 return Finish::Done(Some(h.into_doc()));
             }
         }
@@ -728,17 +547,10 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         h.finish("after-prepare-no-url_or_method");
         return Finish::Done(Some(h.into_doc()));
     }
-    if let Some(auth) = request
-        .get("auth")
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-    {
+    if let Some(auth) = request.get("auth").and_then(Value::as_str).filter(|a| !a.is_empty()) {
         if !auth.contains(':') {
             h.fail("after-maybe-ran-prepare")
-                .set(
-                    "errorStack",
-                    json!("auth option should be of the form \"username:password\""),
-                )
+                .set("errorStack", json!("auth option should be of the form \"username:password\""))
                 .set("finished", json!(true));
             return Finish::Done(Some(h.into_doc()));
         }
@@ -755,10 +567,7 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         .map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
     h.step("pre-http-call")
         .set("url", json!(str_of(&request, "url")))
-        .set(
-            "httpCallData",
-            request.get("data").cloned().unwrap_or(Value::Null),
-        );
+        .set("httpCallData", request.get("data").cloned().unwrap_or(Value::Null));
 
     let resp = match call(state, &d, &hook, &request, body).await {
         Ok(resp) => resp,
@@ -775,17 +584,11 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         }
     };
     h.step("after-http-call")
-        .set(
-            "httpResult",
-            json!(serde_json::to_string(&Value::String(resp.body.clone())).unwrap_or_default()),
-        )
+        .set("httpResult", json!(serde_json::to_string(&Value::String(resp.body.clone())).unwrap_or_default()))
         .set("statusCode", json!(resp.status));
     let parsed = if matches!(
         resp.content_type.as_str(),
-        "application/json"
-            | "text/javascript"
-            | "application/javascript"
-            | "application/x-javascript"
+        "application/json" | "text/javascript" | "application/javascript" | "application/x-javascript"
     ) {
         serde_json::from_str::<Value>(&resp.body).ok()
     } else {
@@ -797,14 +600,7 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
         let arg = json!({"request": request, "response": {
             "error": null, "status_code": resp.status, "content": resp.body, "content_raw": resp.body, "headers": resp.headers,
         }});
-        match run_script(
-            state,
-            &hook,
-            script::methods::PROCESS_OUTGOING_RESPONSE,
-            arg,
-        )
-        .await
-        {
+        match run_script(state, &hook, script::methods::PROCESS_OUTGOING_RESPONSE, arg).await {
             Ok(CallOutcome::Value(Value::Bool(false))) => {
                 h.finish("after-process-false-result");
                 return Finish::Done(Some(h.into_doc()));
@@ -816,13 +612,10 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
                 };
                 match post_answer(state, &hook, &data, rid.as_deref(), &content).await {
                     Ok(sent) => {
-                        h.finish("after-process-send-message")
-                            .set("processSentMessage", sent);
+                        h.finish("after-process-send-message").set("processSentMessage", sent);
                     }
                     Err(e) => {
-                        h.fail("after-process-send-message-failed")
-                            .set("errorStack", json!(e))
-                            .set("finished", json!(true));
+                        h.fail("after-process-send-message-failed").set("errorStack", json!(e)).set("finished", json!(true));
                     }
                 }
                 return Finish::Done(Some(h.into_doc()));
@@ -843,14 +636,12 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
     }
     if resp.body.is_empty() || !accepted {
         if !resp.body.is_empty() && resp.status == 410 {
-            h.fail("after-process-http-status-410")
-                .set("finished", json!(true));
+            h.fail("after-process-http-status-410").set("finished", json!(true));
             disable(state, &hook.id).await;
             return Finish::Done(Some(h.into_doc()));
         }
         if !resp.body.is_empty() && resp.status == 500 {
-            h.fail("after-process-http-status-500")
-                .set("finished", json!(true));
+            h.fail("after-process-http-status-500").set("finished", json!(true));
             return Finish::Done(Some(h.into_doc()));
         }
         return retry_or_give_up(&hook, &d, state, h, "failed-and-not-configured-to-retry");
@@ -860,13 +651,10 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
     {
         match post_answer(state, &hook, &data, rid.as_deref(), &answer).await {
             Ok(sent) => {
-                h.finish("url-response-sent-message")
-                    .set("resultMessage", sent);
+                h.finish("url-response-sent-message").set("resultMessage", sent);
             }
             Err(e) => {
-                h.fail("after-http-call-send-message-failed")
-                    .set("errorStack", json!(e))
-                    .set("finished", json!(true));
+                h.fail("after-http-call-send-message-failed").set("errorStack", json!(e)).set("finished", json!(true));
             }
         }
         return Finish::Done(Some(h.into_doc()));
@@ -888,8 +676,6 @@ async fn disable(state: &AppState, id: &str) {
             state.integrations.invalidate(id);
         }
         Ok(None) => {}
-        Err(e) => {
-            tracing::error!(error = %e, integration_id = id, "disabling an integration after 410 failed")
-        }
+        Err(e) => tracing::error!(error = %e, integration_id = id, "disabling an integration after 410 failed"),
     }
 }

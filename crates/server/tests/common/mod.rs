@@ -31,36 +31,9 @@ impl Server {
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
-        let mut server = Server {
-            url: String::new(),
-            child: None,
-            dir,
-            env,
-            pg,
-        };
-        server.spawn();
-        server
-    }
-
-    /// Another node on the same database (PostgreSQL only), with its own environment.
-    pub fn another_node(&self, env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut server = Server {
-            url: String::new(),
-            child: None,
-            dir,
-            env,
-            pg: self.pg.clone(),
-        };
+        let mut server = Server { url: String::new(), child: None, dir, env, pg };
         server.spawn();
         server
     }
@@ -111,14 +84,8 @@ impl Server {
     fn attach(&mut self, mut child: Child) {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let url = line
-            .trim()
-            .strip_prefix("liftoff listening on ")
-            .expect("listening line")
-            .to_owned();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let url = line.trim().strip_prefix("liftoff listening on ").expect("listening line").to_owned();
         self.url = url;
         self.child = Some(child);
     }
@@ -127,10 +94,7 @@ impl Server {
     /// `TEST_DATABASE_URL` is unset.
     pub fn start_nodes(n: usize, env: &[(&str, &str)]) -> Option<Vec<Server>> {
         let pg = std::sync::Arc::new(pg::TestDatabase::create()?);
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut nodes: Vec<Server> = (0..n)
             .map(|_| Server {
                 url: String::new(),
@@ -197,10 +161,7 @@ impl Server {
 }
 
 fn unsafe_sigterm(pid: u32) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }
 
 impl Drop for Server {
@@ -218,15 +179,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        Client {
-            base: base.to_owned(),
-            http,
-            auth: None,
-        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Client { base: base.to_owned(), http, auth: None }
     }
 
     pub fn user_id(&self) -> &str {
@@ -234,9 +188,7 @@ impl Client {
     }
 
     pub async fn login(mut self, user: &str, password: &str) -> Self {
-        let (status, body) = self
-            .post("login", json!({"user": user, "password": password}))
-            .await;
+        let (status, body) = self.post("login", json!({"user": user, "password": password})).await;
         assert_eq!(status, 200, "login failed: {body}");
         self.auth = Some((
             body["data"]["userId"].as_str().unwrap().to_owned(),
@@ -253,11 +205,7 @@ impl Client {
     }
 
     fn url(&self, path: &str) -> String {
-        if path.starts_with('/') {
-            format!("{}{}", self.base, path)
-        } else {
-            format!("{}/api/v1/{}", self.base, path)
-        }
+        if path.starts_with('/') { format!("{}{}", self.base, path) } else { format!("{}/api/v1/{}", self.base, path) }
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
@@ -280,19 +228,8 @@ impl Client {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
-        self.send(
-            self.http
-                .post(self.url(path))
-                .header("content-type", content_type)
-                .body(body),
-        )
-        .await
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        self.send(self.http.post(self.url(path)).header("content-type", content_type).body(body)).await
     }
 }
 

@@ -11,27 +11,22 @@ pub fn backend(e: rusqlite::Error) -> StoreError {
 /// Maps a unique-constraint violation to the field that clashed.
 pub fn conflict_or_backend(e: rusqlite::Error, fields: &[(&str, &'static str)]) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
-        && f.code == rusqlite::ErrorCode::ConstraintViolation
-    {
-        for (column, field) in fields {
-            if msg.contains(column) {
-                return StoreError::Conflict(field);
+        && f.code == rusqlite::ErrorCode::ConstraintViolation {
+            for (column, field) in fields {
+                if msg.contains(column) {
+                    return StoreError::Conflict(field);
+                }
             }
+            return StoreError::Conflict("_id");
         }
-        return StoreError::Conflict("_id");
-    }
     backend(e)
 }
 
 pub fn parse(text: &str) -> StoreResult<Doc> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(StoreError::Backend(
-            "stored document is not an object".into(),
-        )),
-        Err(e) => Err(StoreError::Backend(format!(
-            "stored document is not JSON: {e}"
-        ))),
+        Ok(_) => Err(StoreError::Backend("stored document is not an object".into())),
+        Err(e) => Err(StoreError::Backend(format!("stored document is not JSON: {e}"))),
     }
 }
 
@@ -51,9 +46,7 @@ pub fn one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Opt
 
 pub fn many(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Vec<Doc>> {
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(params, |r| r.get::<_, String>(0))
-        .map_err(backend)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, String>(0)).map_err(backend)?;
     let mut out = Vec::new();
     for row in rows {
         out.push(parse(&row.map_err(backend)?)?);
@@ -62,10 +55,7 @@ pub fn many(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Ve
 }
 
 pub fn exec(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
-    conn.prepare_cached(sql)
-        .map_err(backend)?
-        .execute(params)
-        .map_err(backend)
+    conn.prepare_cached(sql).map_err(backend)?.execute(params).map_err(backend)
 }
 
 pub fn str_of<'a>(doc: &'a Doc, key: &str) -> Option<&'a str> {

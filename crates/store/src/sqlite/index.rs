@@ -11,17 +11,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// Paths the index holds, and so may sort on.
-pub const FIELDS: &[&str] = &[
-    "_id",
-    "type",
-    "name",
-    "_createdBy._id",
-    "_createdAt",
-    "_updatedAt",
-];
+pub const FIELDS: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt"];
 
-const SELECT: &str =
-    "SELECT rowid, id, type, name, created_by, created_at, updated_at FROM integrations";
+const SELECT: &str = "SELECT rowid, id, type, name, created_by, created_at, updated_at FROM integrations";
 
 #[derive(Default)]
 pub struct IntegrationIndex {
@@ -83,11 +75,7 @@ impl IntegrationIndex {
     /// ascending order) narrows the scan when SQL could pre-select rows.
     pub fn find(&self, q: &DocQuery, candidates: Option<&[i64]>) -> (Vec<String>, usize) {
         let mut matched: Vec<&Value> = match candidates {
-            Some(rowids) => rowids
-                .iter()
-                .filter_map(|r| self.rows.get(r))
-                .filter(|v| q.filter.matches(v))
-                .collect(),
+            Some(rowids) => rowids.iter().filter_map(|r| self.rows.get(r)).filter(|v| q.filter.matches(v)).collect(),
             None => self.rows.values().filter(|v| q.filter.matches(v)).collect(),
         };
         if let Some(sort) = &q.sort {

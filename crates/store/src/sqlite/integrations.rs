@@ -12,7 +12,8 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 /// Drives channel lookups from the `integration_channels` index rather than probing per row.
-const CHANNEL_MEMBERSHIP: &str = "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
+const CHANNEL_MEMBERSHIP: &str =
+    "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
 
 static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
     name: "integrations",
@@ -39,10 +40,7 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
     schema: SqlSchema::new()
         .text("_id", "integration_history.id")
         .text("integration._id", "integration_history.integration_id")
-        .nullable_text(
-            "integration._createdBy._id",
-            "integration_history.created_by",
-        )
+        .nullable_text("integration._createdBy._id", "integration_history.created_by")
         .iso_date("_createdAt", "integration_history.created_at")
         .iso_date("_updatedAt", "integration_history.updated_at"),
     sort_columns: &[
@@ -53,9 +51,7 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
 });
 
 fn created_by(doc: &Doc) -> Option<&str> {
-    doc.get("_createdBy")
-        .and_then(|c| c.get("_id"))
-        .and_then(Value::as_str)
+    doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
 }
 
 fn put(conn: &Connection, doc: &Doc, insert: bool) -> StoreResult<()> {
@@ -74,20 +70,14 @@ fn put(conn: &Connection, doc: &Doc, insert: bool) -> StoreResult<()> {
             str_of(doc, "name").unwrap_or_default(),
             created_by(doc),
             str_of(doc, "_createdAt").unwrap_or_default(),
-            str_of(doc, "_updatedAt")
-                .or_else(|| str_of(doc, "_createdAt"))
-                .unwrap_or_default(),
+            str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default(),
             text(doc)
         ])
         .map_err(|e| super::docs::conflict_or_backend(e, &[("integrations.id", "_id")]))?;
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    exec(
-        conn,
-        "DELETE FROM integration_channels WHERE integration_id = ?1",
-        [id],
-    )?;
+    exec(conn, "DELETE FROM integration_channels WHERE integration_id = ?1", [id])?;
     if let Some(Value::Array(channels)) = doc.get("channel") {
         for (pos, c) in channels.iter().enumerate() {
             if let Some(c) = c.as_str() {
@@ -106,12 +96,7 @@ impl SqliteStore {
     /// Brings the in-memory index up to date with the committed row of `id`. Reading and
     /// applying under the index lock keeps concurrent refreshes in commit order.
     async fn refresh_index(&self, id: String) -> StoreResult<()> {
-        if self
-            .integration_index
-            .read()
-            .expect("integration index lock")
-            .is_none()
-        {
+        if self.integration_index.read().expect("integration index lock").is_none() {
             return Ok(());
         }
         let index = self.integration_index.clone();
@@ -126,12 +111,7 @@ impl SqliteStore {
     }
 
     async fn ensure_index(&self) -> StoreResult<()> {
-        if self
-            .integration_index
-            .read()
-            .expect("integration index lock")
-            .is_some()
-        {
+        if self.integration_index.read().expect("integration index lock").is_some() {
             return Ok(());
         }
         let index = self.integration_index.clone();
@@ -162,19 +142,9 @@ impl SqliteStore {
         let key = id.clone();
         let deleted = self
             .write(move |c| {
-                let Some(doc) = one(c, "SELECT doc FROM integrations WHERE id = ?1", [&id])? else {
-                    return Ok(None);
-                };
-                exec(
-                    c,
-                    "DELETE FROM integration_channels WHERE integration_id = ?1",
-                    [&id],
-                )?;
-                exec(
-                    c,
-                    "DELETE FROM integration_history WHERE integration_id = ?1",
-                    [&id],
-                )?;
+                let Some(doc) = one(c, "SELECT doc FROM integrations WHERE id = ?1", [&id])? else { return Ok(None) };
+                exec(c, "DELETE FROM integration_channels WHERE integration_id = ?1", [&id])?;
+                exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [&id])?;
                 exec(c, "DELETE FROM integrations WHERE id = ?1", [&id])?;
                 Ok(Some(doc))
             })
@@ -184,8 +154,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM integrations WHERE id = ?1", id)
-            .await
+        self.read_one("SELECT doc FROM integrations WHERE id = ?1", id).await
     }
 
     pub(super) async fn integration_doc_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
@@ -200,14 +169,8 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn find_integration_docs(
-        &self,
-        q: DocQuery,
-    ) -> StoreResult<(Vec<Doc>, usize)> {
-        let sortable = q
-            .sort_keys
-            .iter()
-            .all(|(k, _)| index::FIELDS.contains(&k.as_str()));
+    pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let sortable = q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
         if !q.indexed_only || !sortable || fully_pushed(&INTEGRATIONS, &q) {
             return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
         }
@@ -215,16 +178,11 @@ impl SqliteStore {
         // in-memory index off the async runtime, then load just the page.
         self.ensure_index().await?;
         let pre = q.clone();
-        let candidates = self
-            .read(move |c| candidate_rowids(c, &INTEGRATIONS, &pre))
-            .await?;
+        let candidates = self.read(move |c| candidate_rowids(c, &INTEGRATIONS, &pre)).await?;
         let index = self.integration_index.clone();
         let (ids, total) = tokio::task::spawn_blocking(move || {
             let guard = index.read().expect("integration index lock");
-            guard
-                .as_ref()
-                .map(|ix| ix.find(&q, candidates.as_deref()))
-                .unwrap_or_default()
+            guard.as_ref().map(|ix| ix.find(&q, candidates.as_deref())).unwrap_or_default()
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -263,12 +221,7 @@ impl SqliteStore {
     pub(super) async fn update_history_doc(&self, id: &str, set: Doc) -> StoreResult<()> {
         let id = id.to_owned();
         self.write(move |c| {
-            let Some(mut doc) = one(
-                c,
-                "SELECT doc FROM integration_history WHERE id = ?1",
-                [&id],
-            )?
-            else {
+            let Some(mut doc) = one(c, "SELECT doc FROM integration_history WHERE id = ?1", [&id])? else {
                 return Err(StoreError::NotFound);
             };
             for (k, v) in set {
@@ -281,11 +234,7 @@ impl SqliteStore {
             exec(
                 c,
                 "UPDATE integration_history SET updated_at = ?2, doc = ?3 WHERE id = ?1",
-                params![
-                    id,
-                    str_of(&doc, "_updatedAt").unwrap_or_default(),
-                    text(&doc)
-                ],
+                params![id, str_of(&doc, "_updatedAt").unwrap_or_default(), text(&doc)],
             )
             .map(drop)
         })
@@ -293,8 +242,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM integration_history WHERE id = ?1", id)
-            .await
+        self.read_one("SELECT doc FROM integration_history WHERE id = ?1", id).await
     }
 
     pub(super) async fn find_history_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
@@ -303,13 +251,7 @@ impl SqliteStore {
 
     pub(super) async fn clear_history_docs(&self, integration_id: &str) -> StoreResult<usize> {
         let id = integration_id.to_owned();
-        self.write(move |c| {
-            exec(
-                c,
-                "DELETE FROM integration_history WHERE integration_id = ?1",
-                [id],
-            )
-        })
-        .await
+        self.write(move |c| exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [id])).await
     }
 }
+

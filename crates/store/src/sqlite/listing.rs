@@ -38,54 +38,37 @@ fn order_by(table: &Table, keys: &[(String, bool)]) -> Option<String> {
 }
 
 fn parse_value(text: &str) -> StoreResult<Value> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::Backend(format!("stored document is not JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::Backend(format!("stored document is not JSON: {e}")))
 }
 
 fn into_doc(v: Value) -> StoreResult<crate::Doc> {
     match v {
         Value::Object(m) => Ok(m),
-        _ => Err(StoreError::Backend(
-            "stored document is not an object".into(),
-        )),
+        _ => Err(StoreError::Backend("stored document is not an object".into())),
     }
 }
 
 /// Whether SQL alone answers the query (filter and order both pushed down).
 pub fn fully_pushed(table: &Table, q: &DocQuery) -> bool {
-    translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact
-        && order_by(table, &q.sort_keys).is_some()
+    translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact && order_by(table, &q.sort_keys).is_some()
 }
 
 /// Rowids satisfying the pushed-down part of the filter, in insertion order; `None` when
 /// nothing could be pushed (every row is a candidate).
-pub fn candidate_rowids(
-    conn: &Connection,
-    table: &Table,
-    q: &DocQuery,
-) -> StoreResult<Option<Vec<i64>>> {
+pub fn candidate_rowids(conn: &Connection, table: &Table, q: &DocQuery) -> StoreResult<Option<Vec<i64>>> {
     let plan = translate(&q.filter, &table.schema, Dialect::Sqlite, 1);
     if plan.where_sql == "1=1" {
         return Ok(None);
     }
     let t = table.name;
-    let sql = format!(
-        "SELECT {t}.rowid FROM {t} WHERE {} ORDER BY {t}.rowid",
-        plan.where_sql
-    );
+    let sql = format!("SELECT {t}.rowid FROM {t} WHERE {} ORDER BY {t}.rowid", plan.where_sql);
     let params = args(plan.params);
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
-        .map_err(backend)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0)).map_err(backend)?;
     Ok(Some(rows.collect::<Result<_, _>>().map_err(backend)?))
 }
 
-pub fn find(
-    conn: &Connection,
-    table: &Table,
-    q: DocQuery,
-) -> StoreResult<(Vec<crate::Doc>, usize)> {
+pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<crate::Doc>, usize)> {
     let plan = translate(&q.filter, &table.schema, Dialect::Sqlite, 1);
     let where_sql = plan.where_sql;
     let params = args(plan.params);
@@ -93,9 +76,7 @@ pub fn find(
     let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
     let order = order_by(table, &q.sort_keys);
 
-    if plan.exact
-        && let Some(order) = &order
-    {
+    if plan.exact && let Some(order) = &order {
         // Everything in SQL: count and page.
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) FROM {t} WHERE {where_sql}"))
@@ -103,11 +84,7 @@ pub fn find(
             .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
             .map_err(backend)?;
         let n = params.len();
-        let sql = format!(
-            "SELECT doc FROM {t} WHERE {where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        );
+        let sql = format!("SELECT doc FROM {t} WHERE {where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}", n + 1, n + 2);
         let mut page_args = params;
         page_args.push(SqlArg::Integer(limit));
         page_args.push(SqlArg::Integer(q.offset as i64));
@@ -121,9 +98,7 @@ pub fn find(
         order.clone().unwrap_or_else(|| format!("{t}.rowid ASC"))
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params.iter()))
-        .map_err(backend)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(backend)?;
     let mut matched: Vec<(i64, Value)> = Vec::new();
     while let Some(row) = rows.next().map_err(backend)? {
         let rowid: i64 = row.get(0).map_err(backend)?;
@@ -143,15 +118,8 @@ pub fn find(
     let page: Vec<(i64, Value)> = matched
         .into_iter()
         .skip(q.offset)
-        .take(if limit < 0 {
-            usize::MAX
-        } else {
-            limit as usize
-        })
+        .take(if limit < 0 { usize::MAX } else { limit as usize })
         .collect();
-    let docs = page
-        .into_iter()
-        .map(|(_, v)| into_doc(v))
-        .collect::<StoreResult<_>>()?;
+    let docs = page.into_iter().map(|(_, v)| into_doc(v)).collect::<StoreResult<_>>()?;
     Ok((docs, total))
 }

@@ -32,9 +32,8 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `path`, applies migrations and starts the writer.
     pub fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut conn = Connection::open(path).map_err(docs::backend)?;
         // FULL: a commit is on disk before the writer acknowledges it, so an acknowledged
@@ -55,14 +54,7 @@ impl SqliteStore {
             .max_size(4)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self {
-            writer,
-            integration_index: Default::default(),
-            readers,
-            writer_thread: Mutex::new(Some(handle)),
-            path: path.to_owned(),
-            integrations_generation: Default::default(),
-        })
+        Ok(Self { writer, integration_index: Default::default(), readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned(), integrations_generation: Default::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -75,14 +67,8 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
-        let conn = self
-            .readers
-            .get()
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        conn.interact(move |c| f(c))
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?
+        let conn = self.readers.get().await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        conn.interact(move |c| f(c)).await.map_err(|e| StoreError::Backend(e.to_string()))?
     }
 
     async fn write<R, F>(&self, f: F) -> StoreResult<R>
@@ -102,8 +88,7 @@ impl SqliteStore {
     {
         // The pool's connections share the file; BEGIN IMMEDIATE serialises them like one writer.
         self.read(move |c| {
-            c.execute_batch("PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
-                .map_err(docs::backend)?;
+            c.execute_batch("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").map_err(docs::backend)?;
             match f(c) {
                 Ok(r) => {
                     c.execute_batch("COMMIT").map_err(docs::backend)?;
@@ -121,12 +106,7 @@ impl SqliteStore {
     async fn shutdown(&self) {
         self.writer.close().await;
         self.readers.close();
-        if let Some(handle) = self
-            .writer_thread
-            .lock()
-            .expect("writer handle lock")
-            .take()
-        {
+        if let Some(handle) = self.writer_thread.lock().expect("writer handle lock").take() {
             let _ = handle.join();
         }
     }

@@ -43,15 +43,7 @@ fn insert_rows(conn: &Connection, rows: &[Row]) -> StoreResult<()> {
         )
         .map_err(backend)?;
     for r in rows {
-        stmt.execute(params![
-            r.id,
-            r.integration_id,
-            r.url,
-            r.due_at,
-            r.attempt,
-            r.doc
-        ])
-        .map_err(backend)?;
+        stmt.execute(params![r.id, r.integration_id, r.url, r.due_at, r.attempt, r.doc]).map_err(backend)?;
     }
     Ok(())
 }
@@ -68,30 +60,17 @@ struct HistoryRow {
 
 fn history_row(doc: &crate::Doc) -> HistoryRow {
     let integration = doc.get("integration").and_then(Value::as_object);
-    let s = |k: &str| {
-        doc.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     HistoryRow {
         id: s("_id"),
-        integration_id: integration
-            .and_then(|i| i.get("_id"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        integration_id: integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default().to_owned(),
         created_by: integration
             .and_then(|i| i.get("_createdBy"))
             .and_then(|c| c.get("_id"))
             .and_then(Value::as_str)
             .map(str::to_owned),
         created_at: s("_createdAt"),
-        updated_at: doc
-            .get("_updatedAt")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| s("_createdAt")),
+        updated_at: doc.get("_updatedAt").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| s("_createdAt")),
         doc: text(doc),
     }
 }
@@ -112,11 +91,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` and, when it says so, inserts the deliveries, all in one writer job.
-    pub(super) async fn with_deliveries<R, F>(
-        &self,
-        deliveries: Vec<Delivery>,
-        f: F,
-    ) -> StoreResult<R>
+    pub(super) async fn with_deliveries<R, F>(&self, deliveries: Vec<Delivery>, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<(R, bool)> + Send + 'static,
@@ -132,11 +107,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn claim_due(
-        &self,
-        lanes: Vec<(String, usize)>,
-        now: i64,
-    ) -> StoreResult<Vec<Claimed>> {
+    pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         self.write(move |c| {
             let mut out = Vec::with_capacity(lanes.len());
             let mut select = c
@@ -145,9 +116,7 @@ impl SqliteStore {
                      WHERE url = ?1 AND claimed = 0 AND due_at <= ?2 ORDER BY due_at LIMIT ?3",
                 )
                 .map_err(backend)?;
-            let mut claim = c
-                .prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1")
-                .map_err(backend)?;
+            let mut claim = c.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1").map_err(backend)?;
             let mut next = c
                 .prepare_cached("SELECT min(due_at) FROM outbox WHERE url = ?1 AND claimed = 0")
                 .map_err(backend)?;
@@ -162,22 +131,10 @@ impl SqliteStore {
                 let mut deliveries = Vec::with_capacity(found.len());
                 for (id, integration_id, due_at, attempt, doc) in found {
                     claim.execute([&id]).map_err(backend)?;
-                    deliveries.push(Delivery {
-                        id,
-                        integration_id,
-                        url: url.clone(),
-                        due_at,
-                        attempt,
-                        doc: parse(&doc)?,
-                    });
+                    deliveries.push(Delivery { id, integration_id, url: url.clone(), due_at, attempt, doc: parse(&doc)? });
                 }
-                let next_due: Option<i64> =
-                    next.query_row([&url], |r| r.get(0)).map_err(backend)?;
-                out.push(Claimed {
-                    url,
-                    deliveries,
-                    next_due,
-                });
+                let next_due: Option<i64> = next.query_row([&url], |r| r.get(0)).map_err(backend)?;
+                out.push(Claimed { url, deliveries, next_due });
             }
             Ok(out)
         })
@@ -210,29 +167,18 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn record_attempt_batch(
-        &self,
-        records: Vec<AttemptRecord>,
-    ) -> StoreResult<()> {
-        let rows: Vec<(String, Option<(i64, u32)>, Option<HistoryRow>)> = records
-            .into_iter()
-            .map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row)))
-            .collect();
+    pub(super) async fn record_attempt_batch(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+        let rows: Vec<(String, Option<(i64, u32)>, Option<HistoryRow>)> =
+            records.into_iter().map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row))).collect();
         self.write(move |c| {
-            let mut delete = c
-                .prepare_cached("DELETE FROM outbox WHERE id = ?1")
-                .map_err(backend)?;
+            let mut delete = c.prepare_cached("DELETE FROM outbox WHERE id = ?1").map_err(backend)?;
             let mut unclaim = c
-                .prepare_cached(
-                    "UPDATE outbox SET claimed = 0, due_at = ?2, attempt = ?3 WHERE id = ?1",
-                )
+                .prepare_cached("UPDATE outbox SET claimed = 0, due_at = ?2, attempt = ?3 WHERE id = ?1")
                 .map_err(backend)?;
             for (id, reschedule, history) in &rows {
                 match reschedule {
                     None => delete.execute([id]).map_err(backend)?,
-                    Some((due_at, attempt)) => unclaim
-                        .execute(params![id, due_at, attempt])
-                        .map_err(backend)?,
+                    Some((due_at, attempt)) => unclaim.execute(params![id, due_at, attempt]).map_err(backend)?,
                 };
                 if let Some(h) = history {
                     put_history(c, h)?;
@@ -244,20 +190,15 @@ impl SqliteStore {
     }
 
     pub(super) async fn release_claims(&self) -> StoreResult<usize> {
-        self.write(|c| exec(c, "UPDATE outbox SET claimed = 0 WHERE claimed <> 0", []))
-            .await
+        self.write(|c| exec(c, "UPDATE outbox SET claimed = 0 WHERE claimed <> 0", [])).await
     }
 
     pub(super) async fn pending_urls(&self) -> StoreResult<Vec<(String, i64)>> {
         self.read(|c| {
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT url, min(due_at) FROM outbox WHERE claimed = 0 GROUP BY url",
-                )
+                .prepare_cached("SELECT url, min(due_at) FROM outbox WHERE claimed = 0 GROUP BY url")
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -265,18 +206,12 @@ impl SqliteStore {
 
     pub(super) async fn outbox_len(&self) -> StoreResult<usize> {
         self.read(|c| {
-            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))
-                .map(|n| n as usize)
-                .map_err(backend)
+            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(backend)
         })
         .await
     }
 
-    pub(super) async fn prune_history_docs(
-        &self,
-        max: Option<usize>,
-        before: Option<String>,
-    ) -> StoreResult<usize> {
+    pub(super) async fn prune_history_docs(&self, max: Option<usize>, before: Option<String>) -> StoreResult<usize> {
         self.write(move |c| {
             let mut deleted = 0;
             if let Some(before) = &before {

@@ -3,9 +3,7 @@
 use super::SqliteStore;
 use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
 use crate::ids::now_iso;
-use crate::{
-    AttemptRecord, Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult,
-};
+use crate::{AttemptRecord, Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -31,19 +29,9 @@ pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResu
         .map_err(backend)?
         .execute(params![id, username, email, text(user)])
         .map_err(|e| {
-            conflict_or_backend(
-                e,
-                &[
-                    ("users.username_lower", "username"),
-                    ("users.email_lower", "email"),
-                ],
-            )
+            conflict_or_backend(e, &[("users.username_lower", "username"), ("users.email_lower", "email")])
         })?;
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Writes a room. `msgs`, `lm` and `lastMessage` are kept in their own columns (see
@@ -88,11 +76,7 @@ fn room_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<Doc>> 
         doc.insert("msgs".into(), json!(msgs));
         if let Some(lm) = lm {
             // A new message is the room's latest change.
-            if doc
-                .get("_updatedAt")
-                .and_then(Value::as_str)
-                .is_none_or(|u| u < lm.as_str())
-            {
+            if doc.get("_updatedAt").and_then(Value::as_str).is_none_or(|u| u < lm.as_str()) {
                 doc.insert("_updatedAt".into(), json!(lm));
             }
             doc.insert("lm".into(), json!(lm));
@@ -105,9 +89,7 @@ fn room_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<Doc>> 
 }
 
 pub(super) fn rooms_where(conn: &Connection, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
-    let mut stmt = conn
-        .prepare_cached(&format!("{ROOM_SELECT} WHERE {filter}"))
-        .map_err(backend)?;
+    let mut stmt = conn.prepare_cached(&format!("{ROOM_SELECT} WHERE {filter}")).map_err(backend)?;
     let rows = stmt.query_map([arg], room_from_row).map_err(backend)?;
     let mut out = Vec::new();
     for row in rows {
@@ -125,15 +107,8 @@ fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
 }
 
 /// Adds or removes `rid` in the user's `__rooms` list.
-pub(super) fn touch_user_rooms(
-    conn: &Connection,
-    uid: &str,
-    rid: &str,
-    member: bool,
-) -> StoreResult<()> {
-    let Some(mut user) = get_user(conn, uid)? else {
-        return Ok(());
-    };
+pub(super) fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
+    let Some(mut user) = get_user(conn, uid)? else { return Ok(()) };
     let rooms = user.entry("__rooms").or_insert_with(|| json!([]));
     if let Value::Array(list) = rooms {
         let present = list.iter().any(|r| r.as_str() == Some(rid));
@@ -185,21 +160,11 @@ pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
         .map_err(backend)?
         .execute(params![id, rid, ts, body])
         .map_err(|e| conflict_or_backend(e, &[("messages.id", "_id")]))?;
-    exec(
-        conn,
-        "UPDATE rooms SET msgs = msgs + 1, lm = ?2, last_message = ?3 WHERE id = ?1",
-        params![rid, ts, body],
-    )?;
+    exec(conn, "UPDATE rooms SET msgs = msgs + 1, lm = ?2, last_message = ?3 WHERE id = ?1", params![rid, ts, body])?;
     Ok(())
 }
 
-pub(super) fn put_team(
-    conn: &Connection,
-    team: &Doc,
-    main_room: &Doc,
-    room_subscriptions: &[Doc],
-    members: &[Doc],
-) -> StoreResult<()> {
+pub(super) fn put_team(conn: &Connection, team: &Doc, main_room: &Doc, room_subscriptions: &[Doc], members: &[Doc]) -> StoreResult<()> {
     put_room(conn, main_room, true)?;
     for sub in room_subscriptions {
         insert_subscription(conn, sub)?;
@@ -207,12 +172,7 @@ pub(super) fn put_team(
     let team_id = id_of(team)?;
     conn.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES (?1, ?2, ?3, ?4)")
         .map_err(backend)?
-        .execute(params![
-            team_id,
-            str_of(team, "name"),
-            id_of(main_room)?,
-            text(team)
-        ])
+        .execute(params![team_id, str_of(team, "name"), id_of(main_room)?, text(team)])
         .map_err(|e| conflict_or_backend(e, &[("teams.name", "name")]))?;
     for m in members {
         exec(
@@ -226,9 +186,7 @@ pub(super) fn put_team(
 
 fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
     let members: Vec<String> = {
-        let mut stmt = conn
-            .prepare_cached("SELECT uid FROM subscriptions WHERE rid = ?1")
-            .map_err(backend)?;
+        let mut stmt = conn.prepare_cached("SELECT uid FROM subscriptions WHERE rid = ?1").map_err(backend)?;
         let rows = stmt.query_map([rid], |r| r.get(0)).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
     };
@@ -268,20 +226,12 @@ fn strings(conn: &Connection, sql: &str, arg: &str) -> StoreResult<Vec<String>> 
 }
 
 impl SqliteStore {
-    pub(super) async fn read_one(
-        &self,
-        sql: &'static str,
-        key: impl Into<String>,
-    ) -> StoreResult<Option<Doc>> {
+    pub(super) async fn read_one(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Option<Doc>> {
         let key = key.into();
         self.read(move |c| one(c, sql, [key])).await
     }
 
-    pub(super) async fn read_many(
-        &self,
-        sql: &'static str,
-        key: impl Into<String>,
-    ) -> StoreResult<Vec<Doc>> {
+    pub(super) async fn read_many(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Vec<Doc>> {
         let key = key.into();
         self.read(move |c| many(c, sql, [key])).await
     }
@@ -291,9 +241,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn settings(&self) -> StoreResult<Vec<(String, Value)>> {
         self.read(|c| {
-            let mut stmt = c
-                .prepare_cached("SELECT id, value FROM settings")
-                .map_err(backend)?;
+            let mut stmt = c.prepare_cached("SELECT id, value FROM settings").map_err(backend)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .map_err(backend)?;
@@ -321,52 +269,32 @@ impl Store for SqliteStore {
     }
 
     async fn roles(&self) -> StoreResult<Vec<Doc>> {
-        self.read(|c| many(c, "SELECT doc FROM roles ORDER BY id", []))
-            .await
+        self.read(|c| many(c, "SELECT doc FROM roles ORDER BY id", [])).await
     }
 
     async fn ensure_roles(&self, roles: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| {
-            insert_missing(
-                c,
-                "INSERT OR IGNORE INTO roles (id, doc) VALUES (?1, ?2)",
-                &roles,
-            )
-        })
-        .await
+        self.write(move |c| insert_missing(c, "INSERT OR IGNORE INTO roles (id, doc) VALUES (?1, ?2)", &roles)).await
     }
 
     async fn permissions(&self) -> StoreResult<Vec<Doc>> {
-        self.read(|c| many(c, "SELECT doc FROM permissions ORDER BY id", []))
-            .await
+        self.read(|c| many(c, "SELECT doc FROM permissions ORDER BY id", [])).await
     }
 
     async fn ensure_permissions(&self, permissions: Vec<Doc>) -> StoreResult<()> {
-        self.write(move |c| {
-            insert_missing(
-                c,
-                "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)",
-                &permissions,
-            )
-        })
-        .await
+        self.write(move |c| insert_missing(c, "INSERT OR IGNORE INTO permissions (id, doc) VALUES (?1, ?2)", &permissions))
+            .await
     }
 
     async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
         self.write(move |c| {
             let now = now_iso();
             for (id, roles) in &updates {
-                let Some(mut doc) = one(c, "SELECT doc FROM permissions WHERE id = ?1", [id])?
-                else {
+                let Some(mut doc) = one(c, "SELECT doc FROM permissions WHERE id = ?1", [id])? else {
                     return Err(StoreError::NotFound);
                 };
                 doc.insert("roles".into(), json!(roles));
                 doc.insert("_updatedAt".into(), json!(now));
-                exec(
-                    c,
-                    "UPDATE permissions SET doc = ?2 WHERE id = ?1",
-                    params![id, text(&doc)],
-                )?;
+                exec(c, "UPDATE permissions SET doc = ?2 WHERE id = ?1", params![id, text(&doc)])?;
             }
             Ok(())
         })
@@ -382,11 +310,7 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let rooms = strings(c, "SELECT rid FROM subscriptions WHERE uid = ?1", &id)?;
             for rid in rooms {
-                exec(
-                    c,
-                    "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2",
-                    params![rid, id],
-                )?;
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, id])?;
                 bump_users_count(c, &rid, -1)?;
             }
             exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [&id])?;
@@ -405,24 +329,15 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
-        self.read_one(
-            "SELECT doc FROM users WHERE username_lower = ?1",
-            username.to_lowercase(),
-        )
-        .await
+        self.read_one("SELECT doc FROM users WHERE username_lower = ?1", username.to_lowercase()).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
-        self.read_one(
-            "SELECT doc FROM users WHERE email_lower = ?1",
-            email.to_lowercase(),
-        )
-        .await
+        self.read_one("SELECT doc FROM users WHERE email_lower = ?1", email.to_lowercase()).await
     }
 
     async fn users(&self) -> StoreResult<Vec<Doc>> {
-        self.read(|c| many(c, "SELECT doc FROM users ORDER BY rowid", []))
-            .await
+        self.read(|c| many(c, "SELECT doc FROM users ORDER BY rowid", [])).await
     }
 
     async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Doc>> {
@@ -452,15 +367,7 @@ impl Store for SqliteStore {
 
     async fn remove_login_token(&self, hashed_token: &str) -> StoreResult<()> {
         let hashed = hashed_token.to_owned();
-        self.write(move |c| {
-            exec(
-                c,
-                "DELETE FROM login_tokens WHERE hashed_token = ?1",
-                [hashed],
-            )
-            .map(drop)
-        })
-        .await
+        self.write(move |c| exec(c, "DELETE FROM login_tokens WHERE hashed_token = ?1", [hashed]).map(drop)).await
     }
 
     async fn user_id_by_token(&self, hashed_token: &str) -> StoreResult<Option<String>> {
@@ -483,14 +390,12 @@ impl Store for SqliteStore {
 
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
         let name = name.to_owned();
-        self.read(move |c| Ok(rooms_where(c, "name = ?1", &name)?.pop()))
-            .await
+        self.read(move |c| Ok(rooms_where(c, "name = ?1", &name)?.pop())).await
     }
 
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
         let t = t.to_owned();
-        self.read(move |c| rooms_where(c, "t = ?1 ORDER BY rowid", &t))
-            .await
+        self.read(move |c| rooms_where(c, "t = ?1 ORDER BY rowid", &t)).await
     }
 
     async fn delete_room(&self, id: &str) -> StoreResult<()> {
@@ -500,27 +405,15 @@ impl Store for SqliteStore {
 
     async fn subscription(&self, rid: &str, uid: &str) -> StoreResult<Option<Doc>> {
         let (rid, uid) = (rid.to_owned(), uid.to_owned());
-        self.read(move |c| {
-            one(
-                c,
-                "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2",
-                [rid, uid],
-            )
-        })
-        .await
+        self.read(move |c| one(c, "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2", [rid, uid])).await
     }
 
     async fn subscriptions_of_user(&self, uid: &str) -> StoreResult<Vec<Doc>> {
-        self.read_many("SELECT doc FROM subscriptions WHERE uid = ?1", uid)
-            .await
+        self.read_many("SELECT doc FROM subscriptions WHERE uid = ?1", uid).await
     }
 
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
-        self.read_many(
-            "SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid",
-            rid,
-        )
-        .await
+        self.read_many("SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", rid).await
     }
 
     async fn set_subscription_roles(
@@ -532,21 +425,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (rid, uid) = (rid.to_owned(), uid.to_owned());
         self.write(move |c| {
-            let Some(mut sub) = one(
-                c,
-                "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2",
-                [&rid, &uid],
-            )?
+            let Some(mut sub) = one(c, "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2", [&rid, &uid])?
             else {
                 return Err(StoreError::NotFound);
             };
             sub.insert("roles".into(), json!(roles));
             sub.insert("_updatedAt".into(), json!(now_iso()));
-            exec(
-                c,
-                "UPDATE subscriptions SET doc = ?3 WHERE rid = ?1 AND uid = ?2",
-                params![rid, uid, text(&sub)],
-            )?;
+            exec(c, "UPDATE subscriptions SET doc = ?3 WHERE rid = ?1 AND uid = ?2", params![rid, uid, text(&sub)])?;
             if let Some(msg) = &system_message {
                 put_message(c, msg)?;
             }
@@ -556,8 +441,7 @@ impl Store for SqliteStore {
     }
 
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM messages WHERE id = ?1", id)
-            .await
+        self.read_one("SELECT doc FROM messages WHERE id = ?1", id).await
     }
 
     async fn delete_message(&self, id: &str) -> StoreResult<()> {
@@ -565,21 +449,11 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let rid: Option<String> = {
                 use rusqlite::OptionalExtension;
-                c.query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(backend)?
+                c.query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0)).optional().map_err(backend)?
             };
-            let Some(rid) = rid else {
-                return Err(StoreError::NotFound);
-            };
+            let Some(rid) = rid else { return Err(StoreError::NotFound) };
             exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
-            exec(
-                c,
-                "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1",
-                [rid],
-            )?;
+            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [rid])?;
             Ok(())
         })
         .await
@@ -615,25 +489,16 @@ impl Store for SqliteStore {
     }
 
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM teams WHERE id = ?1", id)
-            .await
+        self.read_one("SELECT doc FROM teams WHERE id = ?1", id).await
     }
 
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM teams WHERE name = ?1", name)
-            .await
+        self.read_one("SELECT doc FROM teams WHERE name = ?1", name).await
     }
 
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>> {
         let (t, u) = (team_id.to_owned(), user_id.to_owned());
-        self.read(move |c| {
-            one(
-                c,
-                "SELECT doc FROM team_members WHERE team_id = ?1 AND user_id = ?2",
-                [t, u],
-            )
-        })
-        .await
+        self.read(move |c| one(c, "SELECT doc FROM team_members WHERE team_id = ?1 AND user_id = ?2", [t, u])).await
     }
 
     async fn delete_team(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
@@ -711,43 +576,19 @@ impl Store for SqliteStore {
         self.clear_history_docs(integration_id).await
     }
 
-    async fn insert_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Doc> {
+    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Doc> {
+        self.with_deliveries(deliveries, move |c| put_message(c, &message).map(|_| (message, true))).await
+    }
+
+    async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
         self.with_deliveries(deliveries, move |c| {
-            put_message(c, &message).map(|_| (message, true))
+            let changed = exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
+            if changed == 0 { Err(StoreError::NotFound) } else { Ok(((), true)) }
         })
         .await
     }
 
-    async fn replace_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        self.with_deliveries(deliveries, move |c| {
-            let changed = exec(
-                c,
-                "UPDATE messages SET doc = ?2 WHERE id = ?1",
-                params![id_of(&message)?, text(&message)],
-            )?;
-            if changed == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(((), true))
-            }
-        })
-        .await
-    }
-
-    async fn create_room_with_deliveries(
-        &self,
-        room: Doc,
-        subscriptions: Vec<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
+    async fn create_room_with_deliveries(&self, room: Doc, subscriptions: Vec<Doc>, deliveries: Vec<Delivery>) -> StoreResult<()> {
         self.with_deliveries(deliveries, move |c| {
             put_room(c, &room, true)?;
             for sub in &subscriptions {
@@ -797,11 +638,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let (rid, uid) = (rid.to_owned(), uid.to_owned());
         self.with_deliveries(deliveries, move |c| {
-            let removed = exec(
-                c,
-                "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2",
-                params![rid, uid],
-            )? == 1;
+            let removed =
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, uid])? == 1;
             if removed {
                 bump_users_count(c, &rid, -1)?;
                 touch_user_rooms(c, &uid, &rid, false)?;
@@ -814,17 +652,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_room_with_deliveries(
-        &self,
-        id: &str,
-        set: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Option<Doc>> {
+    async fn update_room_with_deliveries(&self, id: &str, set: Doc, deliveries: Vec<Delivery>) -> StoreResult<Option<Doc>> {
         let id = id.to_owned();
         self.with_deliveries(deliveries, move |c| {
-            let Some(mut room) = get_room(c, &id)? else {
-                return Ok((None, false));
-            };
+            let Some(mut room) = get_room(c, &id)? else { return Ok((None, false)) };
             merge_set(&mut room, set);
             room.insert("_updatedAt".into(), json!(now_iso()));
             put_room(c, &room, false)?;
@@ -833,26 +664,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_user_with_deliveries(
-        &self,
-        user: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        self.with_deliveries(deliveries, move |c| {
-            put_user(c, &user, true).map(|_| ((), true))
-        })
-        .await
+    async fn insert_user_with_deliveries(&self, user: Doc, deliveries: Vec<Delivery>) -> StoreResult<()> {
+        self.with_deliveries(deliveries, move |c| put_user(c, &user, true).map(|_| ((), true))).await
     }
 
     async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()> {
         self.with_deliveries(deliveries, |_| Ok(((), true))).await
     }
 
-    async fn claim_due_deliveries(
-        &self,
-        lanes: Vec<(String, usize)>,
-        now: i64,
-    ) -> StoreResult<Vec<Claimed>> {
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         self.claim_due(lanes, now).await
     }
 
@@ -860,15 +680,8 @@ impl Store for SqliteStore {
         self.finish_delivery(id, None, history).await
     }
 
-    async fn reschedule_delivery(
-        &self,
-        id: &str,
-        due_at: i64,
-        attempt: u32,
-        history: Option<Doc>,
-    ) -> StoreResult<()> {
-        self.finish_delivery(id, Some((due_at, attempt)), history)
-            .await
+    async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()> {
+        self.finish_delivery(id, Some((due_at, attempt)), history).await
     }
 
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
@@ -887,21 +700,16 @@ impl Store for SqliteStore {
         self.outbox_len().await
     }
 
-    async fn prune_history(
-        &self,
-        max_per_integration: Option<usize>,
-        created_before: Option<String>,
-    ) -> StoreResult<usize> {
-        self.prune_history_docs(max_per_integration, created_before)
-            .await
+    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize> {
+        self.prune_history_docs(max_per_integration, created_before).await
     }
 
     fn integrations_generation(&self) -> u64 {
-        self.integrations_generation
-            .load(std::sync::atomic::Ordering::Acquire)
+        self.integrations_generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn close(&self) {
         self.shutdown().await;
     }
 }
+

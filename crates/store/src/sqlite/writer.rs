@@ -56,10 +56,7 @@ impl Writer {
             });
             (ok, ack)
         });
-        self.queue
-            .send(Message::Write(job))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.queue.send(Message::Write(job)).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -133,14 +130,8 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
             continue;
         }
         let savepoint = run_cached(conn, "SAVEPOINT job");
-        let (ok, ack) = job(savepoint
-            .map(|_| conn)
-            .map_err(|e| StoreError::Backend(e.to_string())));
-        let end = if ok {
-            run_cached(conn, "RELEASE job")
-        } else {
-            rollback_job(conn)
-        };
+        let (ok, ack) = job(savepoint.map(|_| conn).map_err(|e| StoreError::Backend(e.to_string())));
+        let end = if ok { run_cached(conn, "RELEASE job") } else { rollback_job(conn) };
         if let Err(e) = end {
             tracing::error!(error = %e, "closing a write savepoint failed");
         }
