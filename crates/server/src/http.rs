@@ -51,6 +51,10 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Call
     let Some(user) = state.store().user_by_id(uid).await? else {
         return Err(ApiError::NotLoggedIn);
     };
+    // Deactivation removes the user's tokens; a token that outlived it still opens nothing.
+    if user.get("active") == Some(&Value::Bool(false)) {
+        return Err(ApiError::NotLoggedIn);
+    }
     Ok(Some(Caller { id: uid.to_owned(), user, hashed_token }))
 }
 

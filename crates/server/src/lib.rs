@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod scripts;
 pub mod settings;
 pub mod state;
+pub mod web;
 
 use crate::config::Config;
 use crate::state::{AppState, Inner};
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     api::router(state.clone())
         .merge(hooks::routes())
         .merge(outgoing::api::routes())
+        .merge(web::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -28,6 +28,7 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Accounts_RegistrationForm", json!("Public")),
         ("Accounts_RequireNameForSignUp", json!(true)),
         ("Initial_Channel_Created", json!(false)),
+        ("API_Enable_Direct_Message_History_EndPoint", json!(false)),
         // Liftoff's own settings.
         ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),
@@ -89,6 +90,14 @@ impl Settings {
 
     pub fn get(&self, id: &str) -> Option<Value> {
         self.values.read().expect("settings lock").get(id).cloned()
+    }
+
+    /// Every setting with its current value, sorted by id.
+    pub fn all(&self) -> Vec<(String, Value)> {
+        let mut all: Vec<(String, Value)> =
+            self.values.read().expect("settings lock").iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     pub fn int(&self, id: &str) -> i64 {

@@ -365,3 +365,40 @@ async fn rate_limiter_limits_per_route_and_ip_with_headers() {
         assert_eq!(admin.get("me", &[]).await.0, 200);
     }
 }
+
+/// Deactivating a user ends every session they hold: each of their login tokens answers 401
+/// at once, and reactivating does not bring an old token back.
+#[tokio::test]
+async fn deactivating_a_user_removes_their_login_tokens() {
+    let server = Server::start_with(&[("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")]);
+    let admin = server.admin().await;
+    let dave = server.user("dave").await;
+    let dave_again = server.client().login("dave", "pw-123").await;
+    let other = server.user("erin").await;
+    for c in [&dave, &dave_again, &other] {
+        let (status, me) = c.get("me", &[]).await;
+        assert_eq!(status, 200, "{me}");
+    }
+    let (status, body) = admin.post("users.update", json!({"userId": dave.user_id(), "data": {"active": false}})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["active"], false);
+    const NOT_LOGGED: &str = "You must be logged in to do this.";
+    let expected = json!({"success": false, "error": NOT_LOGGED, "status": "error", "message": NOT_LOGGED});
+    for c in [&dave, &dave_again] {
+        let (status, me) = c.get("me", &[]).await;
+        assert_eq!((status.as_u16(), me), (401, expected.clone()));
+    }
+    let (status, me) = other.get("me", &[]).await;
+    assert_eq!(status, 200, "other users keep their sessions: {me}");
+    // A wrongly typed `active` changes nothing.
+    let r = admin.post("users.update", json!({"userId": other.user_id(), "data": {"active": "no"}})).await;
+    assert_failure(&r, "/data/active must be boolean", Some("invalid-params"));
+    assert_eq!(other.get("me", &[]).await.0, 200);
+    // Reactivated: logging in works again; the old tokens stay dead, so they were removed, not
+    // only refused while the user was inactive.
+    let (status, body) = admin.post("users.update", json!({"userId": dave.user_id(), "data": {"active": true}})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(dave.get("me", &[]).await.0, 401);
+    let fresh = server.client().login("dave", "pw-123").await;
+    assert_eq!(fresh.get("me", &[]).await.0, 200);
+}

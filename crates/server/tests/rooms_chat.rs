@@ -360,3 +360,95 @@ async fn bots_may_impersonate() {
     assert_eq!(posted["message"]["alias"], "CI");
     assert_eq!(posted["message"]["emoji"], ":rocket:");
 }
+
+/// Wrongly typed fields are refused with Rocket.Chat's validation errors, and nothing is posted,
+/// edited or created.
+#[tokio::test]
+async fn wrongly_typed_fields_are_400_and_change_nothing() {
+    let server = Server::start_with(&[("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")]);
+    let admin = server.admin().await;
+    let count = || async {
+        let (_, list) = admin.get("channels.messages", &[("roomId", "GENERAL"), ("count", "100")]).await;
+        list["total"].as_u64().unwrap()
+    };
+    let before = count().await;
+    let wrong = [json!({"$gt": ""}), json!(["a"]), json!(5), json!(true)];
+    for text in &wrong {
+        let r = admin.post("chat.postMessage", json!({"roomId": "GENERAL", "text": text})).await;
+        assert_eq!(r.0, 400, "{text}: {}", r.1);
+        assert_eq!(r.1["success"], false);
+        assert_eq!(r.1["errorType"], "invalid-params", "{}", r.1);
+        assert!(r.1["error"].as_str().unwrap().starts_with("must be string\n"), "{}", r.1);
+        assert!(r.1["error"].as_str().unwrap().ends_with("must match exactly one schema in oneOf [invalid-params]"));
+        let r = admin.post("chat.postMessage", json!({"channel": "#general", "text": text})).await;
+        assert_eq!(r.0, 400, "{text}: {}", r.1);
+    }
+    for (field, value) in [
+        ("alias", json!(1)),
+        ("emoji", json!({})),
+        ("attachments", json!({"text": "x"})),
+        ("parseUrls", json!("no")),
+        ("customFields", json!([])),
+    ] {
+        let mut body = json!({"roomId": "GENERAL", "text": "ok"});
+        body[field] = value;
+        let r = admin.post("chat.postMessage", body).await;
+        assert_eq!((r.0.as_u16(), r.1["errorType"].clone()), (400, json!("invalid-params")), "{field}: {}", r.1);
+    }
+    let r = admin.post("chat.postMessage", json!({"channel": ["#general", 5], "text": "x"})).await;
+    assert_eq!(r.0, 400, "{}", r.1);
+
+    // chat.sendMessage hands the message to Meteor's check().
+    for (field, value, got) in [
+        ("msg", json!({"$gt": ""}), "object"),
+        ("msg", json!(5), "number"),
+        ("rid", json!(7), "number"),
+        ("tshow", json!("yes"), "string"),
+        ("alias", json!(false), "boolean"),
+    ] {
+        let mut message = json!({"rid": "GENERAL", "msg": "ok", "tmid": "x"});
+        message[field] = value;
+        let r = admin.post("chat.sendMessage", json!({"message": message})).await;
+        let expected = if field == "tshow" { "boolean" } else { "string" };
+        assert_failure(&r, &format!("Match error: Expected {expected}, got {got} in field {field}"), None);
+    }
+    assert_failure(
+        &admin.post("chat.sendMessage", json!({"message": {"rid": false, "msg": "x"}})).await,
+        "The 'rid' property on the message object is missing.",
+        None,
+    );
+    assert_eq!(count().await, before, "nothing was posted");
+
+    // chat.update: a typed body.
+    let (_, posted) = admin.post("chat.postMessage", json!({"roomId": "GENERAL", "text": "original"})).await;
+    let id = posted["message"]["_id"].as_str().unwrap();
+    for text in &wrong {
+        let r = admin.post("chat.update", json!({"roomId": "GENERAL", "msgId": id, "text": text})).await;
+        assert_failure(&r, "/text must be string", Some("invalid-params"));
+    }
+    let r = admin.post("chat.update", json!({"roomId": "GENERAL", "msgId": 5, "text": "x"})).await;
+    assert_failure(&r, "/msgId must be string", Some("invalid-params"));
+    let (_, got) = admin.get("chat.getMessage", &[("msgId", id)]).await;
+    assert_eq!(got["message"]["msg"], "original");
+    assert!(got["message"].get("editedAt").is_none());
+    let r = admin.post("chat.delete", json!({"roomId": "GENERAL", "msgId": id, "asUser": "yes"})).await;
+    assert_failure(&r, "/asUser must be boolean", Some("invalid-params"));
+    assert_eq!(admin.get("chat.getMessage", &[("msgId", id)]).await.0, 200);
+
+    // Other endpoints that read typed fields.
+    let r = admin.post("channels.create", json!({"name": "typed", "readOnly": "yes"})).await;
+    assert_failure(&r, "Match error: Expected boolean, got string in field readOnly", None);
+    let r = admin.post("channels.create", json!({"name": 42})).await;
+    assert_failure(&r, "Match error: Expected string, got number in field name", None);
+    assert_eq!(admin.get("channels.info", &[("roomName", "typed")]).await.0, 400);
+    let r = admin.post("teams.create", json!({"name": "t", "type": 0, "owner": 5})).await;
+    assert_failure(&r, "/owner must be string", Some("invalid-params"));
+    let r = admin
+        .post(
+            "users.create",
+            json!({"username": "u1", "email": "u1@example.com", "name": "u1", "password": "p", "active": "yes"}),
+        )
+        .await;
+    assert_failure(&r, "/active must be boolean", Some("invalid-params"));
+    assert_failure(&admin.get("users.info", &[("username", "u1")]).await, "User not found.", None);
+}

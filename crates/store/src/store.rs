@@ -87,6 +87,8 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_user(&self, user: Doc) -> StoreResult<()> {
         self.insert_user_with_deliveries(user, Vec::new()).await
     }
+    /// Replaces a user. A user stored with `active: false` loses every login token in the same
+    /// write, as Rocket.Chat does when it deactivates a user.
     async fn replace_user(&self, user: Doc) -> StoreResult<()>;
     /// Deletes the user with its login tokens and subscriptions.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
@@ -110,6 +112,7 @@ pub trait Store: Send + Sync + 'static {
     /// Rooms of one type (`c`, `p`, `d`).
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>>;
     /// Sets (and with `Value::Null`, removes) top-level fields of a room; returns the new room.
+    /// The subscriptions of a channel or group follow its `name`, `fname` and `t`.
     async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
         self.update_room_with_deliveries(id, set, Vec::new()).await
     }
@@ -127,6 +130,8 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
         self.remove_subscription_with_deliveries(rid, uid, system_message, Vec::new()).await
     }
+    /// Shows (`true`) or hides a room in the user's room list; `NotFound` when not subscribed.
+    async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()>;
     /// Replaces a subscription's roles, posting the system message if given.
     async fn set_subscription_roles(
         &self,

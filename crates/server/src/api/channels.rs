@@ -1,11 +1,13 @@
 //! `channels.*` (public rooms). The handlers shared with `groups.*` take a [`Kind`].
 
+use super::checks::match_fields;
 use super::listing::ListParams;
 use super::pagination::Page;
 use crate::domain::rooms::{
     NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room, system_message,
     user_from_params, users_by_names, valid_room_name,
 };
+use crate::domain::schema::Ty;
 use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
@@ -109,6 +111,8 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
             ),
         });
     }
+    // `createChannel`/`createPrivateGroup` check their arguments with Meteor's `check()`.
+    match_fields(&body, &[("name", Ty::Str), ("readOnly", Ty::Bool), ("excludeSelf", Ty::Bool)])?;
     let name = arg_str(&body, "name").unwrap_or_default().into_owned();
     if name.is_empty() {
         return Err(ApiError::plain(format!("{prefix} \"name\" is required")));
@@ -430,6 +434,7 @@ async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -
     if let Some(code) = room.get("joinCode").and_then(Value::as_str).filter(|c| !c.is_empty())
         && !state.has_permission(&caller.user, "join-without-join-code")
     {
+        match_fields(&body, &[("joinCode", Ty::Str)])?;
         match arg_str(&body, "joinCode") {
             None => return Err(ApiError::meteor_details("error-code-required", "Code required", json!({"method": "joinRoom"}))),
             Some(given) if given != code => {

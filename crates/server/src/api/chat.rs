@@ -1,7 +1,9 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
+use super::checks::{ajv_type_errors, match_fields, typed_body};
 use crate::domain::messages::{Defaults, check_can_send, markdown, message_fields, post_message, process_webhook_message};
 use crate::domain::rooms::can_access_room;
+use crate::domain::schema::{Branch, Ty, one_of};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};
@@ -37,12 +39,48 @@ fn too_long(state: &AppState, payload: &serde_json::Map<String, Value>) -> bool 
             .is_some_and(|a| a.iter().any(|x| over(x.get("text"))))
 }
 
+/// `chat.postMessage`'s schema: one of a `roomId` (which may carry `tmid`) or a `channel`.
+const POST_FIELDS: &[(&str, Ty)] = &[
+    ("text", Ty::MaybeStr),
+    ("alias", Ty::MaybeStr),
+    ("emoji", Ty::MaybeStr),
+    ("avatar", Ty::MaybeStr),
+    ("attachments", Ty::ObjList),
+    ("customFields", Ty::Obj),
+    ("parseUrls", Ty::Bool),
+];
+const POST_TO_ROOM: Branch = Branch {
+    type_pattern: None,
+    required: &[("roomId", Ty::Str)],
+    optional: POST_FIELDS,
+    more_optional: &[("tmid", Ty::Str)],
+    additional_properties: false,
+};
+const POST_TO_CHANNEL: Branch = Branch {
+    type_pattern: None,
+    required: &[("channel", Ty::StrOrList)],
+    optional: POST_FIELDS,
+    more_optional: &[],
+    additional_properties: false,
+};
+
+/// The message fields `chat.sendMessage` hands to Meteor's `check()`.
+const SEND_FIELDS: &[(&str, Ty)] = &[
+    ("_id", Ty::Str),
+    ("rid", Ty::Str),
+    ("msg", Ty::Str),
+    ("tmid", Ty::Str),
+    ("tshow", Ty::Bool),
+    ("alias", Ty::Str),
+    ("emoji", Ty::Str),
+    ("avatar", Ty::Str),
+    ("attachments", Ty::Arr),
+    ("blocks", Ty::Arr),
+    ("customFields", Ty::Obj),
+];
+
 async fn post_message_route(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    const ALLOWED: &[&str] =
-        &["roomId", "channel", "text", "alias", "emoji", "avatar", "attachments", "customFields", "parseUrls", "tmid"];
-    if body.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
-        return Err(ApiError::invalid_params("must NOT have additional properties"));
-    }
+    one_of(&body, &[&POST_TO_ROOM, &POST_TO_CHANNEL]).map_err(|e| ApiError::invalid_params(&e))?;
     let destinations: Vec<String> = match (body.get("roomId"), body.get("channel")) {
         (Some(Value::String(id)), None) => vec![id.clone()],
         (None, Some(Value::String(c))) => vec![c.clone()],
@@ -75,9 +113,12 @@ async fn send_message(State(state): State<AppState>, caller: Caller, Body(body):
     let Some(Value::Object(message)) = body.get("message") else {
         return Err(ApiError::invalid_params("must have required property 'message'"));
     };
-    let Some(rid) = message.get("rid").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+    // A falsy `rid` is missing; a truthy one of another type fails the type check below.
+    if !crate::domain::truthy(message.get("rid")) {
         return Err(ApiError::plain("The 'rid' property on the message object is missing."));
-    };
+    }
+    match_fields(message, SEND_FIELDS)?;
+    let rid = str_of(message, "rid");
     if message.get("t").is_some_and(|t| !t.is_null()) {
         return Err(ApiError::plain("Cannot send system messages using 'chat.sendMessage'"));
     }
@@ -126,12 +167,21 @@ fn minutes_since(ts: &str) -> Option<i64> {
     store::ids::parse_iso(ts).map(|t| (chrono::Utc::now() - t).num_minutes())
 }
 
-async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    for key in ["roomId", "msgId", "text"] {
-        if !matches!(body.get(key), Some(Value::String(_))) {
+/// The required string fields of a typed body, then the types of its optional ones.
+fn check_body(body: &serde_json::Map<String, Value>, required: &[&str], optional: &[(&str, Ty)]) -> ApiResult<()> {
+    for key in required {
+        if !body.contains_key(*key) {
             return Err(ApiError::failure(format!("must have required property '{key}'"), "invalid-params"));
         }
     }
+    let strings: Vec<(&str, Ty)> = required.iter().map(|k| (*k, Ty::Str)).collect();
+    let mut errors = ajv_type_errors(body, "", &strings);
+    errors.extend(ajv_type_errors(body, "", optional));
+    typed_body(errors)
+}
+
+async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
+    check_body(&body, &["roomId", "msgId", "text"], &[("customFields", Ty::Obj), ("previewUrls", Ty::Arr)])?;
     let (mut message, room) = load_message(&state, &body).await?;
     let rid = str_of(&room, "_id").to_owned();
     let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());
@@ -183,11 +233,7 @@ async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body)
 }
 
 async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    for key in ["roomId", "msgId"] {
-        if !matches!(body.get(key), Some(Value::String(_))) {
-            return Err(ApiError::failure(format!("must have required property '{key}'"), "invalid-params"));
-        }
-    }
+    check_body(&body, &["roomId", "msgId"], &[("asUser", Ty::Bool)])?;
     let (message, room) = load_message(&state, &body).await?;
     let rid = str_of(&room, "_id").to_owned();
     let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());

@@ -3,12 +3,20 @@
 mod auth;
 mod channels;
 mod chat;
+mod checks;
 mod groups;
+mod im;
 mod integrations;
+mod licenses;
 pub mod listing;
 mod permissions;
+mod roles;
 pub mod pagination;
+mod room_roles;
+mod room_settings;
+mod room_views;
 mod rooms;
+mod settings;
 mod teams;
 mod users;
 
@@ -26,6 +34,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(permissions::routes())
         .merge(channels::routes())
         .merge(groups::routes())
+        .merge(room_settings::routes())
+        .merge(room_roles::routes())
+        .merge(room_views::routes())
+        .merge(im::routes())
+        .merge(settings::routes())
+        .merge(roles::routes())
+        .merge(licenses::routes())
         .merge(rooms::routes())
         .merge(teams::routes())
         .merge(chat::routes())

@@ -1,6 +1,8 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
+use super::checks::{ajv_type_errors, typed_body};
 use crate::domain::rooms::{NewRoom, room_docs, users_by_names, valid_room_name};
+use crate::domain::schema::Ty;
 use crate::domain::{doc, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
@@ -23,24 +25,25 @@ pub fn routes() -> Router<AppState> {
 async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     state.require(&caller.user, "create-team")?;
     let mut errors = Vec::new();
-    if !matches!(body.get("name"), Some(Value::String(_))) {
-        errors.push("must have required property 'name'");
+    match body.get("name") {
+        None => errors.push("must have required property 'name'".to_owned()),
+        Some(Value::String(_)) => {}
+        Some(_) => errors.push("/name must be string".to_owned()),
     }
     let team_type = match body.get("type") {
         Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => n.as_i64().unwrap_or(0),
         Some(Value::String(s)) if s == "0" || s == "1" => s.parse().unwrap_or(0),
         Some(_) => {
-            errors.push("/type must be equal to one of the allowed values");
+            errors.push("/type must be equal to one of the allowed values".to_owned());
             0
         }
         None => {
-            errors.push("must have required property 'type'");
+            errors.push("must have required property 'type'".to_owned());
             0
         }
     };
-    if !errors.is_empty() {
-        return Err(ApiError::failure(errors.join("\n "), "invalid-params"));
-    }
+    errors.extend(ajv_type_errors(&body, "", &[("owner", Ty::Str), ("members", Ty::Arr), ("room", Ty::Obj)]));
+    typed_body(errors)?;
     let name = arg_str(&body, "name").unwrap_or_default().trim().to_owned();
     let store = state.store();
     let blocked = state.settings.string("Accounts_SystemBlockedUsernameList");

@@ -1,8 +1,10 @@
 //! `users.*`: create, register, delete, info, list, update.
 
+use super::checks::{ajv_type_errors, typed_body};
 use super::listing::ListParams;
 use crate::auth::{hash_password_digest, password_digest};
 use crate::domain::rooms::user_from_params;
+use crate::domain::schema::Ty;
 use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets};
 use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
@@ -25,8 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/users.update", post(update))
 }
 
-/// Typed-body validation: required string properties and no unknown ones.
-fn validate_body(body: &Args, required: &[&str], optional: &[&str]) -> ApiResult<()> {
+/// Typed-body validation: required string properties, typed optional ones, no unknown ones.
+fn validate_body(body: &Args, required: &[&str], optional: &[(&str, Ty)]) -> ApiResult<()> {
     let mut errors = Vec::new();
     for r in required {
         match body.get(*r) {
@@ -35,9 +37,10 @@ fn validate_body(body: &Args, required: &[&str], optional: &[&str]) -> ApiResult
             Some(_) => errors.push(format!("/{r} must be string")),
         }
     }
-    if body.keys().any(|k| !required.contains(&k.as_str()) && !optional.contains(&k.as_str())) {
+    if body.keys().any(|k| !required.contains(&k.as_str()) && !optional.iter().any(|(o, _)| o == k)) {
         errors.push("must NOT have additional properties".into());
     }
+    errors.extend(ajv_type_errors(body, "", optional));
     if errors.is_empty() { Ok(()) } else { Err(ApiError::failure(errors.join("\n "), "invalid-params")) }
 }
 
@@ -52,10 +55,22 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 }
 
 async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    const OPTIONAL: &[&str] = &[
-        "active", "bio", "nickname", "statusText", "roles", "joinDefaultChannels", "requirePasswordChange",
-        "setRandomPassword", "sendWelcomeEmail", "verified", "customFields", "settings", "fields",
-        "freeSwitchExtension", "phones",
+    const OPTIONAL: &[(&str, Ty)] = &[
+        ("active", Ty::Bool),
+        ("bio", Ty::Str),
+        ("nickname", Ty::Str),
+        ("statusText", Ty::Str),
+        ("roles", Ty::Arr),
+        ("joinDefaultChannels", Ty::Bool),
+        ("requirePasswordChange", Ty::Bool),
+        ("setRandomPassword", Ty::Bool),
+        ("sendWelcomeEmail", Ty::Bool),
+        ("verified", Ty::Bool),
+        ("customFields", Ty::Obj),
+        ("settings", Ty::Obj),
+        ("fields", Ty::Any),
+        ("freeSwitchExtension", Ty::Str),
+        ("phones", Ty::Any),
     ];
     validate_body(&body, &["email", "name", "password", "username"], OPTIONAL)?;
     let name = arg_str(&body, "name").unwrap_or_default().into_owned();
@@ -98,7 +113,11 @@ async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body)
 }
 
 async fn register(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller, Body(body): Body) -> ApiResult<Response> {
-    validate_body(&body, &["username", "email", "pass"], &["name", "secret", "reason", "customFields"])?;
+    validate_body(
+        &body,
+        &["username", "email", "pass"],
+        &[("name", Ty::Str), ("secret", Ty::Str), ("reason", Ty::Str), ("customFields", Ty::Obj)],
+    )?;
     if caller.is_some() {
         return Err(ApiError::plain("Logged in users can not register again."));
     }
@@ -147,6 +166,11 @@ async fn register(State(state): State<AppState>, MaybeCaller(caller): MaybeCalle
 
 async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     state.require(&caller.user, "delete-user")?;
+    typed_body(ajv_type_errors(
+        &body,
+        "",
+        &[("userId", Ty::Str), ("username", Ty::Str), ("confirmRelinquish", Ty::Bool)],
+    ))?;
     let user = user_from_params(&state, &body).await?;
     let uid = str_of(&user, "_id").to_owned();
     let store = state.store();
@@ -240,6 +264,22 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) ->
     Ok(success(json!({"users": users, "count": users.len(), "offset": params.page.offset, "total": total})))
 }
 
+/// The typed fields of `users.update`'s `data`.
+const UPDATE_DATA: &[(&str, Ty)] = &[
+    ("name", Ty::Str),
+    ("username", Ty::Str),
+    ("email", Ty::Str),
+    ("password", Ty::Str),
+    ("bio", Ty::Str),
+    ("nickname", Ty::Str),
+    ("statusText", Ty::Str),
+    ("active", Ty::Bool),
+    ("verified", Ty::Bool),
+    ("requirePasswordChange", Ty::Bool),
+    ("roles", Ty::Arr),
+    ("customFields", Ty::Obj),
+];
+
 async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     let user_id = arg_str(&body, "userId").unwrap_or_default().into_owned();
     let Some(Value::Object(data)) = body.get("data") else {
@@ -248,6 +288,9 @@ async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body)
     if user_id.is_empty() {
         return Err(ApiError::failure("must have required property 'userId'", "invalid-params"));
     }
+    let mut errors = ajv_type_errors(&body, "", &[("userId", Ty::Str)]);
+    errors.extend(ajv_type_errors(data, "/data", UPDATE_DATA));
+    typed_body(errors)?;
     let editing_self = user_id == caller.id;
     if !editing_self && !state.has_permission(&caller.user, "edit-other-user-info") {
         return Err(ApiError::meteor_details(

@@ -1,6 +1,7 @@
 //! Workspace logic shared by the REST handlers and the webhook engines: users, rooms and
 //! their access rules, and message posting.
 
+pub mod dm;
 pub mod integrations;
 pub mod messages;
 pub mod rooms;

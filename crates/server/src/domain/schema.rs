@@ -11,6 +11,14 @@ pub enum Ty {
     Num,
     /// An array of non-empty strings.
     StrList,
+    /// A string or an array of strings (`chat.postMessage`'s `channel`).
+    StrOrList,
+    /// A string or `null` (ajv `nullable: true`).
+    MaybeStr,
+    Obj,
+    /// An array of objects.
+    ObjList,
+    Arr,
     Any,
 }
 
@@ -24,14 +32,30 @@ pub struct Branch {
     pub additional_properties: bool,
 }
 
-fn type_error(value: &Value, ty: Ty) -> Option<String> {
+/// Ajv's message for a value of the wrong type, `None` when the type is right.
+pub fn type_error(value: &Value, ty: Ty) -> Option<String> {
     let ok = match ty {
         Ty::Str => value.is_string(),
+        Ty::MaybeStr => value.is_string() || value.is_null(),
         Ty::Bool => value.is_boolean(),
         Ty::Num => value.is_number(),
+        Ty::Obj => value.is_object(),
+        Ty::Arr => value.is_array(),
         Ty::Any => true,
+        Ty::ObjList => {
+            let Some(items) = value.as_array() else {
+                return Some("must be array".into());
+            };
+            if items.iter().any(|i| !i.is_object()) {
+                return Some("must be object".into());
+            }
+            true
+        }
+        Ty::StrOrList => value.is_string() || value.as_array().is_some_and(|items| items.iter().all(Value::is_string)),
         Ty::StrList => {
-            let Some(items) = value.as_array() else { return Some("must be array".into()) };
+            let Some(items) = value.as_array() else {
+                return Some("must be array".into());
+            };
             for item in items {
                 match item.as_str() {
                     None => return Some("must be string".into()),
@@ -44,9 +68,10 @@ fn type_error(value: &Value, ty: Ty) -> Option<String> {
     };
     (!ok).then(|| {
         match ty {
-            Ty::Str => "must be string",
+            Ty::Str | Ty::MaybeStr | Ty::StrOrList => "must be string",
             Ty::Bool => "must be boolean",
             Ty::Num => "must be number",
+            Ty::Obj => "must be object",
             _ => "must be array",
         }
         .to_owned()

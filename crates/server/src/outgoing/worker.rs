@@ -291,12 +291,23 @@ async fn run_script(state: &AppState, hook: &Hook, method: &'static str, arg: Va
             Ok(CallOutcome::NoMethod)
         }
         Err(CallError::Disabled) => Ok(CallOutcome::NoMethod),
-        Err(CallError::Runtime { name, message, stack }) => Err((
-            format!("execute-script-error-running-{method}"),
-            json!({"name": name, "message": message, "stack": stack}),
-        )),
-        Err(e) => Err((format!("execute-script-error-running-{method}"), json!({"name": "Error", "message": e.to_string()}))),
+        Err(CallError::Runtime { name, message, stack }) => {
+            Err((format!("execute-script-error-running-{method}"), error_stack(&name, &message, &stack)))
+        }
+        Err(e) => Err((format!("execute-script-error-running-{method}"), error_stack("Error", &e.to_string(), ""))),
     }
+}
+
+/// `errorStack` as Rocket.Chat's script engine records it: the JavaScript `err.stack` text
+/// (`"<name>: <message>"` then the frames), each line indented by two spaces.
+fn error_stack(name: &str, message: &str, stack: &str) -> Value {
+    let mut text = format!("{name}: {message}");
+    for line in stack.lines().filter(|l| !l.trim().is_empty()) {
+        text.push('\n');
+        text.push_str(line);
+    }
+    let indented: Vec<String> = text.lines().map(|l| format!("  {l}")).collect();
+    Value::String(indented.join("\n"))
 }
 
 /// Posts an answer (§7.7) as the integration (or the impersonated author). Returns the
@@ -621,9 +632,11 @@ async fn attempt(state: &AppState, d: Delivery) -> Finish {
                 return Finish::Done(Some(h.into_doc()));
             }
             Ok(_) => {}
+            // Rocket.Chat records the failure on the run's history record and goes on with the
+            // default handling of the response, whose later steps overwrite `step` but keep
+            // `error` and `errorStack`.
             Err((step, error)) => {
-                h.step(step).set("errorStack", error);
-                h.step("after-http-call");
+                h.fail(&step).set("errorStack", error);
             }
         }
     }

@@ -228,7 +228,12 @@ impl Client {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
         self.send(self.http.post(self.url(path)).header("content-type", content_type).body(body)).await
     }
 }

@@ -7,6 +7,7 @@ mod integrations;
 mod listing;
 mod outbox;
 mod schema;
+mod subscriptions;
 mod workspace;
 mod writer;
 

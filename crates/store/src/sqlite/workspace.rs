@@ -302,7 +302,15 @@ impl Store for SqliteStore {
     }
 
     async fn replace_user(&self, user: Doc) -> StoreResult<()> {
-        self.write(move |c| put_user(c, &user, false)).await
+        self.write(move |c| {
+            put_user(c, &user, false)?;
+            // A deactivated user's sessions end with the deactivation, in the same transaction.
+            if user.get("active") == Some(&Value::Bool(false)) {
+                exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [id_of(&user)?])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_user(&self, id: &str) -> StoreResult<()> {
@@ -414,6 +422,10 @@ impl Store for SqliteStore {
 
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
         self.read_many("SELECT doc FROM subscriptions WHERE rid = ?1 ORDER BY rowid", rid).await
+    }
+
+    async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+        self.write_subscription_open(rid, uid, open).await
     }
 
     async fn set_subscription_roles(
@@ -659,6 +671,7 @@ impl Store for SqliteStore {
             merge_set(&mut room, set);
             room.insert("_updatedAt".into(), json!(now_iso()));
             put_room(c, &room, false)?;
+            super::subscriptions::sync_subscriptions(c, &room)?;
             Ok((Some(room), true))
         })
         .await
