@@ -243,7 +243,37 @@ pub(super) async fn room_for_update(c: &impl GenericClient, id: &str) -> StoreRe
     Ok(rooms_where(c, "id = $1 FOR UPDATE", id).await?.pop())
 }
 
+/// Copies `name`, `fname` and `t` of a room into its subscriptions, as Rocket.Chat keeps them
+/// in step on rename and type change. Direct rooms are left alone: there each subscription
+/// names the other member.
+pub(super) async fn sync_subscriptions(c: &impl GenericClient, room: &Doc) -> StoreResult<()> {
+    let t = str_of(room, "t").unwrap_or_default();
+    if t == "d" {
+        return Ok(());
+    }
+    let rid = str_of(room, "_id").unwrap_or_default();
+    let name = room.get("name").cloned().unwrap_or(Value::Null);
+    let fname = room.get("fname").cloned().unwrap_or_else(|| name.clone());
+    let patch = json!({"name": name, "fname": fname, "t": t});
+    exec(
+        c,
+        "UPDATE subscriptions SET doc = doc || $2 WHERE rid = $1 AND NOT (doc @> $2)",
+        &[&rid, &Json(&patch)],
+    )
+    .await
+    .map(drop)
+}
+
 impl PgStore {
+    pub(super) async fn subscription_open_set(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+        let c = self.conn().await?;
+        let patch = json!({"open": open, "_updatedAt": now_iso()});
+        let changed =
+            exec(&c, "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2", &[&rid, &uid, &Json(&patch)])
+                .await?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
     pub(super) async fn room_query(&self, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
         let c = self.conn().await?;
         rooms_where(&c, filter, arg).await

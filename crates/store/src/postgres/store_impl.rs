@@ -146,6 +146,10 @@ impl Store for PgStore {
         .await
     }
 
+    async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+        self.subscription_open_set(rid, uid, open).await
+    }
+
     async fn set_subscription_roles(
         &self,
         rid: &str,
@@ -355,6 +359,7 @@ impl Store for PgStore {
         merge_set(&mut room, set);
         room.insert("_updatedAt".into(), json!(now_iso()));
         put_room(&tx, &room, false).await?;
+        super::rooms::sync_subscriptions(&tx, &room).await?;
         insert_deliveries(&tx, &deliveries).await?;
         changed(&tx, "rooms").await?;
         tx.commit().await.map_err(pg)?;

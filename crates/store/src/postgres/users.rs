@@ -122,8 +122,14 @@ impl PgStore {
     }
 
     pub(super) async fn user_write(&self, user: Doc, insert: bool) -> StoreResult<()> {
-        let c = self.conn().await?;
-        put_user(&c, &user, insert).await
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        put_user(&tx, &user, insert).await?;
+        // A deactivated user's sessions end with the deactivation, in the same transaction.
+        if user.get("active") == Some(&Value::Bool(false)) {
+            exec(&tx, "DELETE FROM login_tokens WHERE user_id = $1", &[&id_of(&user)?]).await?;
+        }
+        tx.commit().await.map_err(pg)
     }
 
     pub(super) async fn user_delete(&self, id: &str) -> StoreResult<()> {
