@@ -16,7 +16,10 @@ use std::time::Instant;
 mod rng;
 use rng::Rng;
 
-const WORDS: &[&str] = &["deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics", "sentry", "Alpha", "release"];
+const WORDS: &[&str] = &[
+    "deploy", "alerts", "GitHub", "alpha", "Jenkins", "build", "ALPHA", "status", "metrics", "sentry", "Alpha",
+    "release",
+];
 const CHANNELS: &[&str] = &["#general", "#dev", "#ops", "#random", "#alerts", "@bot", "#support", "#qa"];
 
 pub fn gen_docs(n: usize) -> Vec<Value> {
@@ -57,10 +60,7 @@ pub fn queries() -> Vec<(&'static str, Value)> {
     vec![
         ("a_type_eq", json!({"type": "webhook-incoming"})),
         ("b_name_regex_i", json!({"name": {"$regex": "alpha", "$options": "i"}})),
-        (
-            "c_or_3",
-            json!({"$or": [{"_createdBy._id": "u7"}, {"channel": "#alerts"}, {"name": {"$regex": "^deploy"}}]}),
-        ),
+        ("c_or_3", json!({"$or": [{"_createdBy._id": "u7"}, {"channel": "#alerts"}, {"name": {"$regex": "^deploy"}}]})),
     ]
 }
 
@@ -76,11 +76,7 @@ fn main() {
     let t = Instant::now();
     let set = DocSet::from_values(&docs);
     let encode_secs = t.elapsed().as_secs_f64();
-    println!(
-        "rust  DocSet encoding of {n} docs: {:.3}s ({:.1} MB)",
-        encode_secs,
-        set.encoded_bytes() as f64 / 1e6
-    );
+    println!("rust  DocSet encoding of {n} docs: {:.3}s ({:.1} MB)", encode_secs, set.encoded_bytes() as f64 / 1e6);
     let mut results = Vec::new();
     let only = arg("--only");
     for (name, q) in queries() {
@@ -109,7 +105,9 @@ fn main() {
         let csecs = start.elapsed().as_secs_f64();
         assert_eq!(total, matched * reps);
         let set_dps = (n * reps) as f64 / csecs;
-        println!("rust  {name:<16} matched {matched:>7} of {n}  Value: {value_dps:>12.0} docs/s  DocSet: {set_dps:>12.0} docs/s  ({reps} reps)");
+        println!(
+            "rust  {name:<16} matched {matched:>7} of {n}  Value: {value_dps:>12.0} docs/s  DocSet: {set_dps:>12.0} docs/s  ({reps} reps)"
+        );
         results.push(json!({"name": name, "query": q, "matched": matched, "value_docs_per_sec": value_dps, "docset_docs_per_sec": set_dps}));
     }
     if let Some(path) = arg("--json") {

@@ -15,20 +15,28 @@
 //! allow-list of operators is enforced, and regular expressions run on the
 //! linear-time `regex` crate.
 
+mod compact;
+mod dated;
 pub mod doc;
+pub mod docset;
 pub mod error;
+mod eval;
 pub mod filter;
 pub mod limits;
 pub mod params;
+mod parse;
 pub mod path;
 pub mod pattern;
+mod pcre;
 pub mod projection;
 mod scan;
 pub mod sort;
 pub mod sql;
+mod tree;
 pub mod value;
 
-pub use doc::{DocRef, DocSet, DocValue};
+pub use doc::DocValue;
+pub use docset::{DocRef, DocSet};
 pub use error::QueryError;
 pub use filter::Filter;
 pub use pattern::Pattern;

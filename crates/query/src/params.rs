@@ -58,16 +58,17 @@ fn parse_object(raw: &str) -> Option<Value> {
     }
 }
 
-/// Parses the `query` parameter.
-pub fn parse_query_param(raw: &str) -> Result<Filter, ParamError> {
+/// Parses the `query` parameter; the values at paths `dates` are dates.
+pub fn parse_query_param(raw: &str, dates: &[&str]) -> Result<Filter, ParamError> {
     let v = parse_object(raw).ok_or_else(|| raw_error("query", raw, ERROR_INVALID_QUERY))?;
-    Filter::parse(&v).map_err(|e| reason_error("query", &e, ERROR_INVALID_QUERY))
+    Filter::parse_with_dates(&v, dates).map_err(|e| reason_error("query", &e, ERROR_INVALID_QUERY))
 }
 
-/// Parses the `sort` parameter: a JSON object whose values are all 1 or -1.
-pub fn parse_sort_param(raw: &str) -> Result<Sort, ParamError> {
+/// Parses the `sort` parameter: a JSON object whose values are all 1 or -1;
+/// the values at paths `dates` order as dates.
+pub fn parse_sort_param(raw: &str, dates: &[&str]) -> Result<Sort, ParamError> {
     let v = parse_object(raw).ok_or_else(|| raw_error("sort", raw, ERROR_INVALID_SORT))?;
-    Sort::parse(&v).map_err(|_| raw_error("sort", raw, ERROR_INVALID_SORT))
+    Sort::parse_with_dates(&v, dates).map_err(|_| raw_error("sort", raw, ERROR_INVALID_SORT))
 }
 
 fn hidden(key: &str) -> bool {
@@ -109,26 +110,26 @@ mod tests {
 
     #[test]
     fn query_messages() {
-        let e = parse_query_param("{bad").unwrap_err();
+        let e = parse_query_param("{bad", &[]).unwrap_err();
         assert_eq!(e.error, "Invalid query parameter provided: \"{bad\" [error-invalid-query]");
         assert_eq!(e.error_type, "error-invalid-query");
-        let e = parse_query_param("[1]").unwrap_err();
+        let e = parse_query_param("[1]", &[]).unwrap_err();
         assert_eq!(e.error, "Invalid query parameter provided: \"[1]\" [error-invalid-query]");
-        let e = parse_query_param(r#"{"$where":"1"}"#).unwrap_err();
+        let e = parse_query_param(r#"{"$where":"1"}"#, &[]).unwrap_err();
         assert_eq!(e.error, "Invalid query parameter provided: operator $where is not allowed [error-invalid-query]");
-        let e = parse_query_param(r#"{"a":{"$foo":1}}"#).unwrap_err();
+        let e = parse_query_param(r#"{"a":{"$foo":1}}"#, &[]).unwrap_err();
         assert_eq!(e.error, "Invalid query parameter provided: unknown operator $foo [error-invalid-query]");
         assert_eq!(e.error_type, ERROR_INVALID_QUERY);
-        assert!(parse_query_param(r#"{"name":{"$regex":"g"}}"#).unwrap().matches(&json!({"name": "dog"})));
+        assert!(parse_query_param(r#"{"name":{"$regex":"g"}}"#, &[]).unwrap().matches(&json!({"name": "dog"})));
     }
 
     #[test]
     fn sort_messages() {
-        let e = parse_sort_param(r#"{"a":2}"#).unwrap_err();
+        let e = parse_sort_param(r#"{"a":2}"#, &[]).unwrap_err();
         assert_eq!(e.error, "Invalid sort parameter provided: \"{\"a\":2}\" [error-invalid-sort]");
         assert_eq!(e.error_type, "error-invalid-sort");
-        assert!(parse_sort_param("nope").is_err());
-        assert!(parse_sort_param(r#"{"value":-1,"_id":1}"#).is_ok());
+        assert!(parse_sort_param("nope", &[]).is_err());
+        assert!(parse_sort_param(r#"{"value":-1,"_id":1}"#, &[]).is_ok());
     }
 
     #[test]
@@ -143,7 +144,8 @@ mod tests {
             e.error,
             "Invalid fields parameter provided: Cannot do exclusion on field b in inclusion projection [error-invalid-fields]"
         );
-        let doc = json!({"_id": "i", "username": "u", "joinCode": "x", "members": [1], "importIds": [], "e2e": "k", "z": 1});
+        let doc =
+            json!({"_id": "i", "username": "u", "joinCode": "x", "members": [1], "importIds": [], "e2e": "k", "z": 1});
         let p = parse_fields_param(r#"{"username":1,"joinCode":1,"members.x":1}"#).unwrap();
         assert_eq!(p.apply(&doc), json!({"_id": "i", "username": "u"}));
         let p = parse_fields_param(r#"{"z":0}"#).unwrap();

@@ -12,8 +12,8 @@
 //!   Numeric segments are field names here, as in MongoDB.
 
 use crate::error::QueryError;
-use crate::filter::check_shape;
 use crate::limits;
+use crate::parse::check_shape;
 use crate::path::check_key;
 use serde_json::{Map, Value};
 
@@ -34,7 +34,10 @@ impl Trie {
         let mut cur = self;
         for (i, p) in parts.iter().enumerate() {
             if cur.leaf {
-                return Err(QueryError::Projection(format!("Path collision at {raw} remaining portion {}", parts[i..].join("."))));
+                return Err(QueryError::Projection(format!(
+                    "Path collision at {raw} remaining portion {}",
+                    parts[i..].join(".")
+                )));
             }
             let pos = match cur.kids.iter().position(|(n, _)| n == p) {
                 Some(pos) => pos,
@@ -118,10 +121,14 @@ impl Projection {
                 (Mode::All, true) => p.mode = Mode::Include,
                 (Mode::All, false) => p.mode = Mode::Exclude,
                 (Mode::Include, false) => {
-                    return Err(QueryError::Projection(format!("Cannot do exclusion on field {k} in inclusion projection")));
+                    return Err(QueryError::Projection(format!(
+                        "Cannot do exclusion on field {k} in inclusion projection"
+                    )));
                 }
                 (Mode::Exclude, true) => {
-                    return Err(QueryError::Projection(format!("Cannot do inclusion on field {k} in exclusion projection")));
+                    return Err(QueryError::Projection(format!(
+                        "Cannot do inclusion on field {k} in exclusion projection"
+                    )));
                 }
                 _ => {}
             }
@@ -206,7 +213,9 @@ fn include(v: &Value, t: &Trie) -> Option<Value> {
             }
             Some(Value::Object(o))
         }
-        Value::Array(a) => Some(Value::Array(a.iter().filter(|e| e.is_object() || e.is_array()).filter_map(|e| include(e, t)).collect())),
+        Value::Array(a) => Some(Value::Array(
+            a.iter().filter(|e| e.is_object() || e.is_array()).filter_map(|e| include(e, t)).collect(),
+        )),
         _ => None,
     }
 }

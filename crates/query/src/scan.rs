@@ -20,10 +20,14 @@
 //!   once it has walked the object steps before it;
 //! - documents that are not objects are evaluated by the generic evaluator.
 
-use crate::doc::{Cell, ColumnView, DocSet, bytes_eq};
-use crate::filter::{Node, Pred, Src, eval_pred};
+use crate::compact::{Cell, ColumnView};
+use crate::dated::Dated;
+use crate::doc::bytes_eq;
+use crate::docset::{DocRef, DocSet};
+use crate::eval::{Src, eval_pred};
 use crate::path::Seg;
 use crate::pattern::Pattern;
+use crate::tree::{Node, Pred};
 use crate::value::Lit;
 use serde_json::{Map, Value};
 
@@ -43,6 +47,8 @@ struct FieldPlan<'f, 's> {
     /// Path segments after the top-level field.
     rest: &'f [Seg],
     preds: &'f [Pred],
+    /// The path is a declared date field: values are read through [`Dated`].
+    date: bool,
     /// One test per predicate, for the value at the end of the path.
     tests: Vec<Test<'f>>,
     /// The answer for a document where the path reaches no value (the field
@@ -62,14 +68,24 @@ enum Test<'f> {
     Regex(&'f Pattern),
     /// Anything else: the generic evaluator.
     Generic(&'f Pred),
+    /// Any predicate on a date field: the generic evaluator on the date view.
+    GenericDate(&'f Pred),
 }
 
 impl<'f> Test<'f> {
-    fn new(p: &'f Pred) -> Test<'f> {
+    fn new(p: &'f Pred, date: bool) -> Test<'f> {
+        if date {
+            return Test::GenericDate(p);
+        }
         match p {
             Pred::Eq(Lit::Str(s)) => Test::EqStr(s.as_bytes()),
             Pred::In(list) if list.patterns.is_empty() && list.lits.iter().all(|l| matches!(l, Lit::Str(_))) => {
-                Test::InStr(list.lits.iter().filter_map(|l| if let Lit::Str(s) = l { Some(s.as_bytes()) } else { None }).collect())
+                Test::InStr(
+                    list.lits
+                        .iter()
+                        .filter_map(|l| if let Lit::Str(s) = l { Some(s.as_bytes()) } else { None })
+                        .collect(),
+                )
             }
             Pred::Regex(re) => Test::Regex(re),
             _ => Test::Generic(p),
@@ -83,7 +99,8 @@ impl<'f> Test<'f> {
             Test::EqStr(s) => str_or_elems(v, |x| bytes_eq(x.as_bytes(), s)),
             Test::InStr(list) => str_or_elems(v, |x| list.iter().any(|s| bytes_eq(x.as_bytes(), s))),
             Test::Regex(re) => str_or_elems(v, |x| re.is_match(x)),
-            Test::Generic(p) => eval_pred(p, Src::Path(v.doc_ref(), &[])),
+            Test::Generic(p) => eval_pred(p, Src::Path(DocRef::of_cell(v), &[])),
+            Test::GenericDate(p) => eval_pred(p, Src::Path(Dated(DocRef::of_cell(v)), &[])),
         }
     }
 }
@@ -106,7 +123,7 @@ impl<'f, 's> Plan<'f, 's> {
             Node::And(ks) => Plan::And(kids(ks)),
             Node::Or(ks) => Plan::Or(kids(ks)),
             Node::Nor(ks) => Plan::Nor(kids(ks)),
-            Node::Field(path, preds) => {
+            Node::Field(path, preds, date) => {
                 let Some((first, rest)) = path.segs.split_first() else {
                     // An empty path (never parsed) names the document itself.
                     return Plan::Generic(node, set);
@@ -116,7 +133,8 @@ impl<'f, 's> Plan<'f, 's> {
                     column: set.column_view(&first.name, first.hash),
                     rest,
                     preds,
-                    tests: preds.iter().map(Test::new).collect(),
+                    date: *date,
+                    tests: preds.iter().map(|p| Test::new(p, *date)).collect(),
                     missing: node.matches_doc(&empty),
                 })
             }
@@ -178,8 +196,12 @@ impl FieldPlan<'_, '_> {
                 }
             } else if v.is_array() {
                 // Array traversal: the generic evaluator from here on.
-                let (d, rest) = (v.doc_ref(), &self.rest[i..]);
-                return self.preds.iter().all(|p| eval_pred(p, Src::Path(d, rest)));
+                let (d, rest) = (DocRef::of_cell(v), &self.rest[i..]);
+                return if self.date {
+                    self.preds.iter().all(|p| eval_pred(p, Src::Path(Dated(d), rest)))
+                } else {
+                    self.preds.iter().all(|p| eval_pred(p, Src::Path(d, rest)))
+                };
             } else {
                 return self.missing;
             }
@@ -296,7 +318,8 @@ mod tests {
         for q in queries() {
             let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
             for (docs, set) in [(&docs, &set), (&rotated, &rotated_set)] {
-                let expected: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
+                let expected: Vec<usize> =
+                    docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
                 let one_by_one: Vec<usize> = (0..set.len()).filter(|&i| f.matches_ref(set.get(i).unwrap())).collect();
                 assert_eq!(one_by_one, expected, "{q}");
                 assert_eq!(f.select(set), expected, "{q}");

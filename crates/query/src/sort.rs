@@ -11,16 +11,17 @@
 //! Ties keep the input order ([`Sort::sort_values`] is stable).
 
 use crate::error::QueryError;
-use crate::filter::check_shape;
 use crate::limits;
+use crate::parse::check_shape;
 use crate::path::{Cand, Path, any_cand};
-use crate::value::{RANK_UNDEFINED, cmp_values, rank};
+use crate::value::{RANK_DATE, RANK_UNDEFINED, cmp_values, parse_iso_millis, rank};
 use serde_json::Value;
 use std::cmp::Ordering;
 
 #[derive(Clone, Debug)]
 pub struct Sort {
-    keys: Vec<(Path, bool)>,
+    /// (path, ascending, the path is a declared date field)
+    keys: Vec<(Path, bool, bool)>,
 }
 
 /// A computed sort key: `None` is `undefined` (empty array).
@@ -29,12 +30,15 @@ enum Key<'a> {
     Undefined,
     Null,
     Val(&'a Value),
+    /// An ISO string in a date field: a date, after every other type.
+    Date(i64),
 }
 
 impl Key<'_> {
     fn cmp(&self, other: &Key) -> Ordering {
         match (self, other) {
             (Key::Val(a), Key::Val(b)) => cmp_values(a, b),
+            (Key::Date(a), Key::Date(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -43,11 +47,16 @@ impl Key<'_> {
             Key::Undefined => RANK_UNDEFINED,
             Key::Null => rank(&Value::Null),
             Key::Val(v) => rank(v),
+            Key::Date(_) => RANK_DATE,
         }
     }
 }
 
-fn sort_key<'a>(doc: &'a Value, path: &Path, asc: bool) -> Key<'a> {
+fn sort_key<'a>(doc: &'a Value, path: &Path, asc: bool, date: bool) -> Key<'a> {
+    let val = |v: &'a Value| match v {
+        Value::String(s) if date => parse_iso_millis(s).map_or(Key::Val(v), Key::Date),
+        _ => Key::Val(v),
+    };
     let mut best: Option<Key<'a>> = None;
     let mut consider = |k: Key<'a>| {
         best = Some(match best {
@@ -65,10 +74,10 @@ fn sort_key<'a>(doc: &'a Value, path: &Path, asc: bool) -> Key<'a> {
             Cand::Val(Value::Array(a)) if a.is_empty() => consider(Key::Undefined),
             Cand::Val(Value::Array(a)) => {
                 for e in a {
-                    consider(if e.is_null() { Key::Null } else { Key::Val(e) });
+                    consider(if e.is_null() { Key::Null } else { val(e) });
                 }
             }
-            Cand::Val(v) => consider(Key::Val(v)),
+            Cand::Val(v) => consider(val(v)),
         }
         false
     });
@@ -78,6 +87,12 @@ fn sort_key<'a>(doc: &'a Value, path: &Path, asc: bool) -> Key<'a> {
 impl Sort {
     /// Parses `{field: 1|-1, ...}`. Every value must be exactly `1` or `-1`.
     pub fn parse(v: &Value) -> Result<Sort, QueryError> {
+        Sort::parse_with_dates(v, &[])
+    }
+
+    /// [`Sort::parse`] where the values at paths `dates` are dates stored as
+    /// ISO strings: they order as dates (by instant, after every other type).
+    pub fn parse_with_dates(v: &Value, dates: &[&str]) -> Result<Sort, QueryError> {
         let Value::Object(m) = v else {
             return Err(QueryError::Sort("sort must be an object".into()));
         };
@@ -90,17 +105,20 @@ impl Sort {
             let asc = match d.as_f64() {
                 Some(1.0) => true,
                 Some(-1.0) => false,
-                _ => return Err(QueryError::Sort(format!("sort order for {k} must be 1 or -1"))),
+                _ => {
+                    return Err(QueryError::Sort(format!("sort order for {k} must be 1 or -1")));
+                }
             };
             let path = Path::parse(k).map_err(|e| QueryError::Sort(e.to_string()))?;
-            keys.push((path, asc));
+            let date = dates.contains(&path.raw.as_str());
+            keys.push((path, asc, date));
         }
         Ok(Sort { keys })
     }
 
     /// Builds a sort from trusted code: `[("name", true), ("_id", false)]`.
     pub fn by(keys: &[(&str, bool)]) -> Sort {
-        Sort { keys: keys.iter().map(|(p, a)| (Path::trusted(p), *a)).collect() }
+        Sort { keys: keys.iter().map(|(p, a)| (Path::trusted(p), *a, false)).collect() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -109,8 +127,8 @@ impl Sort {
 
     /// Orders two documents.
     pub fn compare(&self, a: &Value, b: &Value) -> Ordering {
-        for (path, asc) in &self.keys {
-            let o = sort_key(a, path, *asc).cmp(&sort_key(b, path, *asc));
+        for (path, asc, date) in &self.keys {
+            let o = sort_key(a, path, *asc, *date).cmp(&sort_key(b, path, *asc, *date));
             let o = if *asc { o } else { o.reverse() };
             if o != Ordering::Equal {
                 return o;
@@ -126,10 +144,12 @@ impl Sort {
         }
         let mut order: Vec<usize> = (0..docs.len()).collect();
         {
-            let keys: Vec<Vec<Key>> =
-                docs.iter().map(|d| self.keys.iter().map(|(p, asc)| sort_key(d, p, *asc)).collect()).collect();
+            let keys: Vec<Vec<Key>> = docs
+                .iter()
+                .map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date)).collect())
+                .collect();
             order.sort_by(|&i, &j| {
-                for (n, (_, asc)) in self.keys.iter().enumerate() {
+                for (n, (_, asc, _)) in self.keys.iter().enumerate() {
                     let o = keys[i][n].cmp(&keys[j][n]);
                     let o = if *asc { o } else { o.reverse() };
                     if o != Ordering::Equal {

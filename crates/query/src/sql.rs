@@ -22,7 +22,8 @@
 //! - string order is byte order, as MongoDB's: PostgreSQL comparisons use
 //!   `COLLATE "C"`, SQLite columns must use the default `BINARY` collation.
 
-use crate::filter::{AllItem, CmpOp, Filter, InList, Node, Pred};
+use crate::filter::Filter;
+use crate::tree::{AllItem, CmpOp, InList, Node, Pred, TypeSel};
 use crate::value::{Lit, format_iso_millis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +60,9 @@ pub enum ColumnKind {
     /// the value is missing or `null` (no arrays along the path).
     NullableText,
     /// `TEXT NOT NULL` holding a date as `YYYY-MM-DDTHH:MM:SS.mmmZ` in every
-    /// row (so text order is time order).
+    /// row (so text order is time order). The filter must declare the path a
+    /// date field: the value is a date, which only `{"$date": ..}` operands
+    /// equal or order with, and which neither `$regex` nor a string matches.
     IsoDate,
     /// The value is an array of strings (or missing/`null`), stored one row
     /// per element. `template` is a boolean SQL expression containing
@@ -264,12 +267,14 @@ impl Ctx<'_> {
         }
     }
 
-    /// The string a literal equals in a text column, if any: strings, and
-    /// dates as their canonical stored form.
-    fn text_of(l: &Lit) -> Option<String> {
-        match l {
-            Lit::Str(s) => Some(s.clone()),
-            Lit::Date(ms) => format_iso_millis(*ms),
+    /// The text a literal equals in a column, if any: strings in string
+    /// columns, dates (as their canonical stored form) in date columns.
+    fn text_of(col: &Column, l: &Lit) -> Option<String> {
+        match (l, &col.kind) {
+            (Lit::Date(ms), ColumnKind::IsoDate) => format_iso_millis(*ms),
+            (Lit::Str(s), ColumnKind::Text | ColumnKind::NullableText | ColumnKind::StringArray { .. }) => {
+                Some(s.clone())
+            }
             _ => None,
         }
     }
@@ -281,7 +286,7 @@ impl Ctx<'_> {
             Node::And(kids) => and(kids.iter().map(|k| self.node(k)).collect()),
             Node::Or(kids) => or(kids.iter().map(|k| self.node(k)).collect()),
             Node::Nor(kids) => not(or(kids.iter().map(|k| self.node(k)).collect())),
-            Node::Field(path, preds) => match self.schema.get(&path.raw) {
+            Node::Field(path, preds, _) => match self.schema.get(&path.raw) {
                 Some(col) => and(preds.iter().map(|p| self.pred(col, p)).collect()),
                 None => INEXACT,
             },
@@ -298,6 +303,8 @@ impl Ctx<'_> {
             Pred::Cmp(op, l) => self.cmp(col, *op, l),
             Pred::Exists(b) => self.exists(col, *b),
             Pred::Regex(re) => match (&col.kind, &re.literal) {
+                // `$regex` matches strings only
+                (ColumnKind::IsoDate, _) => NEVER,
                 (ColumnKind::StringArray { .. }, _) | (_, None) => INEXACT,
                 (_, Some(lit)) => {
                     let f = match self.dialect {
@@ -332,6 +339,14 @@ impl Ctx<'_> {
             Pred::ElemMatch(_) | Pred::Size(_) => self.not_array_scalar(col),
             // values and elements are strings: never numbers
             Pred::Mod(..) => NEVER,
+            // a date column always holds a date
+            Pred::Type(ts) if col.kind == ColumnKind::IsoDate => {
+                if ts.contains(&TypeSel::Date) {
+                    ALWAYS
+                } else {
+                    NEVER
+                }
+            }
             Pred::Type(_) => INEXACT,
         }
     }
@@ -354,7 +369,7 @@ impl Ctx<'_> {
                         NEVER
                     };
                 }
-                match Ctx::text_of(l) {
+                match Ctx::text_of(col, l) {
                     Some(s) => (self.scalar_atom(col, vec![sql(" = "), text(&s)]), true),
                     None => NEVER,
                 }
@@ -368,7 +383,7 @@ impl Ctx<'_> {
                     if items.iter().all(|i| matches!(i, Lit::Str(_))) {
                         let parts: Vec<Tr> = items
                             .iter()
-                            .filter_map(Ctx::text_of)
+                            .filter_map(|l| Ctx::text_of(col, l))
                             .map(|s| (self.array_atom(template, vec![sql("= "), text(&s)]), false))
                             .collect();
                         if parts.is_empty() {
@@ -378,7 +393,7 @@ impl Ctx<'_> {
                     }
                     return INEXACT;
                 }
-                match Ctx::text_of(l) {
+                match Ctx::text_of(col, l) {
                     Some(s) => (self.array_atom(template, vec![sql("= "), text(&s)]), true),
                     None => NEVER,
                 }
@@ -388,7 +403,7 @@ impl Ctx<'_> {
 
     fn in_list(&self, col: &Column, list: &InList) -> Tr {
         let mut parts: Vec<Tr> = Vec::new();
-        let strings: Vec<String> = list.lits.iter().filter_map(Ctx::text_of).collect();
+        let strings: Vec<String> = list.lits.iter().filter_map(|l| Ctx::text_of(col, l)).collect();
         if !strings.is_empty() {
             let mut cond = vec![sql(if matches!(col.kind, ColumnKind::StringArray { .. }) { "IN (" } else { " IN (" })];
             for (i, s) in strings.iter().enumerate() {
@@ -404,7 +419,7 @@ impl Ctx<'_> {
             });
         }
         for l in &list.lits {
-            if Ctx::text_of(l).is_none() {
+            if Ctx::text_of(col, l).is_none() {
                 parts.push(self.eq(col, l));
             }
         }
@@ -417,16 +432,22 @@ impl Ctx<'_> {
     fn cmp(&self, col: &Column, op: CmpOp, l: &Lit) -> Tr {
         let ge_le = matches!(op, CmpOp::Gte | CmpOp::Lte);
         let is_array = matches!(col.kind, ColumnKind::StringArray { .. });
+        let date_col = col.kind == ColumnKind::IsoDate;
         let (s, exact) = match l {
+            // a string never orders with a date, nor a date with a string
+            Lit::Str(_) if date_col => return NEVER,
             Lit::Str(s) => (s.clone(), true),
-            Lit::Date(ms) => match format_iso_millis(*ms) {
-                Some(s) => (s, col.kind == ColumnKind::IsoDate),
+            Lit::Date(ms) if date_col => match format_iso_millis(*ms) {
+                Some(s) => (s, true),
                 None => return INEXACT,
             },
+            Lit::Date(_) => return NEVER,
             Lit::Null => {
                 return match (&col.kind, ge_le) {
                     (_, false) => NEVER,
-                    (ColumnKind::NullableText, true) => (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true),
+                    (ColumnKind::NullableText, true) => {
+                        (Sq::Atom(vec![Piece::Sql(format!("{} IS NULL", col.expr))]), true)
+                    }
                     (ColumnKind::StringArray { template }, true) => {
                         (Sq::Not(Box::new(self.array_atom(template, vec![sql("IS NOT NULL")]))), false)
                     }
@@ -445,7 +466,10 @@ impl Ctx<'_> {
                 let cond = vec![Piece::Sql(op_sql), text(&s)];
                 (self.array_atom(template, cond), exact)
             }
-            _ => (self.scalar_atom(col, vec![Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))), text(&s)]), exact),
+            _ => (
+                self.scalar_atom(col, vec![Piece::Sql(format!("{} {} ", self.collate(), op_sql(op))), text(&s)]),
+                exact,
+            ),
         }
     }
 
@@ -527,84 +551,4 @@ pub fn translate(filter: &Filter, schema: &SqlSchema, dialect: Dialect, first_pa
     let mut r = Render { dialect, next: first_param_index, out: String::new(), params: Vec::new() };
     r.sq(&sq);
     SqlPlan { where_sql: r.out, params: r.params, exact }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn tr(q: serde_json::Value, d: Dialect) -> SqlPlan {
-        translate(&Filter::parse(&q).unwrap(), &SqlSchema::integrations(), d, 1)
-    }
-
-    fn t(s: &str) -> SqlValue {
-        SqlValue::Text(s.into())
-    }
-
-    #[test]
-    fn equality_and_in_are_exact() {
-        let p = tr(json!({"type": "webhook-incoming"}), Dialect::Sqlite);
-        assert_eq!(p.where_sql, "integrations.type = ?1");
-        assert_eq!(p.params, vec![t("webhook-incoming")]);
-        assert!(p.exact);
-        let p = tr(json!({"_id": {"$in": ["a", "b"]}}), Dialect::Postgres);
-        assert_eq!(p.where_sql, "integrations.id IN ($1, $2)");
-        assert!(p.exact);
-        let p = tr(json!({"channel": "#general"}), Dialect::Sqlite);
-        assert_eq!(
-            p.where_sql,
-            "EXISTS (SELECT 1 FROM integration_channels c WHERE c.integration_id = integrations.id AND c.channel = ?1)"
-        );
-        assert!(p.exact);
-        let p = tr(json!({"_createdBy._id": "u1"}), Dialect::Sqlite);
-        assert_eq!(p.where_sql, "(integrations.created_by IS NOT NULL AND integrations.created_by = ?1)");
-        assert!(p.exact);
-        let p = tr(json!({"$or": [{"type": "a"}, {"name": "b"}], "_id": {"$in": ["x"]}}), Dialect::Sqlite);
-        assert_eq!(p.where_sql, "((integrations.type = ?1 OR integrations.name = ?2) AND integrations.id IN (?3))");
-        assert!(p.exact);
-    }
-
-    #[test]
-    fn negations_match_missing() {
-        let p = tr(json!({"_createdBy._id": {"$ne": "u1"}}), Dialect::Sqlite);
-        assert_eq!(p.where_sql, "NOT ((integrations.created_by IS NOT NULL AND integrations.created_by = ?1))");
-        assert!(p.exact);
-        let p = tr(json!({"channel": {"$nin": ["#a"]}}), Dialect::Sqlite);
-        assert!(p.where_sql.starts_with("NOT (EXISTS"));
-        assert!(p.exact);
-        // $not of something inexact pushes nothing
-        let p = tr(json!({"name": {"$not": {"$regex": "a", "$options": "i"}}}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", false));
-    }
-
-    #[test]
-    fn brackets_and_inexact_parts() {
-        // a number never equals a string column
-        let p = tr(json!({"name": 5}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("1=0", true));
-        let p = tr(json!({"name": {"$regex": "ab", "$options": "i"}, "type": "x"}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("integrations.type = ?1", false));
-        // $or with one unpushable branch pushes nothing
-        let p = tr(json!({"$or": [{"type": "x"}, {"other": 1}]}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", false));
-        let p = tr(json!({"name": {"$gt": "m"}}), Dialect::Postgres);
-        assert_eq!(p.where_sql, "integrations.name COLLATE \"C\" > $1");
-        let p = tr(json!({"_createdAt": {"$gte": {"$date": "2025-01-01T00:00:00Z"}}}), Dialect::Sqlite);
-        assert_eq!(p.where_sql, "integrations.created_at >= ?1");
-        assert_eq!(p.params, vec![t("2025-01-01T00:00:00.000Z")]);
-        assert!(p.exact);
-        let p = tr(json!({"name": {"$regex": "web"}}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("instr(integrations.name, ?1) > 0", true));
-        let p = tr(json!({}), Dialect::Sqlite);
-        assert_eq!((p.where_sql.as_str(), p.exact), ("1=1", true));
-    }
-
-    #[test]
-    fn placeholders_start_at_index() {
-        let f = Filter::and(vec![Filter::eq("type", "a"), Filter::is_in("channel", ["#x", "#y"])]);
-        let p = translate(&f, &SqlSchema::integrations(), Dialect::Postgres, 3);
-        assert!(p.where_sql.contains("$3") && p.where_sql.contains("$5") && !p.where_sql.contains("$6"));
-        assert_eq!(p.params.len(), 3);
-    }
 }

@@ -5,10 +5,10 @@
 //!
 //! Date rule: documents store dates as ISO-8601 strings with milliseconds and
 //! `Z` (`"2025-01-01T12:00:00.000Z"`, exactly 24 characters, valid calendar
-//! fields). When such a string is compared with a `Date` literal it is treated
-//! as a date (BSON date bracket) and compared by instant. Compared with
-//! anything else it is an ordinary string. Strings of any other shape are
-//! never dates.
+//! fields). Such a string is a date (BSON date bracket, compared by instant)
+//! when it is read through a path the filter or sort declares as a date
+//! field ([`Kind::Date`], see `dated.rs`); anywhere else it is an ordinary
+//! string, and a string never equals or compares with a date.
 
 use crate::doc::{DocValue, Kind, Num, bytes_eq};
 use serde_json::{Map, Number, Value};
@@ -216,33 +216,21 @@ pub(crate) fn rank_kind(k: &Kind) -> u8 {
         Kind::Bool(_) => RANK_BOOL,
         Kind::Num(_) => RANK_NUMBER,
         Kind::Str(_) => RANK_STRING,
+        Kind::Date(_) => RANK_DATE,
         Kind::Array => RANK_ARRAY,
         Kind::Object => RANK_OBJECT,
     }
 }
 
-/// Rank of a document value when compared with literal `l`: an ISO date
-/// string counts as a date when `l` is a date.
-#[inline]
-fn rank_against(k: &Kind, l: &Lit) -> (u8, Option<i64>) {
-    if let (Kind::Str(s), Lit::Date(_)) = (k, l)
-        && let Some(ms) = parse_iso_millis(s)
-    {
-        return (RANK_DATE, Some(ms));
-    }
-    (rank_kind(k), None)
-}
-
 /// Compares a document value with a query literal in MongoDB's order.
 pub fn cmp_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> Ordering {
     let k = v.kind();
-    let (rv, date) = rank_against(&k, l);
-    let rl = lit_rank(l);
+    let (rv, rl) = (rank_kind(&k), lit_rank(l));
     if rv != rl {
         return rv.cmp(&rl);
     }
     match (k, l) {
-        (_, Lit::Date(d)) => date.unwrap_or(i64::MIN).cmp(d),
+        (Kind::Date(x), Lit::Date(y)) => x.cmp(y),
         (Kind::Null, Lit::Null) => Ordering::Equal,
         (Kind::Bool(x), Lit::Bool(y)) => x.cmp(y),
         (Kind::Num(x), Lit::Num(y)) => cmp_num(x, y.into()),
@@ -258,7 +246,7 @@ pub fn cmp_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> Ordering {
         }
         (Kind::Object, Lit::Object(y)) => {
             for ((ka, va), (kb, vb)) in v.fields().zip(y.iter()) {
-                let o = rank_against(&va.kind(), vb).0.cmp(&lit_rank(vb));
+                let o = rank_kind(&va.kind()).cmp(&lit_rank(vb));
                 if o != Ordering::Equal {
                     return o;
                 }
@@ -284,7 +272,6 @@ pub fn eq_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
     // Fast paths for the common scalar cases.
     match (v.kind(), l) {
         (Kind::Str(a), Lit::Str(b)) => bytes_eq(a.as_bytes(), b.as_bytes()),
-        (Kind::Str(_), Lit::Date(_)) => cmp_value_lit(v, l) == Ordering::Equal,
         (Kind::Str(_), _) | (_, Lit::Str(_)) => false,
         _ => cmp_value_lit(v, l) == Ordering::Equal,
     }
@@ -294,7 +281,7 @@ pub fn eq_value_lit<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
 /// same canonical type.
 #[inline]
 pub fn same_bracket<'a, D: DocValue<'a>>(v: D, l: &Lit) -> bool {
-    rank_against(&v.kind(), l).0 == lit_rank(l)
+    rank_kind(&v.kind()) == lit_rank(l)
 }
 
 // ---------------------------------------------------------------- dates ----
@@ -449,7 +436,7 @@ pub fn parse_ejson_date_string(s: &str) -> Option<i64> {
     let tz = &rest[i..];
     let offset_min = match tz {
         [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh @ .., ] if !hh.is_empty() => {
+        [sign @ (b'+' | b'-'), hh @ ..] if !hh.is_empty() => {
             let (oh, om) = match hh {
                 [a, b2, b':', c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
                 [a, b2, c, d2] => (digits(&[*a, *b2])?, digits(&[*c, *d2])?),
@@ -520,17 +507,5 @@ mod tests {
         assert_eq!(cmp_values(&json!({"a": 1}), &json!({"a": 1, "b": 0})), Ordering::Less);
         assert_eq!(cmp_values(&json!([1, 2]), &json!([1, 3])), Ordering::Less);
         assert_eq!(cmp_values(&json!([1]), &json!([1, 0])), Ordering::Less);
-    }
-
-    #[test]
-    fn dates_against_stored_strings() {
-        let d = Lit::Date(parse_iso_millis("2025-01-01T12:00:00.000Z").unwrap());
-        assert!(eq_value_lit(&json!("2025-01-01T12:00:00.000Z"), &d));
-        assert_eq!(cmp_value_lit(&json!("2025-01-01T12:00:00.001Z"), &d), Ordering::Greater);
-        // not the stored shape: an ordinary string, below the date bracket
-        assert!(!same_bracket(&json!("2025-01-01T12:00:00Z"), &d));
-        assert!(!eq_value_lit(&json!("2025-01-01T12:00:00Z"), &d));
-        // a date literal and a number never compare equal
-        assert!(!same_bracket(&json!(1735732800000i64), &d));
     }
 }

@@ -16,12 +16,70 @@ mod rng;
 use rng::Rng;
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ":", ",", "\"", "null", "true", "false", "0", "1", "-1", "1.5", "1e308", "-0", "\"a\"", "\"a.b\"", "\"a.0\"",
-    "\"$and\"", "\"$or\"", "\"$nor\"", "\"$not\"", "\"$eq\"", "\"$ne\"", "\"$gt\"", "\"$gte\"", "\"$lt\"", "\"$lte\"", "\"$in\"",
-    "\"$nin\"", "\"$exists\"", "\"$type\"", "\"$regex\"", "\"$options\"", "\"$all\"", "\"$elemMatch\"", "\"$size\"", "\"$mod\"",
-    "\"$where\"", "\"$expr\"", "\"$date\"", "\"$numberLong\"", "\"__proto__\"", "\"constructor\"", "\"i\"", "\"msx\"",
-    "\"(a|b)*c\"", "\"\\\\d+\"", "\"[\"", "\"(?=x)\"", "\"\\\\1\"", "\"2025-01-01T00:00:00.000Z\"", "\"channel\"", "\"_createdBy._id\"",
-    "\"name\"", "\"type\"", "\"_id\"", "\"string\"", "\"array\"", "9007199254740993", "-9223372036854775809", "\"\\u0000\"", " ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "null",
+    "true",
+    "false",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "1e308",
+    "-0",
+    "\"a\"",
+    "\"a.b\"",
+    "\"a.0\"",
+    "\"$and\"",
+    "\"$or\"",
+    "\"$nor\"",
+    "\"$not\"",
+    "\"$eq\"",
+    "\"$ne\"",
+    "\"$gt\"",
+    "\"$gte\"",
+    "\"$lt\"",
+    "\"$lte\"",
+    "\"$in\"",
+    "\"$nin\"",
+    "\"$exists\"",
+    "\"$type\"",
+    "\"$regex\"",
+    "\"$options\"",
+    "\"$all\"",
+    "\"$elemMatch\"",
+    "\"$size\"",
+    "\"$mod\"",
+    "\"$where\"",
+    "\"$expr\"",
+    "\"$date\"",
+    "\"$numberLong\"",
+    "\"__proto__\"",
+    "\"constructor\"",
+    "\"i\"",
+    "\"msx\"",
+    "\"(a|b)*c\"",
+    "\"\\\\d+\"",
+    "\"[\"",
+    "\"(?=x)\"",
+    "\"\\\\1\"",
+    "\"2025-01-01T00:00:00.000Z\"",
+    "\"channel\"",
+    "\"_createdBy._id\"",
+    "\"name\"",
+    "\"type\"",
+    "\"_id\"",
+    "\"string\"",
+    "\"array\"",
+    "9007199254740993",
+    "-9223372036854775809",
+    "\"\\u0000\"",
+    " ",
 ];
 
 /// Token soup: mostly-JSON-looking text.
@@ -31,9 +89,45 @@ fn token_soup(r: &mut Rng) -> String {
 }
 
 const KEYS: &[&str] = &[
-    "a", "a.b", "a.0", "b", "name", "type", "_id", "channel", "_createdBy._id", "_createdAt", "$and", "$or", "$nor", "$not", "$eq",
-    "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$type", "$regex", "$options", "$all", "$elemMatch", "$size",
-    "$mod", "$date", "$where", "$text", "$comment", "__proto__", "", ".", "a..b", "$",
+    "a",
+    "a.b",
+    "a.0",
+    "b",
+    "name",
+    "type",
+    "_id",
+    "channel",
+    "_createdBy._id",
+    "_createdAt",
+    "$and",
+    "$or",
+    "$nor",
+    "$not",
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$type",
+    "$regex",
+    "$options",
+    "$all",
+    "$elemMatch",
+    "$size",
+    "$mod",
+    "$date",
+    "$where",
+    "$text",
+    "$comment",
+    "__proto__",
+    "",
+    ".",
+    "a..b",
+    "$",
 ];
 
 /// Random structured JSON biased towards query shapes.
@@ -45,7 +139,17 @@ fn structured(r: &mut Rng, depth: usize) -> Value {
         2 => json!(r.below(7) as i64 - 3),
         3 => json!([0.5, -1e300, 1e-300, 2.0][r.below(4)]),
         4 => json!(r.pick(&["a", "", "2025-01-01T12:00:00.000Z", "^a.*", "(?i)x", "[[:alpha:]]", "\\", "i", "string"])),
-        5 => json!(r.pick(&["(a+)+$", "a{1000}{1000}", "\\p{L}{500}", "(?<n>x)", "a|", "[z-a]", "\\b\\w+\\b", "x*?", ".{0,65535}"])),
+        5 => json!(r.pick(&[
+            "(a+)+$",
+            "a{1000}{1000}",
+            "\\p{L}{500}",
+            "(?<n>x)",
+            "a|",
+            "[z-a]",
+            "\\b\\w+\\b",
+            "x*?",
+            ".{0,65535}"
+        ])),
         6 | 7 => Value::Array((0..r.below(4)).map(|_| structured(r, depth + 1)).collect()),
         _ => {
             let mut m = serde_json::Map::new();
@@ -102,7 +206,7 @@ fn docs() -> Vec<Value> {
 }
 
 fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: &mut [usize; 3]) {
-    match parse_query_param(raw) {
+    match parse_query_param(raw, &["ts"]) {
         Ok(f) => {
             stats[0] += 1;
             let on_values: Vec<usize> = docs.iter().enumerate().filter(|(_, d)| f.matches(d)).map(|(i, _)| i).collect();
@@ -110,9 +214,11 @@ fn exercise(raw: &str, docs: &[Value], set: &DocSet, schema: &SqlSchema, stats: 
             let _ = translate(&f, schema, Dialect::Sqlite, 1);
             let _ = translate(&f, schema, Dialect::Postgres, 1);
         }
-        Err(e) => assert!(e.error.starts_with("Invalid query parameter provided") && e.error_type == "error-invalid-query"),
+        Err(e) => {
+            assert!(e.error.starts_with("Invalid query parameter provided") && e.error_type == "error-invalid-query")
+        }
     }
-    if let Ok(s) = parse_sort_param(raw) {
+    if let Ok(s) = parse_sort_param(raw, &["ts"]) {
         stats[1] += 1;
         let mut v = docs.to_vec();
         s.sort_values(&mut v);
@@ -162,7 +268,14 @@ fn fuzz_parsers_and_evaluator() {
                     deep(&mut r)
                 } else {
                     // random regex sources through the translator
-                    let src: String = (0..r.below(12)).map(|_| r.pick(&["a", "\\", "(", ")", "[", "]", "{", "}", "?", "*", "+", "|", "^", "$", ".", "-", ",", "1", ":", "<", "=", "!", "#", " ", "Q", "E", "w", "p", "x", "é"])).collect();
+                    let src: String = (0..r.below(12))
+                        .map(|_| {
+                            r.pick(&[
+                                "a", "\\", "(", ")", "[", "]", "{", "}", "?", "*", "+", "|", "^", "$", ".", "-", ",",
+                                "1", ":", "<", "=", "!", "#", " ", "Q", "E", "w", "p", "x", "é",
+                            ])
+                        })
+                        .collect();
                     let opts = r.pick(&["", "i", "m", "s", "x", "imsx", "q"]);
                     if let Ok(p) = Pattern::new(&src, opts) {
                         for s in ["", "a", "abc\n", "é(a)"] {

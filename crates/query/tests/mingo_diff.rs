@@ -194,7 +194,10 @@ fn doc(r: &mut Rng, id: usize) -> Value {
 }
 
 /// Paths for equality, comparisons, `$in`, `$regex` and negations.
-const PATHS: &[&str] = &["u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t", "t.0", "t.1", "s", "s.x", "b", "n", "zz"];
+const PATHS: &[&str] = &[
+    "u", "u.0", "u.1", "g", "a", "a.x", "d.x", "d.0.x", "d.y", "a.y", "a.0", "a.1", "a.0.x", "t", "t.0", "t.1", "s",
+    "s.x", "b", "n", "zz",
+];
 /// Paths that never cross an array (mingo 2).
 const TYPE_PATHS: &[&str] = &["s", "s.x", "b", "zz"];
 /// Top-level array fields for `$size`, `$all`, `$elemMatch` (mingo 2).
@@ -221,11 +224,7 @@ fn non_null_scalar(r: &mut Rng) -> Value {
 
 fn regex(r: &mut Rng) -> Value {
     let pat = r.pick(&["a", "^a", "b$", "A", "^$", "a|b", "^[ab]+$", "\\d", "x\\d", "^.b", "c"]);
-    if r.chance(40) {
-        json!({"$regex": pat, "$options": "i"})
-    } else {
-        json!({"$regex": pat})
-    }
+    if r.chance(40) { json!({"$regex": pat, "$options": "i"}) } else { json!({"$regex": pat}) }
 }
 
 /// `$in` lists: scalars only (mingo 4).
@@ -264,6 +263,15 @@ fn date_lit(r: &mut Rng) -> Value {
     json!({"$date": r.pick(DATES)})
 }
 
+/// A string operand for the date field: a date's text, or another string.
+fn date_text(r: &mut Rng) -> Value {
+    if r.chance(50) {
+        json!(r.pick(DATES))
+    } else {
+        json!(r.pick(&["1970-01-01T00:00:00.000Z", "2025-01-01", "a", ""]))
+    }
+}
+
 fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
     let k = r.below(20);
     if depth < 2 && k < 3 {
@@ -280,10 +288,7 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
                 json!(r.pick(&[2, 3, 8, 10]))
             }}),
         ),
-        4 => (
-            r.pick(ARRAY_PATHS).to_owned(),
-            json!({"$size": r.below(4)}),
-        ),
+        4 => (r.pick(ARRAY_PATHS).to_owned(), json!({"$size": r.below(4)})),
         9 => ("g".to_owned(), json!({"$all": (0..1 + r.below(2)).map(|_| non_null_scalar(r)).collect::<Vec<_>>()})),
         8 => (
             r.pick(&["a", "d"]).to_owned(),
@@ -298,12 +303,20 @@ fn clause(r: &mut Rng, depth: usize) -> (String, Value) {
         5 => ("n".to_owned(), json!({"$mod": r.pick(&[json!([2, 0]), json!([2, 1]), json!([3, 1]), json!([-3, -1])])})),
         6 => (
             "ts".to_owned(),
-            match r.below(6) {
+            // `ts` is a declared date field: its ISO strings are `Date`s for
+            // mingo, so string operands, `$regex` and `$type` meet real dates
+            match r.below(12) {
                 0 => date_lit(r),
                 1 => json!({"$ne": date_lit(r)}),
                 2 => json!({r.pick(&["$gt", "$gte", "$lt", "$lte"]): date_lit(r)}),
                 3 => json!({"$in": [date_lit(r), date_lit(r)]}),
                 4 => json!({"$nin": [date_lit(r)]}),
+                5 => json!({r.pick(&["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]): date_text(r)}),
+                6 => json!({r.pick(&["$in", "$nin"]): [date_text(r), date_lit(r)]}),
+                7 => json!({"$regex": r.pick(&["\\d", "0", "^2025", "Z$", "-"])}),
+                8 => json!({"$not": {"$regex": r.pick(&["\\d", "0", "^2025"])}}),
+                9 => json!({"$type": r.pick(&["string", "date", "number", "null"])}),
+                10 => json!({"$type": "date", r.pick(&["$lt", "$gte"]): date_text(r)}),
                 _ => json!({"$exists": r.chance(50)}),
             },
         ),
@@ -383,7 +396,7 @@ fn agrees_with_mingo() {
         let results: Vec<String> = serde_json::from_slice(&out.stdout).expect("mingo output");
         assert_eq!(results.len(), queries.len());
         for (q, theirs) in queries.iter().zip(results) {
-            let ours = Filter::parse(q);
+            let ours = Filter::parse_with_dates(q, &["ts"]);
             let (ours, theirs) = match (ours, theirs.strip_prefix("E:")) {
                 (Err(_), Some(_)) => {
                     both_rejected += 1;
@@ -426,7 +439,12 @@ fn agrees_with_mingo() {
                 shown.push(m.as_str());
             }
         }
-        panic!("{} disagreements with mingo ({} distinct queries), examples:\n{}", mismatches.len(), seen.len(), shown.join("\n"));
+        panic!(
+            "{} disagreements with mingo ({} distinct queries), examples:\n{}",
+            mismatches.len(),
+            seen.len(),
+            shown.join("\n")
+        );
     }
     assert!(queries_run >= 10_000 || n_queries < 10_000, "only {queries_run} queries ran");
 }

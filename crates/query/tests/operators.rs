@@ -7,7 +7,12 @@ use serde_json::{Value, json};
 /// Evaluates on the `Value` and on the compact `DocSet` encoding (document
 /// by document, and by the column scan of `count`/`select`); all must agree.
 fn m(q: Value, d: Value) -> bool {
-    let f = Filter::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    dated(q, d, &[])
+}
+
+/// [`m`] with the paths `dates` declared as date fields.
+fn dated(q: Value, d: Value, dates: &[&str]) -> bool {
+    let f = Filter::parse_with_dates(&q, dates).unwrap_or_else(|e| panic!("{q}: {e}"));
     let a = f.matches(&d);
     let set = query::DocSet::from_values([&d]);
     assert_eq!(a, f.matches_ref(set.get(0).unwrap()), "Value and DocSet disagree on {q} / {d}");
@@ -180,7 +185,13 @@ fn type_operator() {
     assert!(m(json!({"b": {"$type": "bool"}}), d.clone()));
     assert!(m(json!({"n": {"$type": "null"}}), d.clone()));
     assert!(!m(json!({"zz": {"$type": "null"}}), d.clone()));
-    assert!(m(json!({"d": {"$type": "date"}}), d.clone()));
+    // an ISO string is a date only in a declared date field, and then never a string
+    assert!(!m(json!({"d": {"$type": "date"}}), d.clone()));
+    assert!(m(json!({"d": {"$type": "string"}}), d.clone()));
+    assert!(dated(json!({"d": {"$type": "date"}}), d.clone(), &["d"]));
+    assert!(dated(json!({"d": {"$type": 9}}), d.clone(), &["d"]));
+    assert!(!dated(json!({"d": {"$type": "string"}}), d.clone(), &["d"]));
+    assert!(dated(json!({"s": {"$type": "string"}}), d.clone(), &["d"]));
     assert!(m(json!({"s": {"$type": ["number", "string"]}}), d));
     assert!(matches!(err(json!({"a": {"$type": "nope"}})), QueryError::BadArgument(_)));
     assert!(matches!(err(json!({"a": {"$type": 99}})), QueryError::BadArgument(_)));
@@ -208,7 +219,10 @@ fn regex_operator() {
     assert!(matches!(err(json!({"a": {"$regex": "(a)\\1"}})), QueryError::UnsupportedRegex(_)));
     assert!(matches!(err(json!({"a": {"$regex": "a(?=b)"}})), QueryError::UnsupportedRegex(_)));
     assert!(matches!(err(json!({"a": {"$regex": 5}})), QueryError::BadArgument(_)));
-    assert_eq!(err(json!({"a": {"$regex": "(?<=a)b"}})).to_string(), "unsupported regular expression feature: lookahead/lookbehind assertions");
+    assert_eq!(
+        err(json!({"a": {"$regex": "(?<=a)b"}})).to_string(),
+        "unsupported regular expression feature: lookahead/lookbehind assertions"
+    );
 }
 
 #[test]
@@ -327,7 +341,9 @@ fn dot_paths() {
 
 #[test]
 fn ejson_dates() {
-    let d = json!({"_createdAt": "2017-01-05T17:06:05.660Z", "other": "2017-01-05T17:06:05Z", "n": 1483635965660i64});
+    let d = json!({"_createdAt": "2017-01-05T17:06:05.660Z", "other": "2017-01-05T17:06:05Z", "n": 1483635965660i64,
+                   "plain": "2017-01-05T17:06:05.660Z"});
+    let m = |q: Value, d: Value| dated(q, d, &["_createdAt", "other", "n"]);
     assert!(m(json!({"_createdAt": {"$date": "2017-01-05T17:06:05.660Z"}}), d.clone()));
     assert!(m(json!({"_createdAt": {"$date": 1483635965660i64}}), d.clone()));
     assert!(m(json!({"_createdAt": {"$date": {"$numberLong": "1483635965660"}}}), d.clone()));
@@ -335,19 +351,70 @@ fn ejson_dates() {
     assert!(m(json!({"_createdAt": {"$lt": {"$date": "2017-01-05T18:06:05.661+01:00"}}}), d.clone()));
     assert!(!m(json!({"_createdAt": {"$lt": {"$date": "2017-01-05T17:06:05.660Z"}}}), d.clone()));
     assert!(m(json!({"_createdAt": {"$in": [{"$date": 1483635965660i64}]}}), d.clone()));
-    // plain string equality still works on the stored string
-    assert!(m(json!({"_createdAt": "2017-01-05T17:06:05.660Z"}), d.clone()));
+    assert!(m(json!({"_createdAt": {"$nin": [{"$date": 0}]}}), d.clone()));
+    // a date field holds a date: a string operand never equals or orders with it
+    assert!(!m(json!({"_createdAt": "2017-01-05T17:06:05.660Z"}), d.clone()));
+    assert!(!m(json!({"_createdAt": {"$gt": "1970-01-01T00:00:00.000Z"}}), d.clone()));
+    assert!(!m(json!({"_createdAt": {"$lt": "9"}}), d.clone()));
+    assert!(!m(json!({"_createdAt": {"$in": ["2017-01-05T17:06:05.660Z"]}}), d.clone()));
+    assert!(m(json!({"_createdAt": {"$ne": "2017-01-05T17:06:05.660Z"}}), d.clone()));
+    // $regex matches strings only
+    assert!(!m(json!({"_createdAt": {"$regex": "\\d"}}), d.clone()));
+    assert!(!m(json!({"_createdAt": {"$in": [{"$regex": "2017"}]}}), d.clone()));
+    assert!(m(json!({"$nor": [{"_createdAt": {"$regex": "0"}}]}), d.clone()));
+    assert!(m(json!({"_createdAt": {"$not": {"$regex": "0"}}}), d.clone()));
+    // no value is both a date and a string
+    assert!(!m(json!({"_createdAt": {"$type": "date", "$lt": "z"}}), d.clone()));
+    // outside a date field the same text is a string, which never equals a date
+    assert!(m(json!({"plain": "2017-01-05T17:06:05.660Z"}), d.clone()));
+    assert!(!m(json!({"plain": {"$date": "2017-01-05T17:06:05.660Z"}}), d.clone()));
+    assert!(m(json!({"plain": {"$regex": "^2017"}}), d.clone()));
     // strings of another shape are not dates; numbers are not dates
     assert!(!m(json!({"other": {"$gt": {"$date": 0}}}), d.clone()));
+    assert!(m(json!({"other": {"$type": "string"}}), d.clone()));
     assert!(!m(json!({"n": {"$date": 1483635965660i64}}), d.clone()));
     assert!(!m(json!({"n": {"$gt": {"$date": 0}}}), d));
+    // array elements of a date field are dates too
+    let a = json!({"_createdAt": ["2017-01-05T17:06:05.660Z", "x"]});
+    assert!(m(json!({"_createdAt": {"$date": 1483635965660i64}}), a.clone()));
+    assert!(m(json!({"_createdAt": {"$type": "string"}}), a.clone()));
+    assert!(!m(json!({"_createdAt": {"$regex": "2017"}}), a));
     assert!(matches!(err(json!({"a": {"$date": "yesterday"}})), QueryError::BadArgument(_)));
     assert!(matches!(err(json!({"a": {"$date": 1e300}})), QueryError::BadArgument(_)));
 }
 
 #[test]
+fn date_fields_sort_as_dates() {
+    use query::Sort;
+    let mut docs = vec![
+        json!({"_id": 1, "t": "2025-01-01T00:00:00.000Z"}),
+        json!({"_id": 2, "t": true}),
+        json!({"_id": 3, "t": "zzz"}),
+        json!({"_id": 4, "t": "1999-01-01T00:00:00.000Z"}),
+    ];
+    Sort::parse_with_dates(&json!({"t": 1}), &["t"]).unwrap().sort_values(&mut docs);
+    // strings < booleans < dates; dates by instant
+    let ids: Vec<i64> = docs.iter().map(|d| d["_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![3, 2, 4, 1]);
+    Sort::parse(&json!({"t": 1})).unwrap().sort_values(&mut docs);
+    let ids: Vec<i64> = docs.iter().map(|d| d["_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![4, 1, 3, 2]);
+}
+
+#[test]
 fn forbidden_and_unknown_operators_are_named() {
-    for op in ["$where", "$expr", "$function", "$accumulator", "$jsonSchema", "$text", "$near", "$geoWithin", "$geoIntersects", "$nearSphere"] {
+    for op in [
+        "$where",
+        "$expr",
+        "$function",
+        "$accumulator",
+        "$jsonSchema",
+        "$text",
+        "$near",
+        "$geoWithin",
+        "$geoIntersects",
+        "$nearSphere",
+    ] {
         let e = err(json!({op: "x"}));
         assert_eq!(e, QueryError::ForbiddenOperator(op.into()));
         assert!(e.to_string().contains(op));
@@ -420,7 +487,8 @@ fn trusted_scope_only_narrows() {
     let f = Filter::and(vec![scope.clone(), untrusted]);
     let ids: Vec<&str> = docs.iter().filter(|d| f.matches(d)).map(|d| d["_id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["1", "2", "3"]);
-    let f = Filter::and(vec![scope, Filter::contains_ci("name", "alpha").unwrap(), Filter::eq("type", "webhook-incoming")]);
+    let f =
+        Filter::and(vec![scope, Filter::contains_ci("name", "alpha").unwrap(), Filter::eq("type", "webhook-incoming")]);
     let ids: Vec<&str> = docs.iter().filter(|d| f.matches(d)).map(|d| d["_id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["1", "3"]);
     // the name filter is escaped: regex metacharacters are literal

@@ -75,25 +75,15 @@ fn per_call(elapsed: Duration, n: usize) -> String {
 
 fn check(out: &CallOutcome) {
     let text = out.value().and_then(|v| v["content"]["text"].as_str());
-    assert!(
-        text.is_some_and(|t| t.starts_with("[liftoff/server] alice pushed 2")),
-        "{out:?}"
-    );
+    assert!(text.is_some_and(|t| t.starts_with("[liftoff/server] alice pushed 2")), "{out:?}");
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50_000);
+    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(50_000);
     let arg = request();
     let arg_len = serde_json::to_string(&arg).unwrap().len();
-    let cores = std::thread::available_parallelism()
-        .map(|c| c.get())
-        .unwrap_or(1);
-    println!(
-        "script bench: {n} warm calls per case, request {arg_len} bytes of JSON, {cores} cores"
-    );
+    let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
+    println!("script bench: {n} warm calls per case, request {arg_len} bytes of JSON, {cores} cores");
 
     // Cold build and memory.
     let limits = Limits::default();
@@ -124,10 +114,7 @@ fn main() {
     check(&sb.call("process_incoming_request", &arg).unwrap());
     sb.run_gc();
     let warm = sb.memory_usage();
-    println!(
-        "direct Sandbox::call (1 thread):               {}",
-        per_call(direct, n)
-    );
+    println!("direct Sandbox::call (1 thread):               {}", per_call(direct, n));
 
     // Tiny request for comparison.
     let tiny = json!({ "request": { "content": { "text": "hi" } } });
@@ -141,18 +128,12 @@ fn main() {
     for _ in 0..n {
         tiny_sb.call("process_incoming_request", &tiny).unwrap();
     }
-    println!(
-        "direct Sandbox::call, tiny script+request:      {}",
-        per_call(start.elapsed(), n)
-    );
+    println!("direct Sandbox::call, tiny script+request:      {}", per_call(start.elapsed(), n));
 
     if std::env::args().nth(2).as_deref() == Some("direct") {
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let src: Arc<str> = SCRIPT.into();
     rt.block_on(async {
         for workers in [1, cores] {

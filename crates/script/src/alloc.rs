@@ -18,11 +18,7 @@ pub(crate) struct Budget {
 
 impl Budget {
     pub(crate) fn new(limit: usize) -> Rc<Self> {
-        Rc::new(Budget {
-            limit,
-            used: Cell::new(0),
-            refused: Cell::new(false),
-        })
+        Rc::new(Budget { limit, used: Cell::new(0), refused: Cell::new(false) })
     }
 
     /// Whether an allocation was refused since the last [`Budget::reset`].
@@ -56,10 +52,7 @@ pub(crate) struct LimitedAllocator {
 
 impl LimitedAllocator {
     pub(crate) fn new(budget: Rc<Budget>) -> Self {
-        LimitedAllocator {
-            inner: RustAllocator,
-            budget,
-        }
+        LimitedAllocator { inner: RustAllocator, budget }
     }
 }
 
@@ -74,9 +67,7 @@ unsafe impl Allocator for LimitedAllocator {
         }
         let ptr = self.inner.alloc(size);
         if !ptr.is_null() {
-            self.budget
-                .used
-                .set(used + unsafe { RustAllocator::usable_size(ptr) });
+            self.budget.used.set(used + unsafe { RustAllocator::usable_size(ptr) });
         }
         ptr
     }
@@ -92,18 +83,14 @@ unsafe impl Allocator for LimitedAllocator {
         }
         let ptr = self.inner.calloc(count, size);
         if !ptr.is_null() {
-            self.budget
-                .used
-                .set(used + unsafe { RustAllocator::usable_size(ptr) });
+            self.budget.used.set(used + unsafe { RustAllocator::usable_size(ptr) });
         }
         ptr
     }
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
         let size = unsafe { RustAllocator::usable_size(ptr) };
-        self.budget
-            .used
-            .set(self.budget.used.get().saturating_sub(size));
+        self.budget.used.set(self.budget.used.get().saturating_sub(size));
         unsafe { self.inner.dealloc(ptr) }
     }
 
@@ -115,9 +102,7 @@ unsafe impl Allocator for LimitedAllocator {
         }
         let new = unsafe { self.inner.realloc(ptr, new_size) };
         if !new.is_null() {
-            self.budget
-                .used
-                .set(rest + unsafe { RustAllocator::usable_size(new) });
+            self.budget.used.set(rest + unsafe { RustAllocator::usable_size(new) });
         }
         new
     }

@@ -22,24 +22,21 @@ pub struct ScriptError {
 
 impl ScriptError {
     /// Message used when the script evaluates but defines no `Script` class.
-    pub const NO_SCRIPT_CLASS: &'static str =
-        "The script must define a class named Script (class Script { ... })";
+    pub const NO_SCRIPT_CLASS: &'static str = "The script must define a class named Script (class Script { ... })";
 
     pub(crate) fn new(name: &str, message: impl Into<String>) -> Self {
-        ScriptError {
-            name: name.to_owned(),
-            message: message.into(),
-            stack: String::new(),
-        }
+        ScriptError { name: name.to_owned(), message: message.into(), stack: String::new() }
     }
 }
 
 /// Why a method call produced no result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// The call (or the settlement of its promise / the microtask queue)
-    /// exceeded the per-call deadline. The context is discarded and rebuilt
-    /// on the next call.
+    /// The call (or the settlement of its promise / the microtask queue, or
+    /// the fetches it awaits) exceeded the per-call deadline. If JavaScript
+    /// was running, the context is discarded and rebuilt on the next call; if
+    /// the call was only waiting on fetches, they are dropped and the context
+    /// is kept.
     #[error("script timed out")]
     Timeout,
     /// The runtime hit its memory limit. The context is discarded and rebuilt
@@ -55,11 +52,7 @@ pub enum CallError {
     /// non-`Error` value, `name` is `"Error"`, `message` its string form and
     /// `stack` empty. The context is kept.
     #[error("{name}: {message}")]
-    Runtime {
-        name: String,
-        message: String,
-        stack: String,
-    },
+    Runtime { name: String, message: String, stack: String },
     /// The script itself could not be loaded (syntax error, top level threw
     /// or hit a limit, no `Script` class, constructor threw). Cached for the
     /// same (integration id, version) so a broken script is not re-evaluated
@@ -79,9 +72,6 @@ pub enum CallError {
 impl CallError {
     /// True for the resource-limit errors (timeout, memory, stack).
     pub fn is_limit(&self) -> bool {
-        matches!(
-            self,
-            CallError::Timeout | CallError::OutOfMemory | CallError::StackOverflow
-        )
+        matches!(self, CallError::Timeout | CallError::OutOfMemory | CallError::StackOverflow)
     }
 }

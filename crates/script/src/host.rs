@@ -1,56 +1,16 @@
 //! Async front end: a pool of dedicated OS threads owning cached sandboxes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{CallError, CallOutcome, Limits, MemoryStats, Sandbox, ScriptError};
-
-/// Identifies one compiled version of an integration's script. A call with
-/// the same `integration_id` but another `version` (Rocket.Chat uses the
-/// integration's `_updatedAt`) discards the cached context and its `Store`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ScriptKey {
-    pub integration_id: String,
-    pub version: String,
-}
-
-impl ScriptKey {
-    pub fn new(integration_id: impl Into<String>, version: impl Into<String>) -> Self {
-        ScriptKey {
-            integration_id: integration_id.into(),
-            version: version.into(),
-        }
-    }
-}
-
-type Reply<T> = oneshot::Sender<T>;
-
-enum Job {
-    Call {
-        key: ScriptKey,
-        source: Arc<str>,
-        method: Cow<'static, str>,
-        json_arg: String,
-        reply: Reply<Result<CallOutcome, CallError>>,
-    },
-    Compile {
-        source: Arc<str>,
-        reply: Reply<Result<(), ScriptError>>,
-    },
-    Forget {
-        integration_id: String,
-    },
-    Memory {
-        integration_id: String,
-        reply: Reply<Option<MemoryStats>>,
-    },
-}
+use crate::job::Job;
+pub use crate::job::ScriptKey;
+use crate::worker::{FetcherSlot, Worker};
+use crate::{CallError, CallOutcome, Fetcher, Limits, MemoryStats, ScriptError};
 
 /// Runs integration scripts off the async runtime.
 ///
@@ -66,6 +26,7 @@ pub struct ScriptHost {
 
 struct Inner {
     workers: Vec<mpsc::UnboundedSender<Job>>,
+    fetcher: FetcherSlot,
     next_compile: AtomicUsize,
     limits: Limits,
     disabled: bool,
@@ -95,13 +56,7 @@ impl ScriptHost {
     /// [`CallError::Disabled`] without running anything (Rocket.Chat's
     /// `DISABLE_INTEGRATION_SCRIPTS`); [`ScriptHost::compile`] still works.
     pub fn disabled(limits: Limits) -> Self {
-        Self::start(
-            Limits {
-                workers: 1,
-                ..limits
-            },
-            true,
-        )
+        Self::start(Limits { workers: 1, ..limits }, true)
     }
 
     fn start(mut limits: Limits, disabled: bool) -> Self {
@@ -110,36 +65,32 @@ impl ScriptHost {
         let per_worker = limits.max_cached_contexts.div_ceil(limits.workers);
         // Room for the JS stack limit plus the Rust/C frames around it.
         let thread_stack = (limits.stack_bytes * 2).max(limits.stack_bytes + 4 * 1024 * 1024);
+        let fetcher = FetcherSlot::default();
         let workers = (0..limits.workers)
             .map(|i| {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let worker_limits = limits.clone();
+                let worker_fetcher = fetcher.clone();
                 std::thread::Builder::new()
                     .name(format!("script-worker-{i}"))
                     .stack_size(thread_stack)
                     .spawn(move || {
                         // Sandboxes are not `Send`: the worker lives and dies
                         // on its thread.
-                        let mut worker = Worker {
-                            cache: HashMap::new(),
-                            capacity: per_worker,
-                            tick: 0,
-                            limits: worker_limits,
-                        };
-                        worker.run(rx)
+                        Worker::run(worker_limits, per_worker, worker_fetcher, rx)
                     })
                     .expect("spawn script worker thread");
                 tx
             })
             .collect();
-        ScriptHost {
-            inner: Arc::new(Inner {
-                workers,
-                next_compile: AtomicUsize::new(0),
-                limits,
-                disabled,
-            }),
-        }
+        ScriptHost { inner: Arc::new(Inner { workers, fetcher, next_compile: AtomicUsize::new(0), limits, disabled }) }
+    }
+
+    /// Lets scripts' `fetch` reach the network through `fetcher`. Until it is
+    /// set (and if it is never set) every `fetch` rejects. Only the first
+    /// fetcher set is kept; returns whether this one was.
+    pub fn set_fetcher(&self, fetcher: Arc<dyn Fetcher>) -> bool {
+        self.inner.fetcher.set(fetcher).is_ok()
     }
 
     /// The limits in force (after clamping).
@@ -162,7 +113,11 @@ impl ScriptHost {
     /// A load failure is cached too and returned as
     /// [`CallError::Evaluation`] until the version changes. After a limit
     /// error the context is dropped and rebuilt on the next call (its `Store`
-    /// is lost). Never blocks the calling thread.
+    /// is lost). The deadline (`limits.timeout`) counts from the start of the
+    /// call on its worker and covers the method, its promise and every fetch
+    /// it awaits. Never
+    /// blocks the calling thread, and a call awaiting a fetch does not hold
+    /// up other calls.
     pub async fn call(
         &self,
         key: ScriptKey,
@@ -173,16 +128,9 @@ impl ScriptHost {
         if self.inner.disabled {
             return Err(CallError::Disabled);
         }
-        let json_arg =
-            serde_json::to_string(&arg).map_err(|e| CallError::Internal(e.to_string()))?;
+        let json_arg = serde_json::to_string(&arg).map_err(|e| CallError::Internal(e.to_string()))?;
         let (reply, rx) = oneshot::channel();
-        let job = Job::Call {
-            source,
-            method: method.into(),
-            json_arg,
-            reply,
-            key,
-        };
+        let job = Job::Call { source, method: method.into(), json_arg, reply, key };
         let worker = match &job {
             Job::Call { key, .. } => self.worker_for(&key.integration_id),
             _ => unreachable!(),
@@ -204,166 +152,17 @@ impl ScriptHost {
     /// Drop the cached context (and `Store`) of an integration, e.g. when it
     /// is deleted. Does not wait.
     pub fn forget(&self, integration_id: &str) {
-        let _ = self.worker_for(integration_id).send(Job::Forget {
-            integration_id: integration_id.to_owned(),
-        });
+        let _ = self.worker_for(integration_id).send(Job::Forget { integration_id: integration_id.to_owned() });
     }
 
     /// Memory statistics of an integration's cached context, if there is one.
     pub async fn memory_usage(&self, integration_id: &str) -> Option<MemoryStats> {
         let (reply, rx) = oneshot::channel();
-        self.worker_for(integration_id)
-            .send(Job::Memory {
-                integration_id: integration_id.to_owned(),
-                reply,
-            })
-            .ok()?;
+        self.worker_for(integration_id).send(Job::Memory { integration_id: integration_id.to_owned(), reply }).ok()?;
         rx.await.ok().flatten()
     }
 }
 
 fn gone() -> CallError {
     CallError::Internal("script worker is gone".into())
-}
-
-struct Entry {
-    version: String,
-    source: Arc<str>,
-    state: Result<Sandbox, ScriptError>,
-    last_used: u64,
-}
-
-struct Worker {
-    cache: HashMap<String, Entry>,
-    capacity: usize,
-    tick: u64,
-    limits: Limits,
-}
-
-impl Worker {
-    fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
-        while let Some(job) = rx.blocking_recv() {
-            match job {
-                Job::Call {
-                    key,
-                    source,
-                    method,
-                    json_arg,
-                    reply,
-                } => {
-                    if reply.is_closed() {
-                        continue; // the caller gave up while queued
-                    }
-                    let result = catch_unwind(AssertUnwindSafe(|| {
-                        self.call(&key, &source, &method, &json_arg)
-                    }));
-                    let result = result.unwrap_or_else(|panic| {
-                        self.cache.remove(&key.integration_id);
-                        Err(CallError::Internal(format!(
-                            "panic while running script: {}",
-                            panic_message(&panic)
-                        )))
-                    });
-                    let _ = reply.send(result);
-                }
-                Job::Compile { source, reply } => {
-                    let result =
-                        catch_unwind(AssertUnwindSafe(|| crate::compile(&source, &self.limits)));
-                    let result = result.unwrap_or_else(|panic| {
-                        Err(ScriptError::new(
-                            "Error",
-                            format!("panic while compiling: {}", panic_message(&panic)),
-                        ))
-                    });
-                    let _ = reply.send(result);
-                }
-                Job::Forget { integration_id } => {
-                    self.cache.remove(&integration_id);
-                }
-                Job::Memory {
-                    integration_id,
-                    reply,
-                } => {
-                    let stats = self
-                        .cache
-                        .get(&integration_id)
-                        .and_then(|e| e.state.as_ref().ok())
-                        .map(|s| s.memory_usage());
-                    let _ = reply.send(stats);
-                }
-            }
-        }
-    }
-
-    fn call(
-        &mut self,
-        key: &ScriptKey,
-        source: &Arc<str>,
-        method: &str,
-        json_arg: &str,
-    ) -> Result<CallOutcome, CallError> {
-        self.tick += 1;
-        let tick = self.tick;
-        let id = &key.integration_id;
-        let reusable = self.cache.get(id).is_some_and(|e| {
-            e.version == key.version
-                && (Arc::ptr_eq(&e.source, source) || *e.source == **source)
-                && !matches!(&e.state, Ok(s) if s.is_poisoned())
-        });
-        if !reusable {
-            // Free the old runtime before building its replacement.
-            self.cache.remove(id);
-            self.evict_to(self.capacity - 1);
-            let state = Sandbox::new(id, source, &self.limits);
-            if let Err(e) = &state {
-                tracing::debug!(target: "script", integration_id = %id, error = %e, "script failed to load");
-            }
-            self.cache.insert(
-                id.clone(),
-                Entry {
-                    version: key.version.clone(),
-                    source: source.clone(),
-                    state,
-                    last_used: tick,
-                },
-            );
-        }
-        let entry = self.cache.get_mut(id).expect("just inserted");
-        entry.last_used = tick;
-        let sandbox = match &mut entry.state {
-            Ok(s) => s,
-            Err(e) => return Err(CallError::Evaluation(e.clone())),
-        };
-        let result = sandbox.call_json(method, json_arg);
-        if sandbox.is_poisoned() {
-            tracing::warn!(target: "script", integration_id = %id, error = ?result.as_ref().err(), "script hit a limit; context dropped");
-            self.cache.remove(id);
-        }
-        result
-    }
-
-    /// Evict least recently used entries until at most `len` remain.
-    fn evict_to(&mut self, len: usize) {
-        while self.cache.len() > len {
-            let Some(oldest) = self
-                .cache
-                .iter()
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(k, _)| k.clone())
-            else {
-                return;
-            };
-            self.cache.remove(&oldest);
-        }
-    }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
 }

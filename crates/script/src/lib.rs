@@ -17,6 +17,9 @@
 //! * [`ScriptHost`] is the async, `Send + Sync` front end used by the server:
 //!   a small pool of dedicated OS threads, each owning an LRU cache of
 //!   sandboxes; all calls for one integration id go to the same thread.
+//!   Scripts' `fetch` requests are made by the embedder's [`Fetcher`]; a call
+//!   waiting on one does not hold its thread, so calls interleave as they do
+//!   in one Node.js isolate.
 //!
 //! Values cross the boundary as JSON text only (deep copies): the argument is
 //! serialised and `JSON.parse`d inside the context, the result is
@@ -26,22 +29,27 @@
 
 mod alloc;
 mod error;
+mod failure;
+mod fetch;
 mod host;
+mod job;
 mod sandbox;
+mod worker;
 
 use std::time::Duration;
 
 pub use error::{CallError, ScriptError};
+pub use fetch::{FetchFuture, FetchRequest, FetchResponse, Fetcher};
 pub use host::{ScriptHost, ScriptKey};
 pub use sandbox::{MemoryStats, Sandbox};
 
 /// The method names Rocket.Chat calls on a `Script` instance.
 pub mod methods {
-    /// Incoming webhooks (§6.4).
+    /// Incoming webhooks.
     pub const PROCESS_INCOMING_REQUEST: &str = "process_incoming_request";
-    /// Outgoing webhooks, before the HTTP call (§8.3).
+    /// Outgoing webhooks, before the HTTP call.
     pub const PREPARE_OUTGOING_REQUEST: &str = "prepare_outgoing_request";
-    /// Outgoing webhooks, after the HTTP call (§8.3).
+    /// Outgoing webhooks, after the HTTP call.
     pub const PROCESS_OUTGOING_RESPONSE: &str = "process_outgoing_response";
 }
 
@@ -55,8 +63,17 @@ pub struct Limits {
     /// threads are spawned with a native stack comfortably larger than this.
     pub stack_bytes: usize,
     /// Wall-clock deadline of one top-level evaluation and of one method call
-    /// (including promise settlement and the microtask queue), default 3 s.
+    /// (including promise settlement, the microtask queue and every `fetch`
+    /// the call awaits), default 3 s.
     pub timeout: Duration,
+    /// Most `fetch` calls one method call may make (default 10); further
+    /// ones reject.
+    pub max_fetches: u32,
+    /// Largest response body a `fetch` accepts (default 1 MiB).
+    pub max_fetch_bytes: usize,
+    /// Most fetches of one integration in flight at once (default 8); more
+    /// wait their turn, so one integration cannot take every connection.
+    pub max_concurrent_fetches: usize,
     /// Number of dedicated worker threads of a [`ScriptHost`] (default: the
     /// number of available cores).
     pub workers: usize,
@@ -72,9 +89,10 @@ impl Default for Limits {
             memory_bytes: 8 * 1024 * 1024,
             stack_bytes: 1024 * 1024,
             timeout: Duration::from_millis(3000),
-            workers: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            max_fetches: 10,
+            max_fetch_bytes: 1024 * 1024,
+            max_concurrent_fetches: 8,
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             max_cached_contexts: 512,
         }
     }

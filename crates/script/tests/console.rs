@@ -39,10 +39,7 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
         if event.metadata().target() != "script::console" {
             return;
         }
-        let mut line = Line {
-            level: event.metadata().level().to_string(),
-            ..Line::default()
-        };
+        let mut line = Line { level: event.metadata().level().to_string(), ..Line::default() };
         event.record(&mut line);
         self.0.lock().unwrap().push(line);
     }
@@ -61,13 +58,7 @@ fn captured() -> Arc<Mutex<Vec<Line>>> {
 }
 
 fn lines_of(id: &str) -> Vec<Line> {
-    captured()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.integration_id == id)
-        .cloned()
-        .collect()
+    captured().lock().unwrap().iter().filter(|l| l.integration_id == id).cloned().collect()
 }
 
 #[test]
@@ -86,32 +77,14 @@ fn console_methods_are_captured_with_the_integration_id() {
         &Limits::default(),
     )
     .unwrap();
-    let out = sb
-        .call("process_incoming_request", &json!({ "request": {} }))
-        .unwrap();
+    let out = sb.call("process_incoming_request", &json!({ "request": {} })).unwrap();
     // QuickJS's own `print` (stdout) is not part of the sandbox.
     assert_eq!(out, CallOutcome::Value(json!("undefined")));
     let lines = lines_of("console-sync");
-    let summary: Vec<(&str, &str)> = lines
-        .iter()
-        .map(|l| (l.level.as_str(), l.console.as_str()))
-        .collect();
-    assert_eq!(
-        summary,
-        [
-            ("INFO", "log"),
-            ("INFO", "info"),
-            ("WARN", "warn"),
-            ("ERROR", "error"),
-            ("DEBUG", "debug")
-        ]
-    );
+    let summary: Vec<(&str, &str)> = lines.iter().map(|l| (l.level.as_str(), l.console.as_str())).collect();
+    assert_eq!(summary, [("INFO", "log"), ("INFO", "info"), ("WARN", "warn"), ("ERROR", "error"), ("DEBUG", "debug")]);
     assert_eq!(lines[0].message, r#"log 1 {"a":[1,2]} null undefined"#);
-    assert!(
-        lines[3].message.starts_with("TypeError: bad"),
-        "{:?}",
-        lines[3]
-    );
+    assert!(lines[3].message.starts_with("TypeError: bad"), "{:?}", lines[3]);
 }
 
 #[test]
@@ -135,12 +108,7 @@ async fn console_from_host_workers_is_captured() {
     let host = ScriptHost::new(Limits::default());
     let src: Arc<str> = "console.log('loading'); class Script { process_incoming_request({ request }) { console.warn('got', request.n); } }".into();
     let out = host
-        .call(
-            ScriptKey::new("console-host", "1"),
-            src,
-            "process_incoming_request",
-            json!({ "request": { "n": 5 } }),
-        )
+        .call(ScriptKey::new("console-host", "1"), src, "process_incoming_request", json!({ "request": { "n": 5 } }))
         .await
         .unwrap();
     assert_eq!(out, CallOutcome::Undefined);

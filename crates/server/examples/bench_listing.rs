@@ -1,12 +1,17 @@
 //! Listing latency with many integrations stored.
 //!
-//! `cargo run --release -p liftoff --example bench_listing [sizes...]` (default: 10000 100000)
+//! `cargo run --release -p liftoff --example bench_listing [sizes...]` (default: 10000 100000,
+//! then the one-busy-room shape at 10000; `busy` runs only that shape)
 //!
 //! Seeds integrations of mixed types, owners and channels straight into a fresh SQLite store,
 //! serves the real app on loopback and measures, over HTTP, p50/p99 of: `integrations.list`
 //! first page (admin: everything in scope; a user holding only the "own" permissions),
 //! `integrations.list` with a case-insensitive `$regex` `query` on `name` (must examine every
 //! document in scope), and `channels.getIntegrations` for one room.
+//!
+//! The one-busy-room shape stores ~9% of the integrations (909 of 10,000) on one room and
+//! measures that room's `channels.getIntegrations` and the own-only first page beside
+//! `/api/info`: listing cost must not grow with what the page does not show.
 
 use clap::Parser;
 use liftoff::config::Config;
@@ -53,7 +58,7 @@ async fn login(client: &reqwest::Client, base: &str, user: &str, pass: &str) -> 
     (body["data"]["userId"].as_str().unwrap().to_owned(), body["data"]["authToken"].as_str().unwrap().to_owned())
 }
 
-async fn bench(size: usize) {
+async fn bench(size: usize, busy_room: bool) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
@@ -117,7 +122,7 @@ async fn bench(size: usize) {
                     "_id": object_id(), "type": if incoming { "webhook-incoming" } else { "webhook-outgoing" },
                     "name": format!("Integration {i} for team {}", i % 97), "enabled": true,
                     "username": "rocket.cat", "userId": "rocket.cat",
-                    "channel": [format!("#room-{}", i % ROOMS), if i.is_multiple_of(1000) { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
+                    "channel": [room(i, busy_room), if i.is_multiple_of(1000) { "all_public_channels".to_owned() } else { format!("@user{}", i % OWNERS) }],
                     "scriptEnabled": false, "scriptEngine": "isolated-vm",
                     "_createdAt": now, "_createdBy": {"_id": owner, "username": "someone"}, "_updatedAt": now,
                 });
@@ -137,12 +142,33 @@ async fn bench(size: usize) {
         t.await.unwrap();
     }
     let stored = per_task * 64;
-    println!("\n{stored} integrations stored (seeded in {:.1} s)", seed_start.elapsed().as_secs_f64());
+    let shape = if busy_room { ", 1 in 11 on room-7" } else { "" };
+    println!("\n{stored} integrations stored{shape} (seeded in {:.1} s)", seed_start.elapsed().as_secs_f64());
     println!("{:<58} {:>9} {:>9} {:>8}", "request", "p50 ms", "p99 ms", "total");
     let regex = r#"{"name":{"$regex":"team 42$","$options":"i"}}"#;
+    let busy_cases = [
+        ("/api/info", format!("{base}/api/info"), &admin, 300),
+        (
+            "channels.getIntegrations roomName=room-7",
+            format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"),
+            &admin,
+            300,
+        ),
+        (
+            "integrations.list first page (own permissions only)",
+            format!("{base}/api/v1/integrations.list"),
+            &owner,
+            300,
+        ),
+    ];
     let cases = [
         ("integrations.list first page (admin)", format!("{base}/api/v1/integrations.list"), &admin, 300),
-        ("integrations.list first page (own permissions only)", format!("{base}/api/v1/integrations.list"), &owner, 300),
+        (
+            "integrations.list first page (own permissions only)",
+            format!("{base}/api/v1/integrations.list"),
+            &owner,
+            300,
+        ),
         (
             "integrations.list query $regex on name (admin)",
             format!("{base}/api/v1/integrations.list?query={}", url_escape(regex)),
@@ -155,12 +181,27 @@ async fn bench(size: usize) {
             &owner,
             100,
         ),
-        ("channels.getIntegrations roomName=room-7", format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"), &admin, 300),
+        (
+            "channels.getIntegrations roomName=room-7",
+            format!("{base}/api/v1/channels.getIntegrations?roomName=room-7"),
+            &admin,
+            300,
+        ),
     ];
+    let cases: Vec<_> = if busy_room { busy_cases.into_iter().collect() } else { cases.into_iter().collect() };
     for (name, url, auth, runs) in cases {
         let _ = measure(&client, &url, auth, 5).await; // warm-up
         let (p50, p99, total) = measure(&client, &url, auth, runs).await;
         println!("{name:<58} {p50:>9.2} {p99:>9.2} {total:>8}");
+    }
+}
+
+/// The first channel of integration `i`: spread over the rooms, or with one busy room.
+fn room(i: usize, busy_room: bool) -> String {
+    match i % ROOMS {
+        _ if busy_room && i.is_multiple_of(11) => "#room-7".to_owned(),
+        7 if busy_room => "#room-8".to_owned(),
+        r => format!("#room-{r}"),
     }
 }
 
@@ -177,7 +218,13 @@ fn url_escape(s: &str) -> String {
 async fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
-    for size in sizes {
-        bench(size).await;
+    let busy_only = std::env::args().any(|a| a == "busy");
+    if !busy_only {
+        for &size in &sizes {
+            bench(size, false).await;
+        }
+    }
+    if busy_only || std::env::args().len() == 1 {
+        bench(10_000, true).await;
     }
 }

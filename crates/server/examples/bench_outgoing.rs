@@ -106,7 +106,14 @@ struct Phase {
 }
 
 /// Posts `rate` messages per second for `seconds`, open loop.
-async fn post_at_rate(http: &reqwest::Client, base: &str, auth: &(String, String), rid: &str, rate: u64, seconds: u64) -> Phase {
+async fn post_at_rate(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &(String, String),
+    rid: &str,
+    rate: u64,
+    seconds: u64,
+) -> Phase {
     let total = rate * seconds;
     let every = Duration::from_secs_f64(1.0 / rate as f64);
     let results: Arc<Mutex<Vec<(String, Instant, f64)>>> = Default::default();
@@ -167,7 +174,8 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let auth = (login["data"]["userId"].as_str().unwrap().to_owned(), login["data"]["authToken"].as_str().unwrap().to_owned());
+    let auth =
+        (login["data"]["userId"].as_str().unwrap().to_owned(), login["data"]["authToken"].as_str().unwrap().to_owned());
     let call = |path: &str, body: Value| {
         let req = http
             .post(format!("{}/api/v1/{path}", server.url))
@@ -179,11 +187,14 @@ async fn main() {
     let ch = call("channels.create", json!({"name": "bench"})).await;
     let rid = ch["channel"]["_id"].as_str().unwrap().to_owned();
     for i in 0..integrations {
-        let r = call("integrations.create", json!({
-            "type": "webhook-outgoing", "name": format!("bench {i}"), "enabled": true, "username": "rocket.cat",
-            "event": "sendMessage", "channel": "#bench", "urls": [format!("{rx_base}/hook{i}")],
-            "scriptEnabled": false, "token": "t",
-        }))
+        let r = call(
+            "integrations.create",
+            json!({
+                "type": "webhook-outgoing", "name": format!("bench {i}"), "enabled": true, "username": "rocket.cat",
+                "event": "sendMessage", "channel": "#bench", "urls": [format!("{rx_base}/hook{i}")],
+                "scriptEnabled": false, "token": "t",
+            }),
+        )
         .await;
         assert_eq!(r["success"], true, "{r}");
     }
@@ -192,7 +203,12 @@ async fn main() {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+            .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l
+                .split(':')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .to_owned()))
             .unwrap_or_default()
     );
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
@@ -239,15 +255,24 @@ async fn main() {
         pct(&delays, 0.99),
         delays.last().copied().unwrap_or(f64::NAN)
     );
-    println!("chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms", pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99));
+    println!(
+        "chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&phase.post_ms, 0.5),
+        pct(&phase.post_ms, 0.99)
+    );
     let fast_post = (pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99));
 
     // Phase 2: the same load with one receiver answering after 1 s.
     rx.slow.lock().unwrap().push("/hook0".into());
     let phase = post_at_rate(&http, &server.url, &auth, &rid, rate, seconds).await;
     println!("\n== one receiver answers after 1 s ==");
-    println!("chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms (fast receiver: p50 {:.2} ms, p99 {:.2} ms)",
-        pct(&phase.post_ms, 0.5), pct(&phase.post_ms, 0.99), fast_post.0, fast_post.1);
+    println!(
+        "chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms (fast receiver: p50 {:.2} ms, p99 {:.2} ms)",
+        pct(&phase.post_ms, 0.5),
+        pct(&phase.post_ms, 0.99),
+        fast_post.0,
+        fast_post.1
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let hits = rx.hits.lock().unwrap();
     let mut delays = Vec::new();

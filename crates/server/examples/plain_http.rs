@@ -20,13 +20,8 @@ async fn hook(body: Bytes) -> impl IntoResponse {
 async fn main() {
     let port = std::env::var("PORT").unwrap_or_else(|_| "0".into());
     let ip = std::env::var("BIND_IP").unwrap_or_else(|_| "127.0.0.1".into());
-    let listener = tokio::net::TcpListener::bind(format!("{ip}:{port}"))
-        .await
-        .expect("bind");
-    println!(
-        "plain_http listening on http://{}",
-        listener.local_addr().expect("address")
-    );
+    let listener = tokio::net::TcpListener::bind(format!("{ip}:{port}")).await.expect("bind");
+    println!("plain_http listening on http://{}", listener.local_addr().expect("address"));
     let app = Router::new().route("/hooks/{id}/{token}", post(hook));
     axum::serve(listener, app).await.expect("serve");
 }

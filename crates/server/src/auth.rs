@@ -19,9 +19,7 @@ pub async fn hash_password_digest(digest: String) -> Result<String, String> {
 }
 
 pub async fn verify_password_digest(digest: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || bcrypt::verify(digest, &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || bcrypt::verify(digest, &hash).unwrap_or(false)).await.unwrap_or(false)
 }
 
 /// Meteor's `Accounts._hashLoginToken`: base64(SHA-256(token)).
@@ -35,10 +33,7 @@ mod tests {
 
     #[test]
     fn digests_match_meteor() {
-        assert_eq!(
-            password_digest("password"),
-            "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
-        );
+        assert_eq!(password_digest("password"), "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
         assert_eq!(hash_login_token("abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
     }
 

@@ -37,6 +37,10 @@ async fn drop_cached(state: &AppState, kind: &str) {
     if all || kind == "integrations" {
         state.integrations.clear();
     }
+    // Hook plans hold post-as users and resolved rooms: any of these changes may stale them.
+    if matches!(kind, "*" | "integrations" | "users" | "rooms") {
+        state.hook_plans.clear();
+    }
     if (all || kind == "permissions")
         && let Err(e) = state.permissions.reload(state.store()).await
     {

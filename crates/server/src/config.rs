@@ -37,7 +37,7 @@ pub struct Config {
     #[arg(long, env = "ROOT_URL")]
     pub root_url: Option<String>,
 
-    /// sqlite://<path> (created if missing) or postgres://...
+    /// sqlite://<path> (created if missing).
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/liftoff.db")]
     pub database_url: String,
 

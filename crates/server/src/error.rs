@@ -111,9 +111,7 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 json!({"success": false, "error": error, "status": "error", "message": message}),
             ),
-            ApiError::Unauthorized(error) => {
-                body(StatusCode::UNAUTHORIZED, json!({"success": false, "error": error}))
-            }
+            ApiError::Unauthorized(error) => body(StatusCode::UNAUTHORIZED, json!({"success": false, "error": error})),
             ApiError::Forbidden(error) => body(StatusCode::FORBIDDEN, json!({"success": false, "error": error})),
             ApiError::Failure { error, error_type, details } => {
                 let mut map = Map::new();
@@ -132,19 +130,17 @@ impl IntoResponse for ApiError {
                 body(StatusCode::BAD_REQUEST, Value::Object(map))
             }
             ApiError::NotFound(error) => body(StatusCode::NOT_FOUND, json!({"success": false, "error": error})),
-            ApiError::PayloadTooLarge => body(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"success": false, "error": "Request body is too large"}),
-            ),
+            ApiError::PayloadTooLarge => {
+                body(StatusCode::PAYLOAD_TOO_LARGE, json!({"success": false, "error": "Request body is too large"}))
+            }
             ApiError::TooManyRequests { error, headers } => {
                 let mut resp = body(StatusCode::TOO_MANY_REQUESTS, json!({"success": false, "error": error}));
                 resp.headers_mut().extend(headers);
                 resp
             }
-            ApiError::Unavailable => body(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"success": false, "error": "Service Unavailable"}),
-            ),
+            ApiError::Unavailable => {
+                body(StatusCode::SERVICE_UNAVAILABLE, json!({"success": false, "error": "Service Unavailable"}))
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 body(StatusCode::INTERNAL_SERVER_ERROR, json!({"success": false, "error": "Internal server error"}))

@@ -123,7 +123,7 @@ fn form_args(bytes: &[u8]) -> Args {
 }
 
 /// Adds a query/form pair; `k[]=a&k[]=b` and repeated keys become arrays.
-fn push_arg(args: &mut Args, key: &str, value: String) {
+pub fn push_arg(args: &mut Args, key: &str, value: String) {
     let (key, is_list) = match key.strip_suffix("[]") {
         Some(k) => (k, true),
         None => (key, false),

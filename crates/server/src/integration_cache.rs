@@ -36,9 +36,6 @@ impl IntegrationCache {
     }
 
     pub fn invalidate(&self, id: &str) {
-        self.by_id
-            .write()
-            .expect("integration cache lock")
-            .remove(id);
+        self.by_id.write().expect("integration cache lock").remove(id);
     }
 }

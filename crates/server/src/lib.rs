@@ -11,14 +11,16 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hooks;
-pub mod integration_cache;
 pub mod http;
+pub mod integration_cache;
+pub mod observability;
 pub mod outgoing;
 pub mod permissions;
 pub mod ratelimit;
 pub mod scripts;
 pub mod settings;
 pub mod state;
+pub mod supervisor;
 pub mod web;
 
 use crate::config::Config;
@@ -64,12 +66,14 @@ fn redact(url: &str) -> String {
 pub fn app(state: AppState) -> Router {
     api::router(state.clone())
         .merge(hooks::routes())
-        .merge(outgoing::api::routes())
         .merge(web::routes())
+        .merge(observability::probes::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn(observability::metrics::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observability::request_id::layer))
         .with_state(state)
 }
 
@@ -81,21 +85,26 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
     let limits = script::Limits {
         timeout: std::time::Duration::from_millis(settings.int("Integrations_Script_Timeout").max(1) as u64),
         memory_bytes: (settings.int("Integrations_Script_Memory_Limit_MB").max(1) as usize) * 1024 * 1024,
+        max_fetches: settings.int("Integrations_Script_Max_Fetches").clamp(0, u32::MAX as i64) as u32,
+        max_fetch_bytes: settings.int("Integrations_Script_Max_Fetch_Bytes").max(0) as usize,
+        max_concurrent_fetches: settings.int("Integrations_Script_Max_Concurrent_Fetches").max(1) as usize,
         ..Default::default()
     };
     let script_policy = scripts::ScriptPolicy::from_env();
-    let scripts = if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
+    let scripts =
+        if script_policy.disabled { script::ScriptHost::disabled(limits) } else { script::ScriptHost::new(limits) };
     let state = AppState::new(Inner {
         store,
         settings,
         permissions,
         config,
-        root_url,
+        root_url: root_url.clone(),
         rate_limiter: Default::default(),
         scripts,
         script_policy,
         integrations: Default::default(),
-        outgoing: Default::default(),
+        outgoing: outgoing::engine::Outgoing::new(root_url.clone()),
+        hook_plans: Default::default(),
     });
     let lease = state.settings.int("Integrations_Outgoing_Claim_Lease");
     let timeout = state.settings.int("Integrations_Outgoing_Timeout");
@@ -105,6 +114,7 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         ));
     }
     state.store.set_claim_lease(lease);
+    state.scripts.set_fetcher(Arc::new(scripts::fetch::HostFetcher::new(&state)));
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
 }
@@ -112,14 +122,17 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
 /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then closes the database.
 pub async fn serve(config: Config) -> Result<(), String> {
     let store = open_store(&config.database_url).await?;
-    let addr: SocketAddr = format!("{}:{}", config.bind_ip, config.port)
-        .parse()
-        .map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
+    let addr: SocketAddr =
+        format!("{}:{}", config.bind_ip, config.port).parse().map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
-    outgoing::start(&state);
+    outgoing::dispatch::start(&state);
     coherence::start(&state);
+    if state.settings.bool("Prometheus_Enabled") {
+        let port = u16::try_from(state.settings.int("Prometheus_Port")).map_err(|_| "invalid Prometheus_Port")?;
+        observability::metrics::start(&state.config.bind_ip, port).await?;
+    }
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.
     println!("liftoff listening on http://{local}");
@@ -148,5 +161,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+    observability::begin_shutdown();
     tracing::info!("shutdown requested");
 }

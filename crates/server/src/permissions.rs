@@ -1,6 +1,8 @@
 //! Roles and permissions: the defaults created on first start and an in-memory
 //! permission → roles map that every check reads, refreshed as soon as it changes.
 
+use crate::domain::integration_kinds::{INCOMING, OUTGOING, creator};
+use crate::domain::str_of;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -99,10 +101,7 @@ pub fn default_role_docs(now: &str) -> Vec<Doc> {
 }
 
 pub fn default_permission_docs(now: &str) -> Vec<Doc> {
-    DEFAULT_PERMISSIONS
-        .iter()
-        .map(|(id, roles)| doc(json!({"_id": id, "roles": roles, "_updatedAt": now})))
-        .collect()
+    DEFAULT_PERMISSIONS.iter().map(|(id, roles)| doc(json!({"_id": id, "roles": roles, "_updatedAt": now}))).collect()
 }
 
 fn doc(v: Value) -> Doc {
@@ -131,11 +130,7 @@ impl Permissions {
             let Some(id) = p.get("_id").and_then(Value::as_str) else {
                 return Err(StoreError::Backend("permission without _id".into()));
             };
-            let roles = p
-                .get("roles")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default();
+            let roles = crate::domain::strings(p.get("roles"));
             map.insert(id.to_owned(), roles);
         }
         *self.roles_by_permission.write().expect("permissions lock") = map;
@@ -150,7 +145,66 @@ impl Permissions {
     /// because `admin` is in the permission's role list.
     pub fn granted<S: AsRef<str>>(&self, roles: &[S], permission: &str) -> bool {
         let map = self.roles_by_permission.read().expect("permissions lock");
-        map.get(permission)
-            .is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
+        map.get(permission).is_some_and(|allowed| roles.iter().any(|r| allowed.iter().any(|a| a == r.as_ref())))
+    }
+}
+
+/// The caller's four integration permissions.
+#[derive(Clone, Copy, Debug)]
+pub struct Grants {
+    pub all_in: bool,
+    pub own_in: bool,
+    pub all_out: bool,
+    pub own_out: bool,
+}
+
+impl Grants {
+    /// The grants of a user with these global roles.
+    pub fn of<S: AsRef<str>>(permissions: &Permissions, roles: &[S]) -> Self {
+        Self {
+            all_in: permissions.granted(roles, "manage-incoming-integrations"),
+            own_in: permissions.granted(roles, "manage-own-incoming-integrations"),
+            all_out: permissions.granted(roles, "manage-outgoing-integrations"),
+            own_out: permissions.granted(roles, "manage-own-outgoing-integrations"),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.all_in || self.own_in || self.all_out || self.own_out
+    }
+
+    /// May the caller manage `integration` (all, or own and created it)?
+    pub fn may_manage(&self, integration: &Doc, me: &str) -> bool {
+        let own = creator(integration) == Some(me);
+        if str_of(integration, "type") == INCOMING {
+            self.all_in || (self.own_in && own)
+        } else {
+            self.all_out || (self.own_out && own)
+        }
+    }
+
+    /// `mountIntegrationQueryBasedOnPermissions`.
+    pub fn scope(&self, me: &str) -> query::Filter {
+        use query::Filter;
+        if self.all_out && self.all_in {
+            return Filter::all();
+        }
+        if self.own_out && self.own_in {
+            return Filter::eq("_createdBy._id", me);
+        }
+        let mut branches = Vec::new();
+        if self.all_out {
+            branches.push(Filter::eq("type", OUTGOING));
+        }
+        if self.all_in {
+            branches.push(Filter::eq("type", INCOMING));
+        }
+        if self.own_out {
+            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", OUTGOING)]));
+        }
+        if self.own_in {
+            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", INCOMING)]));
+        }
+        if branches.is_empty() { Filter::none() } else { Filter::or(branches) }
     }
 }

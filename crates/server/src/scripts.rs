@@ -2,6 +2,8 @@
 //! `DISABLE_INTEGRATION_SCRIPTS` and `FREEZE_INTEGRATION_SCRIPTS`, and compiling a script when
 //! an integration is saved.
 
+pub mod fetch;
+
 use serde_json::{Value, json};
 use store::Doc;
 
@@ -68,5 +70,15 @@ pub async fn compile(host: &script::ScriptHost, source: &str) -> Result<String, 
     match host.compile(source.into()).await {
         Ok(()) => Ok(source.to_owned()),
         Err(e) => Err(json!({"name": e.name, "message": e.message, "stack": e.stack})),
+    }
+}
+
+/// The version of an integration's script: its `_updatedAt` (every change through the API
+/// moves it), which keys compiled scripts and cached plans.
+pub fn version(integration: &Doc) -> String {
+    match integration.get("_updatedAt") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
     }
 }

@@ -36,11 +36,17 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Integrations_Outgoing_Claim_Lease", json!(60000)),
         ("Integrations_Script_Timeout", json!(3000)),
         ("Integrations_Script_Memory_Limit_MB", json!(8)),
+        // Scripts' fetch: calls per script run, response bytes, calls at once per integration.
+        ("Integrations_Script_Max_Fetches", json!(10)),
+        ("Integrations_Script_Max_Fetch_Bytes", json!(1024 * 1024)),
+        ("Integrations_Script_Max_Concurrent_Fetches", json!(8)),
         ("API_Allow_Query_And_Fields", json!(true)),
         ("Integrations_Hooks_Max_Body_Size", json!(1024 * 1024)),
         ("Integrations_Hooks_Rate_Limit_Calls", json!(0)),
         ("Integrations_Hooks_Rate_Limit_Time", json!(60000)),
         ("Integrations_Hooks_Cache_TTL", json!(500)),
+        ("Prometheus_Enabled", json!(false)),
+        ("Prometheus_Port", json!(9458)),
         // Outgoing webhooks: retry delays in percent of Rocket.Chat's schedules (tests shrink
         // them), calls at once per URL, and history retention (0 = no limit).
         ("Integrations_Outgoing_Retry_Delay_Percent", json!(100)),
@@ -64,17 +70,17 @@ fn convert(raw: &str, current: Option<&Value>) -> Value {
         _ => {}
     }
     if matches!(current, Some(Value::Number(_)))
-        && let Ok(n) = raw.trim().parse::<i64>() {
-            return json!(n);
-        }
+        && let Ok(n) = raw.trim().parse::<i64>()
+    {
+        return json!(n);
+    }
     Value::String(raw.to_owned())
 }
 
 impl Settings {
     /// Loads settings: defaults, then stored values, then environment overrides (which are saved).
     pub async fn load(store: &dyn Store) -> Result<Self, store::StoreError> {
-        let mut values: HashMap<String, Value> =
-            defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut values: HashMap<String, Value> = defaults().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         for (id, value) in store.settings().await? {
             values.insert(id, value);
         }

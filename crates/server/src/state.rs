@@ -1,8 +1,10 @@
-//! The state every handler shares.
+//! The state every handler shares. It holds only types from modules that do not need the
+//! state themselves, so every dependency on it runs one way.
 
 use crate::config::Config;
+use crate::domain::events::EventSink;
 use crate::error::{ApiError, ApiResult};
-use crate::permissions::Permissions;
+use crate::permissions::{Grants, Permissions};
 use crate::ratelimit::RateLimiter;
 use crate::settings::Settings;
 use std::ops::Deref;
@@ -25,8 +27,10 @@ pub struct Inner {
     /// `DISABLE_INTEGRATION_SCRIPTS` / `FREEZE_INTEGRATION_SCRIPTS`.
     pub script_policy: crate::scripts::ScriptPolicy,
     pub integrations: crate::integration_cache::IntegrationCache,
-    /// Outgoing webhooks: integration index, delivery dispatcher, HTTP clients.
-    pub outgoing: crate::outgoing::Outgoing,
+    /// Outgoing webhooks: integration index, delivery lanes, HTTP clients; the event sink.
+    pub outgoing: crate::outgoing::engine::Outgoing,
+    /// What incoming hook calls keep in memory per integration.
+    pub hook_plans: crate::hooks::plan::PlanCache,
 }
 
 impl Deref for AppState {
@@ -36,21 +40,37 @@ impl Deref for AppState {
     }
 }
 
+/// A handle that does not keep the state alive (for objects the state itself owns).
+#[derive(Clone)]
+pub struct WeakState(std::sync::Weak<Inner>);
+
+impl WeakState {
+    pub fn upgrade(&self) -> Option<AppState> {
+        self.0.upgrade().map(AppState)
+    }
+}
+
 impl AppState {
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+
+    pub fn downgrade(&self) -> WeakState {
+        WeakState(Arc::downgrade(&self.0))
     }
 
     pub fn store(&self) -> &dyn Store {
         &*self.0.store
     }
 
+    /// Where the domain raises events.
+    pub fn events(&self) -> &dyn EventSink {
+        &self.0.outgoing
+    }
+
     /// Global roles of a user document.
     pub fn user_roles(user: &Doc) -> Vec<String> {
-        user.get("roles")
-            .and_then(|r| r.as_array())
-            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
+        crate::domain::strings(user.get("roles"))
     }
 
     pub fn has_permission(&self, user: &Doc, permission: &str) -> bool {
@@ -68,6 +88,11 @@ impl AppState {
             roles.extend(Self::user_roles(&sub));
         }
         Ok(self.permissions.granted(&roles, permission))
+    }
+
+    /// The user's four integration permissions.
+    pub fn grants(&self, user: &Doc) -> Grants {
+        Grants::of(&self.permissions, &Self::user_roles(user))
     }
 
     pub fn require(&self, user: &Doc, permission: &str) -> ApiResult<()> {

@@ -17,10 +17,14 @@ async fn first_start_creates_defaults_once_and_restart_keeps_them() {
     assert!(roles["roles"][0].get("_updatedAt").is_none());
 
     let (_, perms) = admin.get("permissions.listAll", &[]).await;
-    let find = |id: &str| -> Value {
-        perms["update"].as_array().unwrap().iter().find(|p| p["_id"] == id).cloned().unwrap()
-    };
-    for p in ["manage-incoming-integrations", "manage-own-incoming-integrations", "manage-outgoing-integrations", "manage-own-outgoing-integrations"] {
+    let find =
+        |id: &str| -> Value { perms["update"].as_array().unwrap().iter().find(|p| p["_id"] == id).cloned().unwrap() };
+    for p in [
+        "manage-incoming-integrations",
+        "manage-own-incoming-integrations",
+        "manage-outgoing-integrations",
+        "manage-own-outgoing-integrations",
+    ] {
         assert_eq!(find(p)["roles"], json!(["admin"]));
     }
     assert_eq!(find("message-impersonate")["roles"], json!(["bot", "app"]));
@@ -57,13 +61,22 @@ async fn permission_changes_survive_restart() {
     let mut server = Server::start();
     let admin = server.admin().await;
     let (status, _) = admin
-        .post("permissions.update", json!({"permissions": [{"_id": "manage-incoming-integrations", "roles": ["admin", "user"]}]}))
+        .post(
+            "permissions.update",
+            json!({"permissions": [{"_id": "manage-incoming-integrations", "roles": ["admin", "user"]}]}),
+        )
         .await;
     assert_eq!(status, 200);
     server.restart();
     let admin = server.admin().await;
     let (_, perms) = admin.get("permissions.listAll", &[]).await;
-    let p = perms["update"].as_array().unwrap().iter().find(|p| p["_id"] == "manage-incoming-integrations").unwrap().clone();
+    let p = perms["update"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["_id"] == "manage-incoming-integrations")
+        .unwrap()
+        .clone();
     assert_eq!(p["roles"], json!(["admin", "user"]), "a restart never resets permissions");
 }
 
@@ -180,23 +193,31 @@ async fn permissions_update_rules() {
     assert_eq!(r.1["error"], "User does not have the permissions required for this action [error-unauthorized]");
 
     assert_failure(
-        &admin.post("permissions.update", json!({"permissions": [{"_id": "no-such-permission", "roles": ["admin"]}]})).await,
+        &admin
+            .post("permissions.update", json!({"permissions": [{"_id": "no-such-permission", "roles": ["admin"]}]}))
+            .await,
         "Invalid permission",
         Some("error-invalid-permission"),
     );
     assert_failure(
-        &admin.post("permissions.update", json!({"permissions": [{"_id": "create-c", "roles": ["no-such-role"]}]})).await,
+        &admin
+            .post("permissions.update", json!({"permissions": [{"_id": "create-c", "roles": ["no-such-role"]}]}))
+            .await,
         "Invalid role",
         Some("error-invalid-role"),
     );
     // all or nothing
     let _ = admin
-        .post("permissions.update", json!({"permissions": [{"_id": "create-c", "roles": []}, {"_id": "nope", "roles": []}]}))
+        .post(
+            "permissions.update",
+            json!({"permissions": [{"_id": "create-c", "roles": []}, {"_id": "nope", "roles": []}]}),
+        )
         .await;
     let (status, _) = alice.post("channels.create", json!({"name": "still-allowed"})).await;
     assert_eq!(status, 200, "a rejected update changes nothing");
 
-    let (status, updated) = admin.post("permissions.update", json!({"permissions": [{"_id": "create-c", "roles": ["admin"]}]})).await;
+    let (status, updated) =
+        admin.post("permissions.update", json!({"permissions": [{"_id": "create-c", "roles": ["admin"]}]})).await;
     assert_eq!(status, 200);
     let p = updated["permissions"].as_array().unwrap().iter().find(|p| p["_id"] == "create-c").unwrap();
     assert_eq!(p["roles"], json!(["admin"]));
@@ -225,17 +246,32 @@ async fn users_create_register_info_list_update_delete() {
     let bob_id = bob["_id"].as_str().unwrap().to_owned();
 
     assert_failure(
-        &admin.post("users.create", json!({"username": "bob", "email": "other@example.com", "name": "B", "password": "pw"})).await,
+        &admin
+            .post(
+                "users.create",
+                json!({"username": "bob", "email": "other@example.com", "name": "B", "password": "pw"}),
+            )
+            .await,
         "bob is already in use :( [error-field-unavailable]",
         Some("error-field-unavailable"),
     );
     assert_failure(
-        &admin.post("users.create", json!({"username": "bobby", "email": "BOB@example.com", "name": "B", "password": "pw"})).await,
+        &admin
+            .post(
+                "users.create",
+                json!({"username": "bobby", "email": "BOB@example.com", "name": "B", "password": "pw"}),
+            )
+            .await,
         "BOB@example.com is already in use :( [error-field-unavailable]",
         Some("error-field-unavailable"),
     );
     assert_failure(
-        &admin.post("users.create", json!({"username": "bad name", "email": "x@example.com", "name": "B", "password": "pw"})).await,
+        &admin
+            .post(
+                "users.create",
+                json!({"username": "bad name", "email": "x@example.com", "name": "B", "password": "pw"}),
+            )
+            .await,
         "bad name is not a valid username [error-input-is-not-a-valid-field]",
         Some("error-input-is-not-a-valid-field"),
     );
@@ -243,19 +279,31 @@ async fn users_create_register_info_list_update_delete() {
     assert_eq!(r.0, 400);
     assert!(r.1["error"].as_str().unwrap().contains("must have required property 'email'"), "{}", r.1);
     assert_failure(
-        &admin.post("users.create", json!({"username": "r", "email": "r@example.com", "name": "R", "password": "pw", "roles": ["nope"]})).await,
+        &admin
+            .post(
+                "users.create",
+                json!({"username": "r", "email": "r@example.com", "name": "R", "password": "pw", "roles": ["nope"]}),
+            )
+            .await,
         "The field Roles consist invalid role id [error-action-not-allowed]",
         Some("error-action-not-allowed"),
     );
 
     let bob_client = server.client().login("bob", "pw").await;
-    let r = bob_client.post("users.create", json!({"username": "eve", "email": "eve@example.com", "name": "Eve", "password": "pw"})).await;
+    let r = bob_client
+        .post("users.create", json!({"username": "eve", "email": "eve@example.com", "name": "Eve", "password": "pw"}))
+        .await;
     assert_failure(&r, "Adding user is not allowed [error-action-not-allowed]", Some("error-action-not-allowed"));
     assert_eq!(r.1["details"], json!({"method": "insertOrUpdateUser", "action": "Adding_user"}));
 
     // register uses `pass`
     let anon = server.client();
-    let (status, reg) = anon.post("users.register", json!({"username": "carol", "email": "carol@example.com", "pass": "pw", "name": "Carol"})).await;
+    let (status, reg) = anon
+        .post(
+            "users.register",
+            json!({"username": "carol", "email": "carol@example.com", "pass": "pw", "name": "Carol"}),
+        )
+        .await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["user"]["username"], "carol");
     assert!(reg["user"].get("emails").is_none(), "limited projection");
@@ -295,7 +343,8 @@ async fn users_create_register_info_list_update_delete() {
 
     // list parameters; a query only sees what the caller may see
     let (_, sorted) = admin.get("users.list", &[("sort", r#"{"username":-1}"#), ("fields", r#"{"username":1}"#)]).await;
-    let names: Vec<&str> = sorted["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        sorted["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["rocket.cat", "carol", "bob", "admin"]);
     assert_eq!(sorted["users"][0].as_object().unwrap().len(), 2, "_id and username");
     let (_, probe) = admin.get("users.list", &[("query", r#"{"services.password.bcrypt":{"$exists":true}}"#)]).await;
@@ -304,7 +353,9 @@ async fn users_create_register_info_list_update_delete() {
     assert_eq!(q["total"], 2);
 
     // update
-    let (status, upd) = admin.post("users.update", json!({"userId": bob_id, "data": {"name": "Robert", "roles": ["user", "bot"]}})).await;
+    let (status, upd) = admin
+        .post("users.update", json!({"userId": bob_id, "data": {"name": "Robert", "roles": ["user", "bot"]}}))
+        .await;
     assert_eq!(status, 200, "{upd}");
     assert_eq!(upd["user"]["name"], "Robert");
     assert_eq!(upd["user"]["roles"], json!(["user", "bot"]));
@@ -332,7 +383,9 @@ async fn users_create_register_info_list_update_delete() {
 async fn first_registered_user_becomes_admin_without_env_admin() {
     let server = Server::start_with(&[("ADMIN_PASS", ""), ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")]);
     let anon = server.client();
-    let (status, _) = anon.post("users.register", json!({"username": "first", "email": "f@example.com", "pass": "pw", "name": "F"})).await;
+    let (status, _) = anon
+        .post("users.register", json!({"username": "first", "email": "f@example.com", "pass": "pw", "name": "F"}))
+        .await;
     assert_eq!(status, 200);
     let first = server.client().login("first", "pw").await;
     let (_, me) = first.get("me", &[]).await;
@@ -347,9 +400,14 @@ async fn rate_limiter_limits_per_route_and_ip_with_headers() {
     ]);
     let alice = server.user("alice").await;
     for i in 0..3 {
-        let resp = alice.http.get(format!("{}/api/v1/me", server.url))
-            .header("X-User-Id", alice.user_id()).header("X-Auth-Token", &alice.auth.as_ref().unwrap().1)
-            .send().await.unwrap();
+        let resp = alice
+            .http
+            .get(format!("{}/api/v1/me", server.url))
+            .header("X-User-Id", alice.user_id())
+            .header("X-Auth-Token", &alice.auth.as_ref().unwrap().1)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["x-ratelimit-limit"], "3");
         assert_eq!(resp.headers()["x-ratelimit-remaining"], (2 - i).to_string().as_str());

@@ -19,7 +19,8 @@ async fn acknowledged_messages_survive_kill_9() {
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..8 {
-                let (status, body) = c.post("chat.postMessage", json!({"roomId": rid, "text": format!("w{w}-{i}")})).await;
+                let (status, body) =
+                    c.post("chat.postMessage", json!({"roomId": rid, "text": format!("w{w}-{i}")})).await;
                 assert_eq!(status, 200, "{body}");
                 ids.push(body["message"]["_id"].as_str().unwrap().to_owned());
             }
@@ -51,7 +52,7 @@ async fn sigterm_shuts_down_cleanly() {
     assert!(status.success(), "exit status {status:?}");
     // The writer checkpointed and truncated the WAL on close.
     let wal = server.db_path().with_extension("db-wal");
-    assert!(!server.is_sqlite() ||std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true), "WAL left non-empty");
+    assert!(!server.is_sqlite() || std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true), "WAL left non-empty");
     server.restart();
     let admin = server.admin().await;
     let (_, page) = admin.get("channels.messages", &[("roomId", "GENERAL")]).await;

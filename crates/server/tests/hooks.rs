@@ -25,11 +25,7 @@ async fn create_hook(admin: &Client, extra: Value) -> Value {
 }
 
 fn path(i: &Value) -> String {
-    format!(
-        "/hooks/{}/{}",
-        i["_id"].as_str().unwrap(),
-        i["token"].as_str().unwrap()
-    )
+    format!("/hooks/{}/{}", i["_id"].as_str().unwrap(), i["token"].as_str().unwrap())
 }
 
 async fn hook(c: &Client, i: &Value, body: Value) -> (StatusCode, Value) {
@@ -42,11 +38,7 @@ async fn raw(req: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, Value) {
     let status = resp.status();
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap();
-    (
-        status,
-        headers,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    (status, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// The user messages (no system messages) of a public channel, oldest first.
@@ -57,22 +49,14 @@ async fn channel_messages(c: &Client, rid: &str) -> Vec<Value> {
 async fn room_messages(c: &Client, endpoint: &str, rid: &str) -> Vec<Value> {
     let (status, body) = c.get(endpoint, &[("roomId", rid), ("count", "100")]).await;
     assert_eq!(status, 200, "{body}");
-    let mut list: Vec<Value> = body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m.get("t").is_none())
-        .cloned()
-        .collect();
+    let mut list: Vec<Value> =
+        body["messages"].as_array().unwrap().iter().filter(|m| m.get("t").is_none()).cloned().collect();
     list.sort_by(|a, b| a["ts"].as_str().cmp(&b["ts"].as_str()));
     list
 }
 
 async fn last_general(c: &Client) -> Value {
-    channel_messages(c, "GENERAL")
-        .await
-        .pop()
-        .expect("a message in #general")
+    channel_messages(c, "GENERAL").await.pop().expect("a message in #general")
 }
 
 fn ok(r: &(StatusCode, Value)) {
@@ -98,14 +82,8 @@ async fn routes_and_authentication() {
     assert_eq!(m["rid"], "GENERAL");
 
     // The `userId` segment is accepted and ignored.
-    let with_user = format!(
-        "/hooks/{}/anything/{}",
-        a["_id"].as_str().unwrap(),
-        a["token"].as_str().unwrap()
-    );
-    ok(&anon
-        .post(&with_user, json!({"text": "via user path"}))
-        .await);
+    let with_user = format!("/hooks/{}/anything/{}", a["_id"].as_str().unwrap(), a["token"].as_str().unwrap());
+    ok(&anon.post(&with_user, json!({"text": "via user path"})).await);
     assert_eq!(last_general(&admin).await["msg"], "via user path");
 
     // GET executes too; a bodiless GET posts nothing.
@@ -133,16 +111,8 @@ async fn routes_and_authentication() {
 
     // info and sample.
     let info = format!("/hooks/info/{a_id}/{}", a["token"].as_str().unwrap());
-    assert_eq!(
-        anon.get(&info, &[]).await,
-        (StatusCode::OK, json!({"success": true}))
-    );
-    let (status, sample) = anon
-        .get(
-            &format!("/hooks/sample/{a_id}/{}", a["token"].as_str().unwrap()),
-            &[],
-        )
-        .await;
+    assert_eq!(anon.get(&info, &[]).await, (StatusCode::OK, json!({"success": true})));
+    let (status, sample) = anon.get(&format!("/hooks/sample/{a_id}/{}", a["token"].as_str().unwrap()), &[]).await;
     assert_eq!(status, 200);
     let sample = sample.as_array().unwrap();
     assert_eq!(sample.len(), 3);
@@ -157,24 +127,14 @@ async fn routes_and_authentication() {
     let (status, body) = admin.put("integrations.update", update(false)).await;
     assert_eq!(status, 200, "{body}");
     let r = hook(&anon, &a, json!({"text": "while disabled"})).await;
-    assert_eq!(
-        r,
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"success": false, "error": "Service Unavailable"})
-        )
-    );
+    assert_eq!(r, (StatusCode::SERVICE_UNAVAILABLE, json!({"success": false, "error": "Service Unavailable"})));
     assert_eq!(anon.get(&info, &[]).await.0, 200);
     admin.put("integrations.update", update(true)).await;
     ok(&hook(&anon, &a, json!({"text": "enabled again"})).await);
 
     // Removed → 404 at once (the cache is invalidated).
-    let (status, _) = admin
-        .post(
-            "integrations.remove",
-            json!({"type": "webhook-incoming", "integrationId": a_id}),
-        )
-        .await;
+    let (status, _) =
+        admin.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": a_id})).await;
     assert_eq!(status, 200);
     assert_eq!(hook(&anon, &a, json!({"text": "gone"})).await.0, 404);
 
@@ -190,10 +150,7 @@ async fn routes_and_authentication() {
     assert_eq!(status, 200, "{out}");
     let r = anon
         .post(
-            &format!(
-                "/hooks/{}/outgoing-token-123",
-                out["integration"]["_id"].as_str().unwrap()
-            ),
+            &format!("/hooks/{}/outgoing-token-123", out["integration"]["_id"].as_str().unwrap()),
             json!({"text": "x"}),
         )
         .await;
@@ -203,9 +160,7 @@ async fn routes_and_authentication() {
     server.user("poster").await;
     let p = create_hook(&admin, json!({"username": "poster"})).await;
     ok(&hook(&anon, &p, json!({"text": "from poster"})).await);
-    let (status, _) = admin
-        .post("users.delete", json!({"username": "poster"}))
-        .await;
+    let (status, _) = admin.post("users.delete", json!({"username": "poster"})).await;
     assert_eq!(status, 200);
     // The post-as user is cached with the hook for at most Integrations_Hooks_Cache_TTL (500 ms);
     // the wait allows far more than that, so that a loaded machine does not fail the test, while
@@ -237,17 +192,10 @@ async fn no_cache_sees_changes_at_once() {
     server.user("poster").await;
     let p = create_hook(&admin, json!({"username": "poster"})).await;
     ok(&hook(&anon, &p, json!({"text": "from poster"})).await);
-    admin
-        .post("users.delete", json!({"username": "poster"}))
-        .await;
-    assert_eq!(
-        hook(&anon, &p, json!({"text": "after delete"})).await.0,
-        401
-    );
+    admin.post("users.delete", json!({"username": "poster"})).await;
+    assert_eq!(hook(&anon, &p, json!({"text": "after delete"})).await.0, 401);
 
-    let (_, ch) = admin
-        .post("channels.create", json!({"name": "soon-ro"}))
-        .await;
+    let (_, ch) = admin.post("channels.create", json!({"name": "soon-ro"})).await;
     let rid = ch["channel"]["_id"].as_str().unwrap().to_owned();
     let h = create_hook(&admin, json!({"channel": "#soon-ro"})).await;
     ok(&hook(&anon, &h, json!({"text": "before"})).await);
@@ -265,48 +213,24 @@ async fn cached_destinations_still_check_access() {
     let server = Server::start();
     let admin = server.admin().await;
     let anon = server.client();
-    let (_, g) = admin
-        .post("groups.create", json!({"name": "private-dest"}))
-        .await;
+    let (_, g) = admin.post("groups.create", json!({"name": "private-dest"})).await;
     let gid = g["group"]["_id"].as_str().unwrap().to_owned();
     let h = create_hook(&admin, json!({"channel": "#private-dest"})).await;
     for _ in 0..2 {
         let r = hook(&anon, &h, json!({"text": "x"})).await;
-        assert_eq!(
-            r,
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"success": false, "error": "error-not-allowed"})
-            )
-        );
+        assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-not-allowed"})));
     }
-    admin
-        .post(
-            "groups.invite",
-            json!({"roomId": gid, "username": "rocket.cat"}),
-        )
-        .await;
+    admin.post("groups.invite", json!({"roomId": gid, "username": "rocket.cat"})).await;
     ok(&hook(&anon, &h, json!({"text": "invited"})).await);
-    assert_eq!(
-        room_messages(&admin, "groups.messages", &gid)
-            .await
-            .last()
-            .unwrap()["msg"],
-        "invited"
-    );
+    assert_eq!(room_messages(&admin, "groups.messages", &gid).await.last().unwrap()["msg"], "invited");
     // Several configured destinations: all or nothing, like the general path.
-    let (_, ch) = admin
-        .post("channels.create", json!({"name": "second"}))
-        .await;
+    let (_, ch) = admin.post("channels.create", json!({"name": "second"})).await;
     let second = ch["channel"]["_id"].as_str().unwrap().to_owned();
     let (_, g2) = admin.post("groups.create", json!({"name": "closed"})).await;
     assert_eq!(g2["success"], true);
     let both = create_hook(&admin, json!({"channel": "#second,#closed"})).await;
     for _ in 0..2 {
-        assert_eq!(
-            hook(&anon, &both, json!({"text": "x"})).await.1["error"],
-            "error-not-allowed"
-        );
+        assert_eq!(hook(&anon, &both, json!({"text": "x"})).await.1["error"], "error-not-allowed");
     }
     assert!(channel_messages(&admin, &second).await.is_empty());
 }
@@ -323,35 +247,21 @@ async fn body_forms() {
     let p = path(&i);
     let form = "application/x-www-form-urlencoded";
 
-    ok(&c
-        .post_raw(&p, "application/json", r#"{"text":"json body"}"#)
-        .await);
+    ok(&c.post_raw(&p, "application/json", r#"{"text":"json body"}"#).await);
     assert_eq!(last_general(&admin).await["msg"], "json body");
 
     // Slack style: a single payload=<json> field.
-    let slack = format!(
-        "payload={}",
-        urlencode(r#"{"text":"slack style","username":"alertbot"}"#)
-    );
+    let slack = format!("payload={}", urlencode(r#"{"text":"slack style","username":"alertbot"}"#));
     ok(&c.post_raw(&p, form, slack).await);
     let m = last_general(&admin).await;
-    assert_eq!(
-        (m["msg"].clone(), m["alias"].clone()),
-        (json!("slack style"), json!("alertbot"))
-    );
+    assert_eq!((m["msg"].clone(), m["alias"].clone()), (json!("slack style"), json!("alertbot")));
     ok(&c
-        .post_raw(
-            &p,
-            &format!("{form}; charset=utf-8"),
-            format!("payload={}", urlencode(r#"{"text":"with charset"}"#)),
-        )
+        .post_raw(&p, &format!("{form}; charset=utf-8"), format!("payload={}", urlencode(r#"{"text":"with charset"}"#)))
         .await);
     assert_eq!(last_general(&admin).await["msg"], "with charset");
 
     // A form-typed body that is really JSON (curl -d without a content type).
-    ok(&c
-        .post_raw(&p, form, r#"{"text":"json as form & more"}"#)
-        .await);
+    ok(&c.post_raw(&p, form, r#"{"text":"json as form & more"}"#).await);
     assert_eq!(last_general(&admin).await["msg"], "json as form & more");
 
     // Plain form fields.
@@ -360,24 +270,12 @@ async fn body_forms() {
 
     // multipart/form-data fields, and a multipart payload field.
     let mp = |name: &str, value: &str| {
-        format!(
-            "--BOUNDARY\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n--BOUNDARY--\r\n"
-        )
+        format!("--BOUNDARY\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n--BOUNDARY--\r\n")
     };
-    ok(&c
-        .post_raw(
-            &p,
-            "multipart/form-data; boundary=BOUNDARY",
-            mp("text", "multipart field"),
-        )
-        .await);
+    ok(&c.post_raw(&p, "multipart/form-data; boundary=BOUNDARY", mp("text", "multipart field")).await);
     assert_eq!(last_general(&admin).await["msg"], "multipart field");
     ok(&c
-        .post_raw(
-            &p,
-            "multipart/form-data; boundary=BOUNDARY",
-            mp("payload", r#"{"text":"multipart payload"}"#),
-        )
+        .post_raw(&p, "multipart/form-data; boundary=BOUNDARY", mp("payload", r#"{"text":"multipart payload"}"#))
         .await);
     assert_eq!(last_general(&admin).await["msg"], "multipart payload");
     // Invalid JSON → 400 with the parse error, nothing posted.
@@ -386,19 +284,12 @@ async fn body_forms() {
         ("application/json", r#"{"text": "#.to_owned()),
         (form, format!("payload={}", urlencode("{not json"))),
         (form, "{\"text\": tru}".to_owned()),
-        (
-            "multipart/form-data; boundary=BOUNDARY",
-            mp("payload", "[1,"),
-        ),
+        ("multipart/form-data; boundary=BOUNDARY", mp("payload", "[1,")),
     ] {
         let r = c.post_raw(&p, ct, body.clone()).await;
         assert_eq!(r.0, 400, "{ct} {body}: {}", r.1);
         assert_eq!(r.1["success"], false);
-        assert!(
-            r.1["error"].as_str().unwrap().starts_with("Invalid JSON: "),
-            "{}",
-            r.1
-        );
+        assert!(r.1["error"].as_str().unwrap().starts_with("Invalid JSON: "), "{}", r.1);
     }
     let r = c.post_raw(&p, "multipart/form-data", "no boundary").await;
     assert_eq!(r.0, 400, "{}", r.1);
@@ -412,10 +303,7 @@ async fn body_forms() {
     let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(5000));
     let r = c.post_raw(&p, "application/json", big.clone()).await;
     assert_eq!(r.0, 413, "{}", r.1);
-    assert_eq!(
-        r.1,
-        json!({"success": false, "error": "Request body is too large"})
-    );
+    assert_eq!(r.1, json!({"success": false, "error": "Request body is too large"}));
     let (status, body) = chunked_post(&c.base, &p, &[&big[..3000], &big[3000..]]).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(channel_messages(&admin, "GENERAL").await.len(), before);
@@ -437,11 +325,7 @@ async fn chunked_post(base: &str, path: &str, chunks: &[&str]) -> (u16, String) 
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out).await;
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)
 }
 
@@ -481,66 +365,40 @@ async fn payload_fields() {
         "fields": [{"title": "sev", "value": "high", "short": true}], "image_url": "https://example.com/i.png",
         "author_name": "mon", "footer": "f", "ts": 123, "mrkdwn_in": ["text"],
     });
-    ok(&hook(
-        &c,
-        &i,
-        json!({"text": "with attachments", "attachments": [attachment, {"msg": " moved "}]}),
-    )
-    .await);
+    ok(&hook(&c, &i, json!({"text": "with attachments", "attachments": [attachment, {"msg": " moved "}]})).await);
     let m = last_general(&admin).await;
     assert_eq!(m["attachments"][0], attachment);
     assert_eq!(m["attachments"][1], json!({"text": "moved"}));
     assert_eq!(m["parseUrls"], false);
     // A non-array `attachments` is dropped.
-    ok(&hook(
-        &c,
-        &i,
-        json!({"text": "bad attachments", "attachments": "nope"}),
-    )
-    .await);
+    ok(&hook(&c, &i, json!({"text": "bad attachments", "attachments": "nope"})).await);
     assert_eq!(last_general(&admin).await["attachments"], json!([]));
 
     // username → alias (wins over alias), icon_url → avatar (wins over icon_emoji).
-    ok(&hook(&c, &i, json!({"text": "a", "username": "ci", "alias": "other", "icon_url": "https://x/y.png", "icon_emoji": ":x:"})).await);
-    let m = last_general(&admin).await;
-    assert_eq!(
-        (
-            m["alias"].clone(),
-            m["avatar"].clone(),
-            m.get("emoji").cloned()
-        ),
-        (json!("ci"), json!("https://x/y.png"), None)
-    );
     ok(&hook(
         &c,
         &i,
-        json!({"text": "b", "alias": "al", "avatar": "https://x/z.png"}),
+        json!({"text": "a", "username": "ci", "alias": "other", "icon_url": "https://x/y.png", "icon_emoji": ":x:"}),
     )
     .await);
     let m = last_general(&admin).await;
     assert_eq!(
-        (m["alias"].clone(), m["avatar"].clone()),
-        (json!("al"), json!("https://x/z.png"))
+        (m["alias"].clone(), m["avatar"].clone(), m.get("emoji").cloned()),
+        (json!("ci"), json!("https://x/y.png"), None)
     );
+    ok(&hook(&c, &i, json!({"text": "b", "alias": "al", "avatar": "https://x/z.png"})).await);
+    let m = last_general(&admin).await;
+    assert_eq!((m["alias"].clone(), m["avatar"].clone()), (json!("al"), json!("https://x/z.png")));
     ok(&hook(&c, &i, json!({"text": "c", "icon_emoji": ":ghost:"})).await);
     assert_eq!(last_general(&admin).await["emoji"], ":ghost:");
     ok(&hook(&c, &i, json!({"text": "d", "emoji": ":smile:"})).await);
     assert_eq!(last_general(&admin).await["emoji"], ":smile:");
 
     // parseUrls, groupable, customFields, tmid.
-    ok(&hook(
-        &c,
-        &i,
-        json!({"text": "e", "parseUrls": false, "groupable": true, "customFields": {"k": "v"}}),
-    )
-    .await);
+    ok(&hook(&c, &i, json!({"text": "e", "parseUrls": false, "groupable": true, "customFields": {"k": "v"}})).await);
     let m = last_general(&admin).await;
     assert_eq!(
-        (
-            m["parseUrls"].clone(),
-            m["groupable"].clone(),
-            m["customFields"].clone()
-        ),
+        (m["parseUrls"].clone(), m["groupable"].clone(), m["customFields"].clone()),
         (json!(false), json!(true), json!({"k": "v"}))
     );
     let parent = m["_id"].as_str().unwrap().to_owned();
@@ -548,74 +406,35 @@ async fn payload_fields() {
     assert_eq!(last_general(&admin).await["tmid"], parent.as_str());
 
     // Integration defaults: alias, avatar, emoji (the payload wins).
-    let d = create_hook(
-        &admin,
-        json!({"alias": "Default Alias", "emoji": ":robot:"}),
-    )
-    .await;
+    let d = create_hook(&admin, json!({"alias": "Default Alias", "emoji": ":robot:"})).await;
     ok(&hook(&c, &d, json!({"text": "defaults"})).await);
     let m = last_general(&admin).await;
-    assert_eq!(
-        (m["alias"].clone(), m["emoji"].clone()),
-        (json!("Default Alias"), json!(":robot:"))
-    );
-    ok(&hook(
-        &c,
-        &d,
-        json!({"text": "own", "username": "mine", "icon_emoji": ":cat:"}),
-    )
-    .await);
+    assert_eq!((m["alias"].clone(), m["emoji"].clone()), (json!("Default Alias"), json!(":robot:")));
+    ok(&hook(&c, &d, json!({"text": "own", "username": "mine", "icon_emoji": ":cat:"})).await);
     let m = last_general(&admin).await;
     assert_eq!(
         (m["alias"].clone(), m["emoji"].clone(), m["bot"].clone()),
         (json!("mine"), json!(":cat:"), json!({"i": d["_id"]}))
     );
-    let av = create_hook(
-        &admin,
-        json!({"avatar": "https://x/default.png", "emoji": ":robot:"}),
-    )
-    .await;
+    let av = create_hook(&admin, json!({"avatar": "https://x/default.png", "emoji": ":robot:"})).await;
     ok(&hook(&c, &av, json!({"text": "avatar default"})).await);
     let m = last_general(&admin).await;
-    assert_eq!(
-        (m["avatar"].clone(), m.get("emoji").cloned()),
-        (json!("https://x/default.png"), None)
-    );
+    assert_eq!((m["avatar"].clone(), m.get("emoji").cloned()), (json!("https://x/default.png"), None));
 
     // Too long → error, nothing posted.
     let r = hook(&c, &i, json!({"text": "x".repeat(5001)})).await;
-    assert_eq!(
-        r,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-message-size-exceeded"})
-        )
-    );
+    assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-message-size-exceeded"})));
 
     // message-impersonate is required for alias/avatar: take it from `bot`.
     let (status, body) = admin
-        .post(
-            "permissions.update",
-            json!({"permissions": [{"_id": "message-impersonate", "roles": ["app"]}]}),
-        )
+        .post("permissions.update", json!({"permissions": [{"_id": "message-impersonate", "roles": ["app"]}]}))
         .await;
     assert_eq!(status, 200, "{body}");
     let r = hook(&c, &i, json!({"text": "x", "username": "fake"})).await;
-    assert_eq!(
-        r,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "Not enough permission"})
-        )
-    );
+    assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "Not enough permission"})));
     let r = hook(&c, &i, json!({"text": "x", "icon_url": "https://x/y.png"})).await;
     assert_eq!(r.1["error"], "Not enough permission");
-    ok(&hook(
-        &c,
-        &i,
-        json!({"text": "no impersonation", "icon_emoji": ":x:"}),
-    )
-    .await);
+    ok(&hook(&c, &i, json!({"text": "no impersonation", "icon_emoji": ":x:"})).await);
 }
 
 #[tokio::test]
@@ -635,13 +454,7 @@ async fn destinations() {
         json!({"text": "x", "channel": []}),
     ] {
         let r = hook(&c, &fixed, body).await;
-        assert_eq!(
-            r,
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"success": false, "error": OVERRIDE_DISABLED})
-            )
-        );
+        assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": OVERRIDE_DISABLED})));
     }
     ok(&hook(&c, &fixed, json!({"text": "empty channel", "channel": ""})).await);
     assert_eq!(last_general(&admin).await["msg"], "empty channel");
@@ -650,10 +463,7 @@ async fn destinations() {
     let multi = create_hook(&admin, json!({"channel": "#general, #ops"})).await;
     ok(&hook(&c, &multi, json!({"text": "to both"})).await);
     assert_eq!(last_general(&admin).await["msg"], "to both");
-    assert_eq!(
-        channel_messages(&admin, &ops).await.last().unwrap()["msg"],
-        "to both"
-    );
+    assert_eq!(channel_messages(&admin, &ops).await.last().unwrap()["msg"], "to both");
 
     let open = create_hook(&admin, json!({"overrideDestinationChannelEnabled": true})).await;
     for (target, text) in [
@@ -663,43 +473,21 @@ async fn destinations() {
         (json!(ops.clone()), "by bare id"),
     ] {
         ok(&hook(&c, &open, json!({"text": text, "channel": target})).await);
-        assert_eq!(
-            channel_messages(&admin, &ops).await.last().unwrap()["msg"],
-            text
-        );
+        assert_eq!(channel_messages(&admin, &ops).await.last().unwrap()["msg"], text);
     }
     ok(&hook(&c, &open, json!({"text": "by roomId", "roomId": ops})).await);
-    assert_eq!(
-        channel_messages(&admin, &ops).await.last().unwrap()["msg"],
-        "by roomId"
-    );
+    assert_eq!(channel_messages(&admin, &ops).await.last().unwrap()["msg"], "by roomId");
 
     // @user: the direct room is created, then reused; a bare user id also reaches it.
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "dm 1", "channel": "@bob", "separateResponse": true}),
-    )
-    .await;
+    let r = hook(&c, &open, json!({"text": "dm 1", "channel": "@bob", "separateResponse": true})).await;
     ok(&r);
-    let rid = r.1["responses"][0]["message"]["rid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rid = r.1["responses"][0]["message"]["rid"].as_str().unwrap().to_owned();
     assert_eq!(r.1["responses"][0]["channel"], "@bob");
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "dm 2", "channel": format!("@{}", bob.user_id()), "separateResponse": true}),
-    )
-    .await;
+    let r =
+        hook(&c, &open, json!({"text": "dm 2", "channel": format!("@{}", bob.user_id()), "separateResponse": true}))
+            .await;
     assert_eq!(r.1["responses"][0]["message"]["rid"], rid.as_str());
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "dm 3", "channel": bob.user_id(), "separateResponse": true}),
-    )
-    .await;
+    let r = hook(&c, &open, json!({"text": "dm 3", "channel": bob.user_id(), "separateResponse": true})).await;
     assert_eq!(r.1["responses"][0]["message"]["rid"], rid.as_str());
     let msg_id = r.1["responses"][0]["message"]["_id"].as_str().unwrap();
     let (status, got) = bob.get("chat.getMessage", &[("msgId", msg_id)]).await;
@@ -709,48 +497,25 @@ async fn destinations() {
     // Unknown destinations.
     for target in ["#nope", "@ghost", "nope"] {
         let r = hook(&c, &open, json!({"text": "x", "channel": target})).await;
-        assert_eq!(
-            r,
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"success": false, "error": "invalid-channel"})
-            ),
-            "{target}"
-        );
+        assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "invalid-channel"})), "{target}");
     }
     // Without separateResponse one bad destination aborts before anything is posted.
     let before = channel_messages(&admin, &ops).await.len();
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "all or nothing", "channel": ["#ops", "#nope"]}),
-    )
-    .await;
+    let r = hook(&c, &open, json!({"text": "all or nothing", "channel": ["#ops", "#nope"]})).await;
     assert_eq!(r.1["error"], "invalid-channel");
     assert_eq!(channel_messages(&admin, &ops).await.len(), before);
     // With separateResponse each destination answers for itself; duplicates are merged.
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "separate", "channel": ["#ops", "#nope", "#ops"], "separateResponse": true}),
-    )
-    .await;
+    let r =
+        hook(&c, &open, json!({"text": "separate", "channel": ["#ops", "#nope", "#ops"], "separateResponse": true}))
+            .await;
     ok(&r);
     let responses = r.1["responses"].as_array().unwrap();
     assert_eq!(responses.len(), 2);
     assert_eq!(responses[0]["channel"], "#ops");
     assert_eq!(responses[0]["message"]["msg"], "separate");
     assert_eq!(responses[0]["message"]["bot"], json!({"i": open["_id"]}));
-    assert_eq!(
-        responses[1],
-        json!({"channel": "#nope", "error": "invalid-channel"})
-    );
-    let r = hook(
-        &c,
-        &open,
-        json!({"text": "x", "channel": ["#nope", "@ghost"], "separateResponse": true}),
-    )
-    .await;
+    assert_eq!(responses[1], json!({"channel": "#nope", "error": "invalid-channel"}));
+    let r = hook(&c, &open, json!({"text": "x", "channel": ["#nope", "@ghost"], "separateResponse": true})).await;
     assert_eq!(r.0, 400);
     assert_eq!(
         r.1,
@@ -773,110 +538,43 @@ async fn delivery_permissions() {
     // A public channel the bot is not in: it joins, then posts.
     let (_, ch) = admin.post("channels.create", json!({"name": "pub"})).await;
     let pub_id = ch["channel"]["_id"].as_str().unwrap().to_owned();
-    ok(&hook(
-        &c,
-        &open,
-        json!({"text": "joined and posted", "channel": "#pub"}),
-    )
-    .await);
+    ok(&hook(&c, &open, json!({"text": "joined and posted", "channel": "#pub"})).await);
     let (_, members) = admin.get("channels.members", &[("roomId", &pub_id)]).await;
-    let names: Vec<Value> = members["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["username"].clone())
-        .collect();
+    let names: Vec<Value> = members["members"].as_array().unwrap().iter().map(|m| m["username"].clone()).collect();
     assert!(names.contains(&json!("rocket.cat")), "{members}");
-    assert_eq!(
-        channel_messages(&admin, &pub_id).await.last().unwrap()["msg"],
-        "joined and posted"
-    );
+    assert_eq!(channel_messages(&admin, &pub_id).await.last().unwrap()["msg"], "joined and posted");
 
     // A private group the bot is not in → error-not-allowed; after an invite it posts.
     let (_, g) = admin.post("groups.create", json!({"name": "secret"})).await;
     let gid = g["group"]["_id"].as_str().unwrap().to_owned();
     let r = hook(&c, &open, json!({"text": "x", "channel": "#secret"})).await;
-    assert_eq!(
-        r,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-not-allowed"})
-        )
-    );
-    assert!(
-        room_messages(&admin, "groups.messages", &gid)
-            .await
-            .is_empty()
-    );
-    let (status, body) = admin
-        .post(
-            "groups.invite",
-            json!({"roomId": gid, "username": "rocket.cat"}),
-        )
-        .await;
+    assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-not-allowed"})));
+    assert!(room_messages(&admin, "groups.messages", &gid).await.is_empty());
+    let (status, body) = admin.post("groups.invite", json!({"roomId": gid, "username": "rocket.cat"})).await;
     assert_eq!(status, 200, "{body}");
-    ok(&hook(
-        &c,
-        &open,
-        json!({"text": "member now", "channel": "#secret"}),
-    )
-    .await);
-    assert_eq!(
-        room_messages(&admin, "groups.messages", &gid)
-            .await
-            .last()
-            .unwrap()["msg"],
-        "member now"
-    );
+    ok(&hook(&c, &open, json!({"text": "member now", "channel": "#secret"})).await);
+    assert_eq!(room_messages(&admin, "groups.messages", &gid).await.last().unwrap()["msg"], "member now");
 
     // A public channel of a private team the bot is not a member of → error-not-allowed.
-    let (status, team) = admin
-        .post("teams.create", json!({"name": "hidden-team", "type": 1}))
-        .await;
+    let (status, team) = admin.post("teams.create", json!({"name": "hidden-team", "type": 1})).await;
     assert_eq!(status, 200, "{team}");
     let team_id = team["team"]["_id"].as_str().unwrap();
-    let (status, tc) = admin
-        .post(
-            "channels.create",
-            json!({"name": "team-pub", "extraData": {"teamId": team_id}}),
-        )
-        .await;
+    let (status, tc) =
+        admin.post("channels.create", json!({"name": "team-pub", "extraData": {"teamId": team_id}})).await;
     assert_eq!(status, 200, "{tc}");
     let r = hook(&c, &open, json!({"text": "x", "channel": "#team-pub"})).await;
-    assert_eq!(
-        r,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-not-allowed"})
-        )
-    );
+    assert_eq!(r, (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-not-allowed"})));
     // …while a public team's channel is joined like any public channel.
-    admin
-        .post("teams.create", json!({"name": "open-team", "type": 0}))
-        .await;
+    admin.post("teams.create", json!({"name": "open-team", "type": 0})).await;
     let (_, open_team) = admin.get("teams.info", &[("teamName", "open-team")]).await;
     let open_team_id = open_team["teamInfo"]["_id"].as_str().unwrap();
-    let (status, body) = admin
-        .post(
-            "channels.create",
-            json!({"name": "open-team-pub", "extraData": {"teamId": open_team_id}}),
-        )
-        .await;
+    let (status, body) =
+        admin.post("channels.create", json!({"name": "open-team-pub", "extraData": {"teamId": open_team_id}})).await;
     assert_eq!(status, 200, "{body}");
-    ok(&hook(
-        &c,
-        &open,
-        json!({"text": "public team", "channel": "#open-team-pub"}),
-    )
-    .await);
+    ok(&hook(&c, &open, json!({"text": "public team", "channel": "#open-team-pub"})).await);
 
     // A read-only channel refuses a user without post-readonly.
-    let (_, ro) = admin
-        .post(
-            "channels.create",
-            json!({"name": "announce", "readOnly": true}),
-        )
-        .await;
+    let (_, ro) = admin.post("channels.create", json!({"name": "announce", "readOnly": true})).await;
     assert_eq!(ro["channel"]["ro"], true, "{ro}");
     let r = hook(&c, &open, json!({"text": "x", "channel": "#announce"})).await;
     assert_eq!(r.0, 400, "{}", r.1);
@@ -932,13 +630,7 @@ async fn scripts() {
     ok(&r);
     assert_eq!(r.1, json!({"success": true}));
     let m = last_general(&admin).await;
-    assert_eq!(
-        m["msg"],
-        format!(
-            "deploy by ci [gh] q=42 user=rocket.cat raw={} id=ok",
-            body.len()
-        )
-    );
+    assert_eq!(m["msg"], format!("deploy by ci [gh] q=42 user=rocket.cat raw={} id=ok", body.len()));
     assert_eq!(m["attachments"][0]["title"], "path ok");
     assert_eq!(m["bot"], json!({"i": t["_id"]}));
 
@@ -968,84 +660,49 @@ class Script {
     let mode = |m: &str| json!({"mode": m});
     assert_eq!(
         hook(&c, &s, mode("error")).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "bad input"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"success": false, "error": "bad input"}))
     );
     assert_eq!(
         hook(&c, &s, mode("error-object")).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"code": 7, "reason": "nope", "success": false})
-        )
+        (StatusCode::BAD_REQUEST, json!({"code": 7, "reason": "nope", "success": false}))
     );
     let before = channel_messages(&admin, "GENERAL").await.len();
     for m in ["falsy", "undefined", "no-content"] {
-        assert_eq!(
-            hook(&c, &s, mode(m)).await,
-            (StatusCode::OK, json!({"success": true})),
-            "{m}"
-        );
+        assert_eq!(hook(&c, &s, mode(m)).await, (StatusCode::OK, json!({"success": true})), "{m}");
     }
     assert_eq!(channel_messages(&admin, "GENERAL").await.len(), before);
     assert_eq!(
         hook(&c, &s, mode("response")).await,
-        (
-            StatusCode::OK,
-            json!({"accepted": true, "n": 1, "success": true})
-        )
+        (StatusCode::OK, json!({"accepted": true, "n": 1, "success": true}))
     );
     assert_eq!(last_general(&admin).await["msg"], "with response");
     ok(&hook(&c, &s, mode("as-alice")).await);
     let m = last_general(&admin).await;
-    assert_eq!(
-        (m["msg"].clone(), m["u"]["username"].clone()),
-        (json!("as alice"), json!("alice"))
-    );
-    assert_eq!(
-        hook(&c, &s, mode("as-ghost")).await.1,
-        json!({"success": false, "error": "error-invalid-user"})
-    );
+    assert_eq!((m["msg"].clone(), m["u"]["username"].clone()), (json!("as alice"), json!("alice")));
+    assert_eq!(hook(&c, &s, mode("as-ghost")).await.1, json!({"success": false, "error": "error-invalid-user"}));
     assert_eq!(
         hook(&c, &s, mode("throw")).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-running-script"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-running-script"}))
     );
     ok(&hook(&c, &s, mode("sandbox")).await);
-    assert_eq!(
-        last_general(&admin).await["msg"],
-        "undefined,undefined,undefined,undefined,undefined,undefined"
-    );
+    // Only Rocket.Chat 7's fetch is there; no modules, process or other host objects.
+    assert_eq!(last_general(&admin).await["msg"], "undefined,undefined,function,undefined,undefined,undefined");
     // The per-integration Store lives as long as the compiled script.
     for n in 1..=3 {
         ok(&hook(&c, &s, mode("count")).await);
         assert_eq!(last_general(&admin).await["msg"], format!("count {n}"));
     }
     // The script's content is checked like a body: override disabled.
-    assert_eq!(
-        hook(&c, &s, mode("override")).await.1["error"],
-        OVERRIDE_DISABLED
-    );
+    assert_eq!(hook(&c, &s, mode("override")).await.1["error"], OVERRIDE_DISABLED);
     // The original body's separateResponse is copied into the content.
     let r = hook(&c, &s, json!({"mode": "other", "separateResponse": true})).await;
     ok(&r);
     assert_eq!(r.1["responses"][0]["message"]["msg"], "default other");
     // A bodiless GET does not run the script: nothing posted.
-    assert_eq!(
-        c.get(&path(&s), &[]).await,
-        (StatusCode::OK, json!({"success": true}))
-    );
+    assert_eq!(c.get(&path(&s), &[]).await, (StatusCode::OK, json!({"success": true})));
 
     // Runaway loop and memory bomb: stopped, error-running-script, the server stays healthy.
-    let lp = script_hook(
-        &admin,
-        "class Script { process_incoming_request() { while (true) {} } }",
-        json!({}),
-    )
-    .await;
+    let lp = script_hook(&admin, "class Script { process_incoming_request() { while (true) {} } }", json!({})).await;
     let bomb = script_hook(
         &admin,
         "class Script { process_incoming_request() { const a = []; while (true) { a.push('x'.repeat(1024) + a.length); } } }",
@@ -1055,35 +712,21 @@ class Script {
     // The loop never ends by itself: any answer shows it was stopped.
     assert_eq!(
         hook(&c, &lp, json!({"text": "x"})).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-running-script"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-running-script"}))
     );
     assert_eq!(
         hook(&c, &bomb, json!({"text": "x"})).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "error": "error-running-script"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"success": false, "error": "error-running-script"}))
     );
     // Calls for other integrations (and the same ones, rebuilt) keep working.
     ok(&hook(&c, &s, mode("after")).await);
     assert_eq!(last_general(&admin).await["msg"], "default after");
-    assert_eq!(
-        hook(&c, &lp, json!({"text": "x"})).await.1["error"],
-        "error-running-script"
-    );
+    assert_eq!(hook(&c, &lp, json!({"text": "x"})).await.1["error"], "error-running-script");
     let (status, _) = admin.get("integrations.list", &[]).await;
     assert_eq!(status, 200);
 
     // A syntax error is stored as scriptError; the hook then posts the body as it is.
-    let broken = script_hook(
-        &admin,
-        "class Script { process_incoming_request( { ",
-        json!({}),
-    )
-    .await;
+    let broken = script_hook(&admin, "class Script { process_incoming_request( { ", json!({})).await;
     assert_eq!(broken["scriptError"]["name"], "SyntaxError", "{broken}");
     assert!(broken.get("scriptCompiled").is_none());
     ok(&hook(&c, &broken, json!({"text": "raw body"})).await);
@@ -1125,23 +768,20 @@ fn spawn_on(database_url: &str, env: &[(&str, &str)]) -> (std::process::Child, S
     }
     let mut child = cmd.spawn().unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (
-        child,
-        line.trim()
-            .strip_prefix("liftoff listening on ")
-            .unwrap()
-            .to_owned(),
-    )
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line.trim().strip_prefix("liftoff listening on ").unwrap().to_owned())
 }
 
 #[tokio::test]
 async fn script_policy() {
     let mut server = Server::start();
     let admin = server.admin().await;
-    let s = script_hook(&admin, "class Script { process_incoming_request() { return { content: { text: 'from script' } }; } }", json!({})).await;
+    let s = script_hook(
+        &admin,
+        "class Script { process_incoming_request() { return { content: { text: 'from script' } }; } }",
+        json!({}),
+    )
+    .await;
     ok(&hook(&server.client(), &s, json!({"text": "body"})).await);
     assert_eq!(last_general(&admin).await["msg"], "from script");
     server.stop();
@@ -1149,15 +789,10 @@ async fn script_policy() {
     // DISABLE_INTEGRATION_SCRIPTS: scripts never run; the body is posted as it is.
     let (mut child, url) = spawn_on(
         &server.database_url(),
-        &[
-            ("DISABLE_INTEGRATION_SCRIPTS", "true"),
-            ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"),
-        ],
+        &[("DISABLE_INTEGRATION_SCRIPTS", "true"), ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")],
     );
     let admin2 = Client::new(&url).login(ADMIN_USER, ADMIN_PASS).await;
-    ok(&Client::new(&url)
-        .post(&path(&s), json!({"text": "body while disabled"}))
-        .await);
+    ok(&Client::new(&url).post(&path(&s), json!({"text": "body while disabled"})).await);
     assert_eq!(last_general(&admin2).await["msg"], "body while disabled");
     child.kill().unwrap();
     child.wait().unwrap();
@@ -1165,15 +800,10 @@ async fn script_policy() {
     // FREEZE_INTEGRATION_SCRIPTS: no new scripts, but the stored ones still run.
     let (mut child, url) = spawn_on(
         &server.database_url(),
-        &[
-            ("FREEZE_INTEGRATION_SCRIPTS", "true"),
-            ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"),
-        ],
+        &[("FREEZE_INTEGRATION_SCRIPTS", "true"), ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")],
     );
     let admin3 = Client::new(&url).login(ADMIN_USER, ADMIN_PASS).await;
-    ok(&Client::new(&url)
-        .post(&path(&s), json!({"text": "body while frozen"}))
-        .await);
+    ok(&Client::new(&url).post(&path(&s), json!({"text": "body while frozen"})).await);
     assert_eq!(last_general(&admin3).await["msg"], "from script");
     let r = admin3
         .post(
@@ -1189,51 +819,30 @@ async fn script_policy() {
 
 #[tokio::test]
 async fn rate_limits() {
-    let server = Server::start_with(&[(
-        "OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default",
-        "3",
-    )]);
+    let server = Server::start_with(&[("OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default", "3")]);
     let admin = server.admin().await;
     let c = server.client();
     let i = create_hook(&admin, json!({})).await;
     let url = format!("{}{}", c.base, path(&i));
 
     for n in 0..3 {
-        let (status, headers, body) =
-            raw(c.http.post(&url).json(&json!({"text": format!("rl {n}")}))).await;
+        let (status, headers, body) = raw(c.http.post(&url).json(&json!({"text": format!("rl {n}")}))).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(headers["x-ratelimit-limit"], "3");
-        assert_eq!(
-            headers["x-ratelimit-remaining"],
-            (2 - n).to_string().as_str()
-        );
-        let reset: i64 = headers["x-ratelimit-reset"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        assert_eq!(headers["x-ratelimit-remaining"], (2 - n).to_string().as_str());
+        let reset: i64 = headers["x-ratelimit-reset"].to_str().unwrap().parse().unwrap();
         assert!(reset > 1_600_000_000_000, "reset is epoch ms: {reset}");
     }
     let (status, headers, body) = raw(c.http.post(&url).json(&json!({"text": "too many"}))).await;
     assert_eq!(status, 429);
     assert_eq!(headers["x-ratelimit-remaining"], "0");
     let error = body["error"].as_str().unwrap();
-    assert!(
-        error.starts_with("Error, too many requests. Please slow down. You must wait "),
-        "{error}"
-    );
-    assert!(
-        error.ends_with(" seconds before trying this endpoint again. [error-too-many-requests]"),
-        "{error}"
-    );
+    assert!(error.starts_with("Error, too many requests. Please slow down. You must wait "), "{error}");
+    assert!(error.ends_with(" seconds before trying this endpoint again. [error-too-many-requests]"), "{error}");
     assert_eq!(body["success"], false);
     assert_ne!(last_general(&admin).await["msg"], "too many");
     // Another URL (the query string counts) and another method have their own windows.
-    let (status, _, _) = raw(c
-        .http
-        .post(format!("{url}?x=1"))
-        .json(&json!({"text": "other url"})))
-    .await;
+    let (status, _, _) = raw(c.http.post(format!("{url}?x=1")).json(&json!({"text": "other url"}))).await;
     assert_eq!(status, 200);
     let (status, _, _) = raw(c.http.get(&url)).await;
     assert_eq!(status, 200);
@@ -1246,12 +855,8 @@ async fn rate_limits() {
     let admin = off.admin().await;
     let k = create_hook(&admin, json!({})).await;
     for _ in 0..15 {
-        let (status, headers, _) = raw(off
-            .client()
-            .http
-            .post(format!("{}{}", off.url, path(&k)))
-            .json(&json!({"text": "x"})))
-        .await;
+        let (status, headers, _) =
+            raw(off.client().http.post(format!("{}{}", off.url, path(&k))).json(&json!({"text": "x"}))).await;
         assert_eq!(status, 200);
         assert!(headers.get("x-ratelimit-limit").is_none());
     }
@@ -1265,24 +870,11 @@ async fn rate_limits() {
     let h = create_hook(&admin, json!({})).await;
     let base = format!("{}{}", own.url, path(&h));
     for (n, q) in ["?a", "?b"].iter().enumerate() {
-        let (status, headers, _) = raw(own
-            .client()
-            .http
-            .post(format!("{base}{q}"))
-            .json(&json!({"text": "x"})))
-        .await;
+        let (status, headers, _) = raw(own.client().http.post(format!("{base}{q}")).json(&json!({"text": "x"}))).await;
         assert_eq!(status, 200);
-        assert_eq!(
-            headers["x-ratelimit-remaining"],
-            (1 - n).to_string().as_str()
-        );
+        assert_eq!(headers["x-ratelimit-remaining"], (1 - n).to_string().as_str());
     }
-    let (status, _, body) = raw(own
-        .client()
-        .http
-        .post(format!("{base}?c"))
-        .json(&json!({"text": "x"})))
-    .await;
+    let (status, _, body) = raw(own.client().http.post(format!("{base}?c")).json(&json!({"text": "x"}))).await;
     assert_eq!(status, 429, "{body}");
     let other = create_hook(&admin, json!({})).await;
     ok(&hook(&own.client(), &other, json!({"text": "x"})).await);

@@ -15,7 +15,8 @@ fn outgoing(name: &str, channel: &str) -> Value {
 }
 
 async fn grant(admin: &Client, permission: &str, roles: &[&str]) {
-    let (status, body) = admin.post("permissions.update", json!({"permissions": [{"_id": permission, "roles": roles}]})).await;
+    let (status, body) =
+        admin.post("permissions.update", json!({"permissions": [{"_id": permission, "roles": roles}]})).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -81,7 +82,11 @@ async fn create_errors() {
     let r = alice.post("integrations.create", incoming("x", "#general")).await;
     assert_failure(&r, "Unauthorized [not_authorized]", Some("not_authorized"));
     assert_eq!(r.1["details"], json!({"method": "addIncomingIntegration"}));
-    assert_failure(&alice.post("integrations.create", outgoing("x", "#general")).await, "[not_authorized]", Some("not_authorized"));
+    assert_failure(
+        &alice.post("integrations.create", outgoing("x", "#general")).await,
+        "[not_authorized]",
+        Some("not_authorized"),
+    );
 
     let r = admin.post("integrations.create", json!({"type": "webhook-incoming", "name": "x"})).await;
     assert_eq!(r.0, 400);
@@ -89,14 +94,25 @@ async fn create_errors() {
     assert!(r.1["error"].as_str().unwrap().contains("must match exactly one schema in oneOf"), "{}", r.1);
     let mut extra = incoming("x", "#general");
     extra["bogus"] = json!(1);
-    assert!(admin.post("integrations.create", extra).await.1["error"].as_str().unwrap().contains("must NOT have additional properties"));
+    assert!(
+        admin.post("integrations.create", extra).await.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("must NOT have additional properties")
+    );
 
     let cases = [
         (incoming("x", "  "), "Invalid channel [error-invalid-channel]"),
         (incoming("x", "general"), "Invalid channel. Start with @ or # [error-invalid-channel-start-with-chars]"),
         (incoming("x", "#nope"), "Invalid room [error-invalid-room]"),
-        (json!({"type": "webhook-incoming", "name": "x", "enabled": true, "username": "ghost", "channel": "#general", "scriptEnabled": false}), "Invalid user [error-invalid-user]"),
-        (json!({"type": "webhook-incoming", "name": "x", "enabled": true, "username": "", "channel": "#general", "scriptEnabled": false}), "Invalid username [error-invalid-username]"),
+        (
+            json!({"type": "webhook-incoming", "name": "x", "enabled": true, "username": "ghost", "channel": "#general", "scriptEnabled": false}),
+            "Invalid user [error-invalid-user]",
+        ),
+        (
+            json!({"type": "webhook-incoming", "name": "x", "enabled": true, "username": "", "channel": "#general", "scriptEnabled": false}),
+            "Invalid username [error-invalid-username]",
+        ),
     ];
     for (body, error) in cases {
         let r = admin.post("integrations.create", body).await;
@@ -110,10 +126,18 @@ async fn create_errors() {
     assert!(r.1["details"]["function"].as_str().unwrap().starts_with("validateOutgoing"));
     let mut o = outgoing("x", "#general");
     o["urls"] = json!([]);
-    assert_failure(&admin.post("integrations.create", o).await, "Invalid URLs [error-invalid-urls]", Some("error-invalid-urls"));
+    assert_failure(
+        &admin.post("integrations.create", o).await,
+        "Invalid URLs [error-invalid-urls]",
+        Some("error-invalid-urls"),
+    );
     let mut o = outgoing("x", "#general");
     o["event"] = json!("userCreated");
-    assert_failure(&admin.post("integrations.create", o).await, "Invalid Target Room [error-invalid-targetRoom]", Some("error-invalid-targetRoom"));
+    assert_failure(
+        &admin.post("integrations.create", o).await,
+        "Invalid Target Room [error-invalid-targetRoom]",
+        Some("error-invalid-targetRoom"),
+    );
     assert_failure(
         &admin.post("integrations.create", outgoing("x", "general")).await,
         "Invalid Channel. Start with @ or # [error-invalid-channel-start-with-chars]",
@@ -137,7 +161,8 @@ async fn scripts_are_compiled_on_save() {
     let admin = server.admin().await;
     let mut ok = incoming("ok", "#general");
     ok["scriptEnabled"] = json!(true);
-    ok["script"] = json!("class Script { process_incoming_request({ request }) { return { content: { text: 'x' } }; } }");
+    ok["script"] =
+        json!("class Script { process_incoming_request({ request }) { return { content: { text: 'x' } }; } }");
     let i = create(&admin, ok).await;
     assert!(i["scriptCompiled"].as_str().unwrap().contains("class Script"));
     assert!(i.get("scriptError").is_none());
@@ -152,8 +177,13 @@ async fn scripts_are_compiled_on_save() {
 
     // fixing it through update replaces the error by the compiled script
     let id = b["_id"].as_str().unwrap();
-    let (status, upd) = admin.put("integrations.update", json!({"type": "webhook-incoming", "integrationId": id, "name": "bad",
-        "enabled": true, "channel": "#general", "scriptEnabled": true, "script": "class Script {}"})).await;
+    let (status, upd) = admin
+        .put(
+            "integrations.update",
+            json!({"type": "webhook-incoming", "integrationId": id, "name": "bad",
+        "enabled": true, "channel": "#general", "scriptEnabled": true, "script": "class Script {}"}),
+        )
+        .await;
     assert_eq!(status, 200, "{upd}");
     assert!(upd["integration"].get("scriptError").is_none());
     assert_eq!(upd["integration"]["scriptCompiled"], "class Script {}");
@@ -171,20 +201,40 @@ async fn get_update_remove() {
     assert_eq!(got["integration"], i);
     let r = admin.get("integrations.get", &[]).await;
     assert_failure(&r, "must have required property 'integrationId'", Some("error-invalid-params"));
-    assert_failure(&admin.get("integrations.get", &[("integrationId", "")]).await, "The query parameter \"integrationId\" is required.", None);
-    assert_failure(&admin.get("integrations.get", &[("integrationId", "nope")]).await, "The integration does not exists.", None);
-    assert_failure(&admin.get("integrations.get", &[("integrationId", &id), ("createdBy", "someone-else")]).await, "The integration does not exists.", None);
+    assert_failure(
+        &admin.get("integrations.get", &[("integrationId", "")]).await,
+        "The query parameter \"integrationId\" is required.",
+        None,
+    );
+    assert_failure(
+        &admin.get("integrations.get", &[("integrationId", "nope")]).await,
+        "The integration does not exists.",
+        None,
+    );
+    assert_failure(
+        &admin.get("integrations.get", &[("integrationId", &id), ("createdBy", "someone-else")]).await,
+        "The integration does not exists.",
+        None,
+    );
 
     grant(&admin, "manage-own-incoming-integrations", &["admin", "user"]).await;
     let alice = server.user("alice").await;
     assert_failure(&alice.get("integrations.get", &[("integrationId", &id)]).await, "not-authorized", None);
 
     // update incoming: token never changes; _updatedBy set
-    let (status, upd) = admin.put("integrations.update", json!({"type": "webhook-incoming", "integrationId": id, "name": "Renamed",
-        "enabled": false, "channel": "#general", "scriptEnabled": false, "alias": "A"})).await;
+    let (status, upd) = admin
+        .put(
+            "integrations.update",
+            json!({"type": "webhook-incoming", "integrationId": id, "name": "Renamed",
+        "enabled": false, "channel": "#general", "scriptEnabled": false, "alias": "A"}),
+        )
+        .await;
     assert_eq!(status, 200, "{upd}");
     let u = &upd["integration"];
-    assert_eq!((u["name"].clone(), u["enabled"].clone(), u["alias"].clone()), (json!("Renamed"), json!(false), json!("A")));
+    assert_eq!(
+        (u["name"].clone(), u["enabled"].clone(), u["alias"].clone()),
+        (json!("Renamed"), json!(false), json!("A"))
+    );
     assert_eq!(u["token"], i["token"]);
     assert_eq!(u["_updatedBy"]["_id"], admin.user_id());
     assert_failure(
@@ -199,7 +249,11 @@ async fn get_update_remove() {
     let mut upd = outgoing("Out2", "#general");
     upd["integrationId"] = json!(oid);
     upd["token"] = json!("");
-    assert_failure(&admin.put("integrations.update", upd.clone()).await, "Invalid token [error-invalid-token]", Some("error-invalid-token"));
+    assert_failure(
+        &admin.put("integrations.update", upd.clone()).await,
+        "Invalid token [error-invalid-token]",
+        Some("error-invalid-token"),
+    );
     upd.as_object_mut().unwrap().remove("integrationId");
     upd["target_url"] = json!("http://example.com/hook");
     upd["token"] = json!("new-token");
@@ -212,19 +266,39 @@ async fn get_update_remove() {
     let r = admin.post("integrations.remove", json!({"type": "webhook-nothing", "integrationId": id})).await;
     assert_eq!(r.0, 400);
     assert!(r.1["error"].as_str().unwrap().contains("must match exactly one schema in oneOf"));
-    let r = admin.post("integrations.remove", json!({"type": "webhook-outgoing", "integrationId": oid, "target_url": "x"})).await;
-    assert!(r.1["error"].as_str().unwrap().contains("must match exactly one schema in oneOf"), "both keys match two branches");
-    assert_failure(&admin.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": "nope"})).await, "No integration found.", None);
+    let r = admin
+        .post("integrations.remove", json!({"type": "webhook-outgoing", "integrationId": oid, "target_url": "x"}))
+        .await;
+    assert!(
+        r.1["error"].as_str().unwrap().contains("must match exactly one schema in oneOf"),
+        "both keys match two branches"
+    );
+    assert_failure(
+        &admin.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": "nope"})).await,
+        "No integration found.",
+        None,
+    );
     let r = alice.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": id})).await;
     assert_failure(&r, "Invalid integration [error-invalid-integration]", Some("error-invalid-integration"));
-    let (status, removed) = admin.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": id})).await;
+    let (status, removed) =
+        admin.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": id})).await;
     assert_eq!(status, 200);
     assert_eq!(removed["integration"]["_id"], id.as_str());
-    assert_failure(&admin.get("integrations.get", &[("integrationId", &id)]).await, "The integration does not exists.", None);
-    let (status, _) = admin.post("integrations.remove", json!({"type": "webhook-outgoing", "target_url": "http://example.com/hook"})).await;
+    assert_failure(
+        &admin.get("integrations.get", &[("integrationId", &id)]).await,
+        "The integration does not exists.",
+        None,
+    );
+    let (status, _) = admin
+        .post("integrations.remove", json!({"type": "webhook-outgoing", "target_url": "http://example.com/hook"}))
+        .await;
     assert_eq!(status, 200);
     grant(&admin, "manage-own-incoming-integrations", &["admin"]).await;
-    let r = server.user("bob").await.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": "x"})).await;
+    let r = server
+        .user("bob")
+        .await
+        .post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": "x"}))
+        .await;
     assert_eq!(r.0, 403, "bob has none of the four permissions");
 }
 
@@ -249,7 +323,10 @@ async fn list_scoping_by_permission() {
 
     let (_, all) = admin.get("integrations.list", &[]).await;
     assert_eq!(names(&all), ["alice-in", "alice-out", "bob-in", "bob-out", "admin-in"]);
-    assert_eq!((all["total"].clone(), all["items"].clone(), all["count"].clone(), all["offset"].clone()), (json!(5), json!(5), json!(5), json!(0)));
+    assert_eq!(
+        (all["total"].clone(), all["items"].clone(), all["count"].clone(), all["offset"].clone()),
+        (json!(5), json!(5), json!(5), json!(0))
+    );
 
     let (_, own) = alice.get("integrations.list", &[]).await;
     assert_eq!(names(&own), ["alice-in", "alice-out"]);
@@ -295,7 +372,11 @@ async fn list_parameters() {
     let server = Server::start();
     let admin = server.admin().await;
     for i in 0..120 {
-        let body = if i % 3 == 0 { outgoing(&format!("Hook {i:03}"), "#general") } else { incoming(&format!("hook {i:03}"), "#general") };
+        let body = if i % 3 == 0 {
+            outgoing(&format!("Hook {i:03}"), "#general")
+        } else {
+            incoming(&format!("hook {i:03}"), "#general")
+        };
         create(&admin, body).await;
     }
     // default 50, clamp at 100, count=0 = all, disjoint pages
@@ -306,7 +387,8 @@ async fn list_parameters() {
     let (_, all) = admin.get("integrations.list", &[("count", "0")]).await;
     assert_eq!(all["count"], 120);
     let (_, p2) = admin.get("integrations.list", &[("count", "50"), ("offset", "50")]).await;
-    let a: std::collections::HashSet<_> = first["integrations"].as_array().unwrap().iter().map(|i| i["_id"].clone()).collect();
+    let a: std::collections::HashSet<_> =
+        first["integrations"].as_array().unwrap().iter().map(|i| i["_id"].clone()).collect();
     assert!(p2["integrations"].as_array().unwrap().iter().all(|i| !a.contains(&i["_id"])));
     assert_eq!(p2["offset"], 50);
     let r = admin.get("integrations.list", &[("count", "-1")]).await;
@@ -328,24 +410,39 @@ async fn list_parameters() {
     let (_, by_type) = admin.get("integrations.list", &[("sort", r#"{"type":1,"name":1}"#), ("count", "1")]).await;
     assert_eq!(names(&by_type), ["hook 001"]);
     let r = admin.get("integrations.list", &[("sort", r#"{"name":2}"#)]).await;
-    assert_failure(&r, r#"Invalid sort parameter provided: "{"name":2}" [error-invalid-sort]"#, Some("error-invalid-sort"));
+    assert_failure(
+        &r,
+        r#"Invalid sort parameter provided: "{"name":2}" [error-invalid-sort]"#,
+        Some("error-invalid-sort"),
+    );
 
     // fields
     let (_, projected) = admin.get("integrations.list", &[("fields", r#"{"name":1}"#), ("count", "1")]).await;
     let keys: Vec<&String> = projected["integrations"][0].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["_id", "name"]);
     let r = admin.get("integrations.list", &[("fields", r#"{"name":"x"}"#)]).await;
-    assert_failure(&r, r#"Invalid fields parameter provided: "{"name":"x"}" [error-invalid-fields]"#, Some("error-invalid-fields"));
+    assert_failure(
+        &r,
+        r#"Invalid fields parameter provided: "{"name":"x"}" [error-invalid-fields]"#,
+        Some("error-invalid-fields"),
+    );
 
     // query
-    let (_, q) = admin.get("integrations.list", &[("query", r#"{"name":{"$regex":"^HOOK 01","$options":"i"}}"#), ("count", "0")]).await;
+    let (_, q) = admin
+        .get("integrations.list", &[("query", r#"{"name":{"$regex":"^HOOK 01","$options":"i"}}"#), ("count", "0")])
+        .await;
     assert_eq!(q["total"], 10);
-    let (_, q) = admin.get("integrations.list", &[("query", r#"{"$or":[{"name":"hook 001"},{"name":"Hook 003"}]}"#)]).await;
+    let (_, q) =
+        admin.get("integrations.list", &[("query", r#"{"$or":[{"name":"hook 001"},{"name":"Hook 003"}]}"#)]).await;
     assert_eq!(names(&q), ["hook 001", "Hook 003"]);
     let (_, q) = admin.get("integrations.list", &[("query", r#"{"token":{"$exists":false}}"#), ("count", "0")]).await;
     assert_eq!(q["total"], 0, "every integration has a token here (outgoing ones were given one)");
     let r = admin.get("integrations.list", &[("query", "{bad json")]).await;
-    assert_failure(&r, r#"Invalid query parameter provided: "{bad json" [error-invalid-query]"#, Some("error-invalid-query"));
+    assert_failure(
+        &r,
+        r#"Invalid query parameter provided: "{bad json" [error-invalid-query]"#,
+        Some("error-invalid-query"),
+    );
 }
 
 #[tokio::test]
@@ -357,7 +454,8 @@ async fn query_and_fields_can_be_switched_off() {
     let admin = server.admin().await;
     create(&admin, incoming("a", "#general")).await;
     create(&admin, incoming("b", "#general")).await;
-    let (status, body) = admin.get("integrations.list", &[("query", r#"{"name":"a"}"#), ("fields", r#"{"name":1}"#)]).await;
+    let (status, body) =
+        admin.get("integrations.list", &[("query", r#"{"name":"a"}"#), ("fields", r#"{"name":1}"#)]).await;
     assert_eq!(status, 200);
     assert_eq!(body["total"], 2, "ignored, as Rocket.Chat 7 does");
     assert!(body["integrations"][0].get("token").is_some());
@@ -376,43 +474,69 @@ async fn room_integration_listings() {
     create(&admin, incoming("to-group", "#secret-ops")).await;
     create(&admin, outgoing("all-private", "all_private_groups")).await;
 
-    let (status, body) = admin.get("channels.getIntegrations", &[("roomName", "ops"), ("offset", "0"), ("count", "50")]).await;
+    let (status, body) =
+        admin.get("channels.getIntegrations", &[("roomName", "ops"), ("offset", "0"), ("count", "50")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(names(&body), ["to-ops", "all-public"]);
     assert!(body.get("items").is_none());
     assert_eq!(body["total"], 2);
-    let (_, only) = admin.get("channels.getIntegrations", &[("roomName", "ops"), ("includeAllPublicChannels", "")]).await;
+    let (_, only) =
+        admin.get("channels.getIntegrations", &[("roomName", "ops"), ("includeAllPublicChannels", "")]).await;
     assert_eq!(names(&only), ["to-ops"], "present but not \"true\" means false");
-    let (_, sorted) = admin.get("channels.getIntegrations", &[("roomName", "ops"), ("sort", r#"{"_createdAt":-1}"#)]).await;
+    let (_, sorted) =
+        admin.get("channels.getIntegrations", &[("roomName", "ops"), ("sort", r#"{"_createdAt":-1}"#)]).await;
     assert_eq!(names(&sorted), ["all-public", "to-ops"]);
-    let not_found = "The required \"roomId\" or \"roomName\" param provided does not match any channel [error-room-not-found]";
+    let not_found =
+        "The required \"roomId\" or \"roomName\" param provided does not match any channel [error-room-not-found]";
     assert_failure(&admin.get("channels.getIntegrations", &[]).await, not_found, Some("error-room-not-found"));
-    assert_failure(&admin.get("channels.getIntegrations", &[("roomId", "")]).await, not_found, Some("error-room-not-found"));
-    assert_failure(&admin.get("channels.getIntegrations", &[("roomId", &gid)]).await, not_found, Some("error-room-not-found"));
+    assert_failure(
+        &admin.get("channels.getIntegrations", &[("roomId", "")]).await,
+        not_found,
+        Some("error-room-not-found"),
+    );
+    assert_failure(
+        &admin.get("channels.getIntegrations", &[("roomId", &gid)]).await,
+        not_found,
+        Some("error-room-not-found"),
+    );
 
     let (status, body) = admin.get("groups.getIntegrations", &[("roomId", &gid)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(names(&body), ["to-group", "all-private"]);
     let (_, only) = admin.get("groups.getIntegrations", &[("roomId", &gid), ("includeAllPrivateGroups", "")]).await;
     assert_eq!(names(&only), ["to-group", "all-private"], "an empty value keeps the default");
-    let (_, only) = admin.get("groups.getIntegrations", &[("roomId", &gid), ("includeAllPrivateGroups", "false")]).await;
+    let (_, only) =
+        admin.get("groups.getIntegrations", &[("roomId", &gid), ("includeAllPrivateGroups", "false")]).await;
     assert_eq!(names(&only), ["to-group"]);
     assert_failure(
         &admin.get("groups.getIntegrations", &[]).await,
         "The parameter \"roomId\" or \"roomName\" is required [error-room-param-not-provided]",
         Some("error-room-param-not-provided"),
     );
-    let group_not_found = "The required \"roomId\" or \"roomName\" param provided does not match any group [error-room-not-found]";
-    assert_failure(&admin.get("groups.getIntegrations", &[("roomName", "ops")]).await, group_not_found, Some("error-room-not-found"));
+    let group_not_found =
+        "The required \"roomId\" or \"roomName\" param provided does not match any group [error-room-not-found]";
+    assert_failure(
+        &admin.get("groups.getIntegrations", &[("roomName", "ops")]).await,
+        group_not_found,
+        Some("error-room-not-found"),
+    );
 
     // a user who may manage integrations but is not in the group does not see it
     grant(&admin, "manage-own-incoming-integrations", &["admin", "user"]).await;
     let alice = server.user("alice").await;
-    assert_failure(&alice.get("groups.getIntegrations", &[("roomId", &gid)]).await, group_not_found, Some("error-room-not-found"));
+    assert_failure(
+        &alice.get("groups.getIntegrations", &[("roomId", &gid)]).await,
+        group_not_found,
+        Some("error-room-not-found"),
+    );
     let (_, mine) = alice.get("channels.getIntegrations", &[("roomName", "ops")]).await;
     assert_eq!(mine["total"], 0, "scoped to her own integrations");
     let bob = server.user("bob").await;
-    assert_eq!(bob.get("channels.getIntegrations", &[("roomName", "ops")]).await.0, 200, "bob holds the own-incoming permission through `user`");
+    assert_eq!(
+        bob.get("channels.getIntegrations", &[("roomName", "ops")]).await.0,
+        200,
+        "bob holds the own-incoming permission through `user`"
+    );
     grant(&admin, "manage-own-incoming-integrations", &["admin"]).await;
     assert_eq!(bob.get("channels.getIntegrations", &[("roomName", "ops")]).await.0, 403);
 }

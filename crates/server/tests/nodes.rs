@@ -33,10 +33,7 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(
-        check().await,
-        "{what} not in force on the other node within 1 s"
-    );
+    assert!(check().await, "{what} not in force on the other node within 1 s");
 }
 
 #[tokio::test]
@@ -49,33 +46,17 @@ async fn concurrent_first_start_creates_everything_once() {
     let named = |n: &str| users.iter().filter(|u| u["username"] == n).count();
     assert_eq!(named(ADMIN_USER), 1, "{users:?}");
     assert_eq!(named("rocket.cat"), 1, "{users:?}");
-    let admins = users
-        .iter()
-        .filter(|u| {
-            u["roles"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|x| x == "admin"))
-        })
-        .count();
+    let admins = users.iter().filter(|u| u["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "admin"))).count();
     assert_eq!(admins, 1, "{users:?}");
     let (_, channels) = admin.get("channels.list", &[("count", "100")]).await;
-    let general = channels["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "general")
-        .count();
+    let general = channels["channels"].as_array().unwrap().iter().filter(|c| c["name"] == "general").count();
     assert_eq!(general, 1, "{channels}");
     // Both nodes answer with the same roles and permissions.
     let (_, pa) = admin.get("permissions.listAll", &[]).await;
     let (_, pb) = b.admin().await.get("permissions.listAll", &[]).await;
     let ids = |p: &Value| {
-        let mut v: Vec<String> = p["update"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["_id"].as_str().unwrap().to_owned())
-            .collect();
+        let mut v: Vec<String> =
+            p["update"].as_array().unwrap().iter().map(|x| x["_id"].as_str().unwrap().to_owned()).collect();
         v.sort();
         v
     };
@@ -83,11 +64,7 @@ async fn concurrent_first_start_creates_everything_once() {
     assert_eq!(ids(&pa), ids(&pb));
     let mut sorted = ids(&pa);
     sorted.dedup();
-    assert_eq!(
-        sorted.len(),
-        ids(&pa).len(),
-        "a permission was created twice"
-    );
+    assert_eq!(sorted.len(), ids(&pa).len(), "a permission was created twice");
 }
 
 #[tokio::test]
@@ -115,20 +92,18 @@ async fn user_deletion_and_permission_changes_reach_the_other_node() {
     let list = |c: Client| async move { c.get("integrations.list", &[]).await.0 };
     assert_eq!(list(alice_b.clone()).await, 403);
     let (status, body) = admin_a
-        .post("permissions.update", json!({"permissions": [{"_id": "manage-incoming-integrations", "roles": ["admin", "user"]}]}))
+        .post(
+            "permissions.update",
+            json!({"permissions": [{"_id": "manage-incoming-integrations", "roles": ["admin", "user"]}]}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     within_1s("permissions.update", || list(alice_b.clone()).then_is(200)).await;
 
     // Deletion: alice's token stops working on node B.
-    let (status, body) = admin_a
-        .post("users.delete", json!({"userId": alice_id}))
-        .await;
+    let (status, body) = admin_a.post("users.delete", json!({"userId": alice_id})).await;
     assert_eq!(status, 200, "{body}");
-    within_1s("users.delete", || async {
-        alice_b.get("me", &[]).await.0 == 401
-    })
-    .await;
+    within_1s("users.delete", || async { alice_b.get("me", &[]).await.0 == 401 }).await;
 }
 
 #[tokio::test]
@@ -143,26 +118,13 @@ async fn integrations_changed_on_one_node_are_in_force_on_the_other() {
         .await;
     assert_eq!(status, 200, "{created}");
     let i = created["integration"].clone();
-    let path = format!(
-        "/hooks/{}/{}",
-        i["_id"].as_str().unwrap(),
-        i["token"].as_str().unwrap()
-    );
+    let path = format!("/hooks/{}/{}", i["_id"].as_str().unwrap(), i["token"].as_str().unwrap());
     let via_b = b.client();
     // Created on A, posting through B (which may have cached the miss only if asked before).
     let (status, body) = via_b.post(&path, json!({"text": "through node B"})).await;
     assert_eq!(status, 200, "{body}");
-    let (_, page) = admin_a
-        .get("channels.messages", &[("roomId", "GENERAL")])
-        .await;
-    assert!(
-        page["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["msg"] == "through node B"),
-        "{page}"
-    );
+    let (_, page) = admin_a.get("channels.messages", &[("roomId", "GENERAL")]).await;
+    assert!(page["messages"].as_array().unwrap().iter().any(|m| m["msg"] == "through node B"), "{page}");
 
     // Disabled on A: B refuses within a second.
     let (status, body) = admin_a
@@ -188,18 +150,10 @@ async fn integrations_changed_on_one_node_are_in_force_on_the_other() {
         .await;
     assert_eq!(status, 200, "{created}");
     let j = created["integration"].clone();
-    let path2 = format!(
-        "/hooks/{}/{}",
-        j["_id"].as_str().unwrap(),
-        j["token"].as_str().unwrap()
-    );
+    let path2 = format!("/hooks/{}/{}", j["_id"].as_str().unwrap(), j["token"].as_str().unwrap());
     assert_eq!(via_b.post(&path2, json!({"text": "ok"})).await.0, 200);
-    let (status, body) = admin_a
-        .post(
-            "integrations.remove",
-            json!({"type": "webhook-incoming", "integrationId": j["_id"]}),
-        )
-        .await;
+    let (status, body) =
+        admin_a.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": j["_id"]})).await;
     assert_eq!(status, 200, "{body}");
     within_1s("integrations.remove", || {
         let c = via_b.clone();

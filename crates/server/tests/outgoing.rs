@@ -172,8 +172,9 @@ async fn post(c: &Client, rid: &str, text: &str) -> Value {
 
 /// History of an integration, oldest first.
 async fn history(admin: &Client, integration: &str) -> Vec<Value> {
-    let (status, body) =
-        admin.get("integrations.history", &[("id", integration), ("count", "100"), ("sort", r#"{"_createdAt":1}"#)]).await;
+    let (status, body) = admin
+        .get("integrations.history", &[("id", integration), ("count", "100"), ("sort", r#"{"_createdAt":1}"#)])
+        .await;
     assert_eq!(status, 200, "{body}");
     body["history"].as_array().unwrap().clone()
 }
@@ -236,7 +237,19 @@ async fn send_message_payload_answer_and_history() {
     let keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["token", "bot", "trigger_word", "channel_id", "channel_name", "message_id", "timestamp", "user_id", "user_name", "text", "siteUrl"]
+        [
+            "token",
+            "bot",
+            "trigger_word",
+            "channel_id",
+            "channel_name",
+            "message_id",
+            "timestamp",
+            "user_id",
+            "user_name",
+            "text",
+            "siteUrl"
+        ]
     );
     assert_eq!(d["token"], "tok");
     assert_eq!(d["bot"], false);
@@ -262,7 +275,7 @@ async fn send_message_payload_answer_and_history() {
     assert_eq!(answer["alias"], "ci");
     assert_eq!(answer["emoji"], ":rocket:");
 
-    // One history record for the attempt, with the fields of §3.3.
+    // One history record for the attempt, with the fields Rocket.Chat records.
     let records = wait_history(&admin, &id(&i), 1).await;
     assert_eq!(records.len(), 1, "{records:#?}");
     let r = &records[0];
@@ -278,7 +291,11 @@ async fn send_message_payload_answer_and_history() {
     assert_eq!(r["url"], rx.url("/a"));
     assert_eq!(r["httpCallData"], *d);
     let sent = json!({"text": "pong", "username": "ci", "icon_emoji": ":rocket:"}).to_string();
-    assert_eq!(r["httpResult"], json!(serde_json::to_string(&Value::String(sent)).unwrap()), "double-encoded as Rocket.Chat");
+    assert_eq!(
+        r["httpResult"],
+        json!(serde_json::to_string(&Value::String(sent)).unwrap()),
+        "double-encoded as Rocket.Chat"
+    );
     assert_eq!(r["resultMessage"][0]["message"]["msg"], "pong");
     assert_eq!(r["deliveryId"], h["webhook-id"].as_str());
     assert!(r.get("error").is_none() || r["error"] == false, "{r}");
@@ -296,7 +313,12 @@ async fn trigger_words_anywhere_and_none() {
     let server = start(&[]);
     let admin = server.admin().await;
     create_outgoing(&admin, &rx.url("/start"), json!({"triggerWords": ["deploy"]})).await;
-    create_outgoing(&admin, &rx.url("/anywhere"), json!({"triggerWords": ["deploy", "ship"], "triggerWordAnywhere": true})).await;
+    create_outgoing(
+        &admin,
+        &rx.url("/anywhere"),
+        json!({"triggerWords": ["deploy", "ship"], "triggerWordAnywhere": true}),
+    )
+    .await;
     create_outgoing(&admin, &rx.url("/all"), json!({})).await;
 
     post(&admin, "GENERAL", "please ship and deploy it").await;
@@ -422,7 +444,8 @@ async fn impersonate_user_and_target_room() {
     let alerts = ch["channel"]["_id"].as_str().unwrap().to_owned();
     create_outgoing(&admin, &rx.url("/imp"), json!({"triggerWords": ["!imp"], "impersonateUser": true})).await;
     create_outgoing(&admin, &rx.url("/target"), json!({"triggerWords": ["!target"], "targetRoom": "#alerts"})).await;
-    create_outgoing(&admin, &rx.url("/chan"), json!({"triggerWords": ["!chan"], "alias": "Bot", "emoji": ":ghost:"})).await;
+    create_outgoing(&admin, &rx.url("/chan"), json!({"triggerWords": ["!chan"], "alias": "Bot", "emoji": ":ghost:"}))
+        .await;
 
     post(&admin, "GENERAL", "!imp").await;
     let m = wait_message(&admin, "channels.messages", "GENERAL", "as you").await;
@@ -445,7 +468,8 @@ async fn room_and_user_events() {
     create_outgoing(&admin, &rx.url("/created"), ev("roomCreated")).await;
     create_outgoing(&admin, &rx.url("/archived"), ev("roomArchived")).await;
     create_outgoing(&admin, &rx.url("/joined"), json!({"event": "roomJoined", "channel": "all_public_channels"})).await;
-    create_outgoing(&admin, &rx.url("/user"), json!({"event": "userCreated", "channel": "", "targetRoom": "#general"})).await;
+    create_outgoing(&admin, &rx.url("/user"), json!({"event": "userCreated", "channel": "", "targetRoom": "#general"}))
+        .await;
     create_outgoing(&admin, &rx.url("/file"), json!({"event": "fileUploaded"})).await;
 
     let (_, ch) = admin.post("channels.create", json!({"name": "ops"})).await;
@@ -536,12 +560,14 @@ async fn scripts_prepare_and_process() {
     assert!(rx.hits("/unused").is_empty());
 
     // prepare returning nothing cancels; a message from prepare is posted first.
-    let mut s = script(r#"prepare_outgoing_request({ request }) {
+    let mut s = script(
+        r#"prepare_outgoing_request({ request }) {
             if (request.data.text.includes("cancel")) return null;
             if (request.data.text.includes("throw")) throw new Error("boom");
             return { message: { text: "prepared" } };
         }
-        process_outgoing_response() { return false; }"#);
+        process_outgoing_response() { return false; }"#,
+    );
     s["triggerWords"] = json!(["!p"]);
     let p = create_outgoing(&admin, &rx.url("/p"), s).await;
     post(&admin, "GENERAL", "!p cancel").await;
@@ -682,7 +708,10 @@ async fn status_410_500_empty_network_and_timeout() {
     rx.reply("/err", vec![Reply::text(500, "oops")]);
     rx.reply("/e500", vec![Reply::empty(500), Reply::empty(204)]);
     rx.reply("/empty", vec![Reply::empty(200)]);
-    rx.reply("/slow", vec![Reply::json(200, json!({"text": "late"})).after(Duration::from_millis(1500)), Reply::empty(200)]);
+    rx.reply(
+        "/slow",
+        vec![Reply::json(200, json!({"text": "late"})).after(Duration::from_millis(1500)), Reply::empty(200)],
+    );
     let server = start(&[("OVERWRITE_SETTING_Integrations_Outgoing_Timeout", "500")]);
     let admin = server.admin().await;
     let r = retrying("powers-of-ten", 3);
@@ -802,9 +831,7 @@ async fn history_listing_clear_and_replay() {
     assert_eq!(page["total"], 3);
     assert_eq!(page["count"], 2);
     assert_eq!(page["offset"], 1);
-    let (_, q) = admin
-        .get("integrations.history", &[("id", &id(&i)), ("query", r#"{"data.text":"h1"}"#)])
-        .await;
+    let (_, q) = admin.get("integrations.history", &[("id", &id(&i)), ("query", r#"{"data.text":"h1"}"#)]).await;
     assert_eq!(q["total"], 1, "{q}");
     let record = q["history"][0].clone();
 
@@ -878,8 +905,10 @@ async fn url_guard_refuses_private_addresses() {
     let admin = server.admin().await;
     let literal = create_outgoing(&admin, &rx.url("/guarded"), json!({"triggerWords": ["!lit"]})).await;
     let port = rx.base.rsplit(':').next().unwrap().to_owned();
-    let named = create_outgoing(&admin, &format!("http://localhost:{port}/guarded"), json!({"triggerWords": ["!name"]})).await;
-    let metadata = create_outgoing(&admin, "http://169.254.169.254/latest/meta-data", json!({"triggerWords": ["!meta"]})).await;
+    let named =
+        create_outgoing(&admin, &format!("http://localhost:{port}/guarded"), json!({"triggerWords": ["!name"]})).await;
+    let metadata =
+        create_outgoing(&admin, "http://169.254.169.254/latest/meta-data", json!({"triggerWords": ["!meta"]})).await;
     for t in ["!lit", "!name", "!meta"] {
         post(&admin, "GENERAL", t).await;
     }
@@ -932,11 +961,13 @@ async fn signatures_verify_at_the_receiver() {
     let (status, body) =
         admin.post("integrations.outgoing.setSigningSecret", json!({"integrationId": id(&i), "secret": secret})).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = admin.post("integrations.outgoing.setSigningSecret", json!({"integrationId": "nope", "secret": "x"})).await;
+    let (status, body) =
+        admin.post("integrations.outgoing.setSigningSecret", json!({"integrationId": "nope", "secret": "x"})).await;
     assert_eq!(status, 400, "{body}");
     post(&admin, "GENERAL", "sign me").await;
     let hit = rx.wait("/signed", 1, WAIT).await.remove(0);
-    let (msg_id, ts, sig) = (&hit.headers["webhook-id"], &hit.headers["webhook-timestamp"], &hit.headers["webhook-signature"]);
+    let (msg_id, ts, sig) =
+        (&hit.headers["webhook-id"], &hit.headers["webhook-timestamp"], &hit.headers["webhook-signature"]);
     let key = base64::engine::general_purpose::STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
     mac.update(format!("{msg_id}.{ts}.{}", hit.raw).as_bytes());
@@ -967,7 +998,11 @@ async fn deliveries_survive_kill_9() {
                 let mut c = counts.lock().unwrap();
                 let n = c.entry(id).or_default();
                 *n += 1;
-                if *n <= 2 { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy") } else { (axum::http::StatusCode::OK, "") }
+                if *n <= 2 {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy")
+                } else {
+                    (axum::http::StatusCode::OK, "")
+                }
             }
         });
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

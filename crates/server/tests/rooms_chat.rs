@@ -20,14 +20,21 @@ async fn channels_lifecycle_and_errors() {
     assert_eq!(status, 200, "{created}");
     let ch = &created["channel"];
     assert_eq!(ch["_id"].as_str().unwrap().len(), 24);
-    assert_eq!((ch["name"].clone(), ch["fname"].clone(), ch["t"].clone(), ch["msgs"].clone()), (json!("dev"), json!("dev"), json!("c"), json!(0)));
+    assert_eq!(
+        (ch["name"].clone(), ch["fname"].clone(), ch["t"].clone(), ch["msgs"].clone()),
+        (json!("dev"), json!("dev"), json!("c"), json!(0))
+    );
     assert_eq!(ch["usersCount"], 2);
     assert_eq!(ch["u"]["username"], "alice");
     assert_eq!(ch["ro"], false);
     let rid = ch["_id"].as_str().unwrap().to_owned();
 
     let dup = alice.post("channels.create", json!({"name": "dev"})).await;
-    assert_failure(&dup, "A channel with name 'dev' exists [error-duplicate-channel-name]", Some("error-duplicate-channel-name"));
+    assert_failure(
+        &dup,
+        "A channel with name 'dev' exists [error-duplicate-channel-name]",
+        Some("error-duplicate-channel-name"),
+    );
     assert_eq!(dup.1["details"], json!({"function": "RocketChat.getValidRoomName", "channel_name": "dev"}));
     assert_failure(
         &alice.post("channels.create", json!({"name": "bad name!"})).await,
@@ -43,7 +50,11 @@ async fn channels_lifecycle_and_errors() {
 
     let (_, info) = bob.get("channels.info", &[("roomName", "dev")]).await;
     assert_eq!(info["channel"]["_id"], rid.as_str());
-    assert_failure(&bob.get("channels.info", &[("roomName", "nope")]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
+    assert_failure(
+        &bob.get("channels.info", &[("roomName", "nope")]).await,
+        CHANNEL_NOT_FOUND,
+        Some("error-room-not-found"),
+    );
     assert_failure(&bob.get("channels.info", &[]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
 
     let (_, members) = bob.get("channels.members", &[("roomId", &rid)]).await;
@@ -116,7 +127,8 @@ async fn channels_lifecycle_and_errors() {
     assert_eq!(page["channels"][0]["name"], "general");
     assert_eq!((page["count"].clone(), page["total"].clone(), page["offset"].clone()), (json!(1), json!(2), json!(1)));
 
-    let (_, q) = bob.get("channels.list", &[("query", r#"{"name":{"$regex":"^gen"}}"#), ("fields", r#"{"name":1}"#)]).await;
+    let (_, q) =
+        bob.get("channels.list", &[("query", r#"{"name":{"$regex":"^gen"}}"#), ("fields", r#"{"name":1}"#)]).await;
     assert_eq!(q["total"], 1);
     assert_eq!(q["channels"][0], json!({"_id": "GENERAL", "name": "general"}));
     let (_, desc) = bob.get("channels.list", &[("sort", r#"{"name":-1}"#)]).await;
@@ -128,7 +140,11 @@ async fn channels_lifecycle_and_errors() {
     assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
     let (status, _) = alice.post("channels.delete", json!({"roomName": "dev"})).await;
     assert_eq!(status, 200);
-    assert_failure(&admin.get("channels.info", &[("roomId", &rid)]).await, CHANNEL_NOT_FOUND, Some("error-room-not-found"));
+    assert_failure(
+        &admin.get("channels.info", &[("roomId", &rid)]).await,
+        CHANNEL_NOT_FOUND,
+        Some("error-room-not-found"),
+    );
 }
 
 #[tokio::test]
@@ -145,8 +161,16 @@ async fn groups_are_private_to_members() {
     assert_failure(&alice.post("groups.create", json!({})).await, "Body param \"name\" is required", None);
 
     for who in [&bob, &admin] {
-        assert_failure(&who.get("groups.info", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
-        assert_failure(&who.get("groups.messages", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
+        assert_failure(
+            &who.get("groups.info", &[("roomId", &gid)]).await,
+            GROUP_NOT_FOUND,
+            Some("error-room-not-found"),
+        );
+        assert_failure(
+            &who.get("groups.messages", &[("roomId", &gid)]).await,
+            GROUP_NOT_FOUND,
+            Some("error-room-not-found"),
+        );
     }
     assert_failure(
         &bob.get("groups.info", &[]).await,
@@ -154,7 +178,11 @@ async fn groups_are_private_to_members() {
         Some("error-room-param-not-provided"),
     );
     // a channel is not a group
-    assert_failure(&alice.get("groups.info", &[("roomId", "GENERAL")]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
+    assert_failure(
+        &alice.get("groups.info", &[("roomId", "GENERAL")]).await,
+        GROUP_NOT_FOUND,
+        Some("error-room-not-found"),
+    );
 
     // a non-member cannot post there either
     let r = bob.post("chat.postMessage", json!({"roomId": gid, "text": "hi"})).await;
@@ -184,7 +212,11 @@ async fn groups_are_private_to_members() {
     let (_, list) = admin.get("groups.list", &[]).await;
     assert_eq!(list["total"], 0);
 
-    assert_failure(&bob.post("groups.delete", json!({"roomId": gid})).await, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
+    assert_failure(
+        &bob.post("groups.delete", json!({"roomId": gid})).await,
+        "Not allowed [error-not-allowed]",
+        Some("error-not-allowed"),
+    );
     assert_eq!(alice.post("groups.delete", json!({"roomId": gid})).await.0, 200);
     assert_failure(&alice.get("groups.info", &[("roomId", &gid)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
 }
@@ -207,11 +239,20 @@ async fn teams_and_can_access_room() {
     assert_eq!(main["group"]["teamMain"], true);
     assert_eq!(main["group"]["teamId"], team_id.as_str());
 
-    assert_failure(&alice.post("teams.create", json!({"name": "core", "type": 0})).await, "room-name-already-exists", None);
-    assert_failure(&alice.post("teams.create", json!({"name": "bob", "type": 0})).await, "team-name-already-exists", None);
+    assert_failure(
+        &alice.post("teams.create", json!({"name": "core", "type": 0})).await,
+        "room-name-already-exists",
+        None,
+    );
+    assert_failure(
+        &alice.post("teams.create", json!({"name": "bob", "type": 0})).await,
+        "team-name-already-exists",
+        None,
+    );
 
     // a public channel of the private team: team members only
-    let (status, ch) = alice.post("channels.create", json!({"name": "core-news", "extraData": {"teamId": team_id}})).await;
+    let (status, ch) =
+        alice.post("channels.create", json!({"name": "core-news", "extraData": {"teamId": team_id}})).await;
     assert_eq!(status, 200, "{ch}");
     assert_eq!(ch["channel"]["teamId"], team_id.as_str());
     let rid = ch["channel"]["_id"].as_str().unwrap().to_owned();
@@ -221,9 +262,16 @@ async fn teams_and_can_access_room() {
     assert_eq!((status.as_u16(), body["error"].clone()), (403, json!("unauthorized")));
     let r = outsider.post("channels.join", json!({"roomId": rid})).await;
     assert_failure(&r, "Not allowed [error-not-allowed]", Some("error-not-allowed"));
-    assert_failure(&outsider.post("chat.postMessage", json!({"channel": "#core-news", "text": "x"})).await, "error-not-allowed", None);
+    assert_failure(
+        &outsider.post("chat.postMessage", json!({"channel": "#core-news", "text": "x"})).await,
+        "error-not-allowed",
+        None,
+    );
     let (status, body) = outsider.get("rooms.info", &[("roomId", &rid)]).await;
-    assert_eq!((status.as_u16(), body["error"].clone(), body["errorType"].clone()), (400, json!("not-allowed"), json!("Not Allowed")));
+    assert_eq!(
+        (status.as_u16(), body["error"].clone(), body["errorType"].clone()),
+        (400, json!("not-allowed"), json!("Not Allowed"))
+    );
     let (status, info) = bob.get("rooms.info", &[("roomId", &rid)]).await;
     assert_eq!(status, 200);
     assert_eq!(info["team"]["_id"], team_id.as_str());
@@ -249,7 +297,11 @@ async fn teams_and_can_access_room() {
     let (status, detached) = outsider.get("channels.info", &[("roomId", &rid)]).await;
     assert_eq!(status, 200, "the channel stays, detached from the team: {detached}");
     assert!(detached["channel"].get("teamId").is_none());
-    assert_failure(&alice.get("groups.info", &[("roomId", &main_room)]).await, GROUP_NOT_FOUND, Some("error-room-not-found"));
+    assert_failure(
+        &alice.get("groups.info", &[("roomId", &main_room)]).await,
+        GROUP_NOT_FOUND,
+        Some("error-room-not-found"),
+    );
 }
 
 #[tokio::test]
@@ -265,14 +317,22 @@ async fn chat_post_send_update_delete() {
     assert!(posted["ts"].is_number());
     let m = &posted["message"];
     assert_eq!(m["_id"].as_str().unwrap().len(), 24);
-    assert_eq!((m["rid"].clone(), m["msg"].clone(), m["alias"].clone(), m["groupable"].clone()), (json!("GENERAL"), json!("hello"), json!(""), json!(false)));
+    assert_eq!(
+        (m["rid"].clone(), m["msg"].clone(), m["alias"].clone(), m["groupable"].clone()),
+        (json!("GENERAL"), json!("hello"), json!(""), json!(false))
+    );
     assert_eq!(m["u"], json!({"_id": alice.user_id(), "username": "alice", "name": "alice"}));
     assert_eq!(m["parseUrls"], true);
     assert!(m["ts"].as_str().unwrap().ends_with('Z') && m["ts"].as_str().unwrap().len() == 24);
     assert!(m.get("bot").is_none());
 
     // by roomId, to a DM, with attachments
-    let (status, by_id) = alice.post("chat.postMessage", json!({"roomId": "GENERAL", "text": "x", "attachments": [{"title": "t", "msg": " a "}]})).await;
+    let (status, by_id) = alice
+        .post(
+            "chat.postMessage",
+            json!({"roomId": "GENERAL", "text": "x", "attachments": [{"title": "t", "msg": " a "}]}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(by_id["message"]["attachments"][0]["text"], "a");
     assert_eq!(by_id["message"]["parseUrls"], false);
@@ -284,7 +344,11 @@ async fn chat_post_send_update_delete() {
     assert_eq!(again["message"]["rid"], dm_rid.as_str(), "one direct room per pair");
 
     // errors
-    assert_failure(&alice.post("chat.postMessage", json!({"channel": "#nope", "text": "x"})).await, "[invalid-channel]", Some("invalid-channel"));
+    assert_failure(
+        &alice.post("chat.postMessage", json!({"channel": "#nope", "text": "x"})).await,
+        "[invalid-channel]",
+        Some("invalid-channel"),
+    );
     assert_failure(
         &alice.post("chat.postMessage", json!({"channel": "#general", "text": "x", "alias": "someone"})).await,
         "Not enough permission",
@@ -300,7 +364,9 @@ async fn chat_post_send_update_delete() {
     assert_eq!(r.1["errorType"], "invalid-params");
 
     // sendMessage
-    let (status, sent) = alice.post("chat.sendMessage", json!({"message": {"rid": "GENERAL", "msg": "via send", "_id": "clientid123"}})).await;
+    let (status, sent) = alice
+        .post("chat.sendMessage", json!({"message": {"rid": "GENERAL", "msg": "via send", "_id": "clientid123"}}))
+        .await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["message"]["_id"], "clientid123");
     assert!(sent["message"].get("alias").is_none());
@@ -351,11 +417,19 @@ async fn bots_may_impersonate() {
     let server = Server::start();
     let admin = server.admin().await;
     let (status, _) = admin
-        .post("users.create", json!({"username": "ci-bot", "email": "b@example.com", "name": "CI", "password": "pw", "roles": ["bot"]}))
+        .post(
+            "users.create",
+            json!({"username": "ci-bot", "email": "b@example.com", "name": "CI", "password": "pw", "roles": ["bot"]}),
+        )
         .await;
     assert_eq!(status, 200);
     let bot = server.client().login("ci-bot", "pw").await;
-    let (status, posted) = bot.post("chat.postMessage", json!({"channel": "#general", "text": "build ok", "alias": "CI", "emoji": ":rocket:"})).await;
+    let (status, posted) = bot
+        .post(
+            "chat.postMessage",
+            json!({"channel": "#general", "text": "build ok", "alias": "CI", "emoji": ":rocket:"}),
+        )
+        .await;
     assert_eq!(status, 200, "{posted}");
     assert_eq!(posted["message"]["alias"], "CI");
     assert_eq!(posted["message"]["emoji"], ":rocket:");

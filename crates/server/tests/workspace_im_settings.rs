@@ -199,3 +199,55 @@ async fn role_lookups_and_license() {
     assert_eq!(status, 200);
     assert!(license["license"].get("license").is_none(), "{license}");
 }
+
+#[tokio::test]
+async fn status_presence_and_room_lists() {
+    let server = Server::start();
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+
+    let (status, body) = alice.post("users.setStatus", json!({"status": "busy", "message": "in a meeting"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, mine) = alice.get("users.getPresence", &[("username", "alice")]).await;
+    assert_eq!(mine["presence"], "busy");
+    assert!(mine.get("connectionStatus").is_some() && mine.get("lastLogin").is_some(), "{mine}");
+    let (_, theirs) = bob.get("users.getPresence", &[("username", "alice")]).await;
+    assert_eq!(theirs, json!({"presence": "busy", "success": true}));
+    let (_, info) = bob.get("users.info", &[("username", "alice")]).await;
+    assert_eq!(info["user"]["statusText"], "in a meeting");
+    assert_failure(
+        &alice.post("users.setStatus", json!({"status": "sleeping"})).await,
+        "Valid status types include online, away, offline, and busy. [error-invalid-status]",
+        Some("error-invalid-status"),
+    );
+    let alice_id = alice.user_id().to_owned();
+    assert_eq!(bob.post("users.setStatus", json!({"status": "away", "userId": alice_id})).await.0, 403);
+    assert_eq!(admin.post("users.setStatus", json!({"status": "away", "userId": alice_id})).await.0, 200);
+    let (_, online) = bob.get("channels.online", &[("_id", "GENERAL")]).await;
+    assert!(online["online"].as_array().unwrap().iter().any(|u| u["username"] == "alice"), "{online}");
+    assert_failure(
+        &bob.get("users.getPresence", &[]).await,
+        "The required \"userId\" or \"username\" param was not provided [error-user-param-not-provided]",
+        Some("error-user-param-not-provided"),
+    );
+
+    let (_, ch) = alice.post("groups.create", json!({"name": "secret"})).await;
+    let rid = ch["group"]["_id"].as_str().unwrap().to_owned();
+    let (status, rooms) = alice.get("rooms.get", &[]).await;
+    assert_eq!(status, 200, "{rooms}");
+    let mut mine = ids(&rooms["update"]);
+    mine.sort();
+    let mut want = vec!["GENERAL".to_owned(), rid.clone()];
+    want.sort();
+    assert_eq!(mine, want);
+    assert_eq!(rooms["remove"], json!([]));
+    let (_, later) = alice.get("rooms.get", &[("updatedSince", "2999-01-01T00:00:00.000Z")]).await;
+    assert_eq!(later["update"], json!([]));
+
+    assert_eq!(alice.get("rooms.adminRooms", &[]).await.0, 403);
+    let (_, all) = admin.get("rooms.adminRooms", &[("filter", "SEC")]).await;
+    assert_eq!(ids(&all["rooms"]), vec![rid]);
+    let (_, one) = admin.get("rooms.adminRooms", &[("count", "1")]).await;
+    assert_eq!((one["count"].clone(), one["total"].clone()), (json!(1), json!(2)));
+}

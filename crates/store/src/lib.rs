@@ -12,12 +12,7 @@ pub mod sqlite;
 mod store;
 
 pub use query::DocQuery;
-pub use store::{AttemptRecord, Claimed, Delivery, MessageQuery, Store, StoreError, StoreResult};
+pub use store::{AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, Store, StoreError, StoreResult};
 
 /// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).
 pub type Doc = serde_json::Map<String, serde_json::Value>;
-
-/// Reads a string field of a document.
-pub fn str_field<'a>(doc: &'a Doc, key: &str) -> Option<&'a str> {
-    doc.get(key).and_then(|v| v.as_str())
-}

@@ -13,13 +13,10 @@ pub struct DocQuery {
     pub offset: usize,
     /// `None`: no limit.
     pub limit: Option<usize>,
-    /// The filter reads only indexed fields, so rows can be matched on their index columns
-    /// without loading whole documents.
-    pub indexed_only: bool,
 }
 
 impl DocQuery {
     pub fn all(filter: Filter) -> Self {
-        Self { filter, sort_keys: Vec::new(), sort: None, offset: 0, limit: None, indexed_only: false }
+        Self { filter, sort_keys: Vec::new(), sort: None, offset: 0, limit: None }
     }
 }

@@ -57,6 +57,45 @@ pub struct Claimed {
     pub next_due: Option<i64>,
 }
 
+/// A change to the workspace that may raise an event: [`Store::commit`] writes it together
+/// with the outbox rows of the deliveries the event causes, in one transaction.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
+    InsertMessage(Doc),
+    /// Replaces a stored message (`NotFound` when there is none).
+    ReplaceMessage(Doc),
+    /// Creates a room with its first subscriptions (`usersCount` and the members' `__rooms`
+    /// follow); `Conflict("name")` when a room of that name exists.
+    CreateRoom { room: Doc, subscriptions: Vec<Doc> },
+    /// Creates a team, its main room and memberships; `Conflict("name")` as for rooms.
+    CreateTeam { team: Doc, main_room: Doc, room_subscriptions: Vec<Doc>, members: Vec<Doc> },
+    /// Subscribes a user and posts the system message announcing it; applies only when the
+    /// user was not subscribed yet.
+    Subscribe { subscription: Doc, system_message: Option<Doc> },
+    /// Unsubscribes a user and posts the system message; applies only when the user was
+    /// subscribed.
+    Unsubscribe { rid: String, uid: String, system_message: Option<Doc> },
+    /// Sets (and with `Value::Null`, removes) top-level fields of a room and its `_updatedAt`;
+    /// applies only when the room exists.
+    UpdateRoom { id: String, set: Doc },
+    /// Inserts a user; `Conflict("username")` / `Conflict("email")` when taken (usernames and
+    /// e-mail addresses are unique case-insensitively).
+    InsertUser(Doc),
+    /// No change: the deliveries alone (a replay of a recorded call).
+    Nothing,
+}
+
+/// What [`Store::commit`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// Whether the change applied; the deliveries are stored only then.
+    pub applied: bool,
+    /// The document written, for the changes that give one back: the inserted message (so
+    /// callers need not keep a copy) and the updated room.
+    pub doc: Option<Doc>,
+}
+
 /// The end of one attempt: the delivery is removed (`reschedule: None`) or unclaimed for
 /// another attempt at `(due_at, attempt)`, with the attempt's history record.
 #[derive(Debug, Clone)]
@@ -66,7 +105,23 @@ pub struct AttemptRecord {
     pub history: Option<Doc>,
 }
 
-/// Everything Liftoff persists. Every write returns only once it is durable.
+/// Everything Liftoff persists, in the workspace's terms. Every write returns only once it is
+/// durable.
+///
+/// # Single-process assumptions
+///
+/// The SQLite backend serves one process, and three things rely on that; a backend shared by
+/// several processes must replace them:
+/// - **Claims are released at start.** [`Store::release_claimed_deliveries`] is called when the
+///   dispatcher starts and voids every claim, since the only process that could hold one is
+///   gone. With several processes a claim needs an owner and a lease instead.
+/// - **The integrations generation is an in-memory counter.** [`Store::integrations_generation`]
+///   moves on every integration write made through this store object, which is every write
+///   when there is one process. Another process's writes must move it too (a stored version,
+///   a notification channel).
+/// - **Caches are invalidated locally.** The server's integration cache and the hook plan
+///   cache are dropped by the process that made the change; other processes only see it when
+///   an entry expires or the generation moves.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- settings, roles, permissions -------------------------------------------------------
@@ -81,11 +136,16 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the role lists of existing permissions, all or nothing.
     async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()>;
 
+    // --- changes that raise events, with the deliveries they cause ---------------------------
+    /// Writes a change with the outbox rows of the deliveries it causes, in one transaction;
+    /// the rows are stored only when the change applies. The one write path of every change
+    /// that raises an event.
+    async fn commit(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed>;
+
     // --- users and login tokens -------------------------------------------------------------
-    /// Inserts a user; `Conflict("username")` / `Conflict("email")` when taken
-    /// (usernames and e-mail addresses are unique case-insensitively).
+    /// `commit(Change::InsertUser)` without deliveries (first-start setup).
     async fn insert_user(&self, user: Doc) -> StoreResult<()> {
-        self.insert_user_with_deliveries(user, Vec::new()).await
+        self.commit(Change::InsertUser(user), Vec::new()).await.map(drop)
     }
     /// Replaces a user. A user stored with `active: false` loses every login token in the same
     /// write, as Rocket.Chat does when it deactivates a user.
@@ -102,33 +162,33 @@ pub trait Store: Send + Sync + 'static {
     async fn user_id_by_token(&self, hashed_token: &str) -> StoreResult<Option<String>>;
 
     // --- rooms and memberships --------------------------------------------------------------
-    /// Creates a room with its first subscriptions (`usersCount` and the members' `__rooms`
-    /// follow); `Conflict("name")` when a room of that name exists.
+    /// `commit(Change::CreateRoom)` without deliveries (first-start setup, direct rooms).
     async fn create_room(&self, room: Doc, subscriptions: Vec<Doc>) -> StoreResult<()> {
-        self.create_room_with_deliveries(room, subscriptions, Vec::new()).await
+        self.commit(Change::CreateRoom { room, subscriptions }, Vec::new()).await.map(drop)
     }
     async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
     /// Rooms of one type (`c`, `p`, `d`).
     async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>>;
-    /// Sets (and with `Value::Null`, removes) top-level fields of a room; returns the new room.
-    /// The subscriptions of a channel or group follow its `name`, `fname` and `t`.
+    /// `commit(Change::UpdateRoom)` without deliveries: sets (and with `Value::Null`, removes)
+    /// top-level fields of a room; returns the new room. The subscriptions of a channel or group
+    /// follow its `name`, `fname` and `t`.
     async fn update_room(&self, id: &str, set: Doc) -> StoreResult<Option<Doc>> {
-        self.update_room_with_deliveries(id, set, Vec::new()).await
+        self.commit(Change::UpdateRoom { id: id.to_owned(), set }, Vec::new()).await.map(|c| c.doc)
     }
     /// Deletes a room, its messages and subscriptions.
     async fn delete_room(&self, id: &str) -> StoreResult<()>;
     async fn subscription(&self, rid: &str, uid: &str) -> StoreResult<Option<Doc>>;
     async fn subscriptions_of_user(&self, uid: &str) -> StoreResult<Vec<Doc>>;
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>>;
-    /// Subscribes a user (no-op returning `false` if already subscribed) and, if given, posts
-    /// the system message announcing it, in one transaction.
+    /// `commit(Change::Subscribe)` without deliveries: `false` when already subscribed.
     async fn add_subscription(&self, subscription: Doc, system_message: Option<Doc>) -> StoreResult<bool> {
-        self.add_subscription_with_deliveries(subscription, system_message, Vec::new()).await
+        self.commit(Change::Subscribe { subscription, system_message }, Vec::new()).await.map(|c| c.applied)
     }
-    /// Unsubscribes a user (`false` if not subscribed), posting the system message if given.
+    /// `commit(Change::Unsubscribe)` without deliveries: `false` when not subscribed.
     async fn remove_subscription(&self, rid: &str, uid: &str, system_message: Option<Doc>) -> StoreResult<bool> {
-        self.remove_subscription_with_deliveries(rid, uid, system_message, Vec::new()).await
+        let change = Change::Unsubscribe { rid: rid.to_owned(), uid: uid.to_owned(), system_message };
+        self.commit(change, Vec::new()).await.map(|c| c.applied)
     }
     /// Shows (`true`) or hides a room in the user's room list; `NotFound` when not subscribed.
     async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()>;
@@ -142,30 +202,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     // --- messages ---------------------------------------------------------------------------
-    /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
-    /// Returns the message back, so callers need not keep a copy.
+    /// `commit(Change::InsertMessage)` without deliveries (system messages); returns the
+    /// message back.
     async fn insert_message(&self, message: Doc) -> StoreResult<Doc> {
-        self.insert_message_with_deliveries(message, Vec::new()).await
+        let done = self.commit(Change::InsertMessage(message), Vec::new()).await?;
+        done.doc.ok_or_else(|| StoreError::Backend("the inserted message was not given back".into()))
     }
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
-    async fn replace_message(&self, message: Doc) -> StoreResult<()> {
-        self.replace_message_with_deliveries(message, Vec::new()).await
-    }
     async fn delete_message(&self, id: &str) -> StoreResult<()>;
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
     async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
 
     // --- teams ------------------------------------------------------------------------------
-    /// Creates a team, its main room and memberships in one transaction.
-    async fn create_team(
-        &self,
-        team: Doc,
-        main_room: Doc,
-        room_subscriptions: Vec<Doc>,
-        members: Vec<Doc>,
-    ) -> StoreResult<()> {
-        self.create_team_with_deliveries(team, main_room, room_subscriptions, members, Vec::new()).await
-    }
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>>;
@@ -182,71 +230,32 @@ pub trait Store: Send + Sync + 'static {
     async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>>;
     /// A page of integrations matching the query, and how many match in all.
     async fn find_integrations(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
-    async fn insert_history(&self, record: Doc) -> StoreResult<()>;
-    /// Sets fields of a history record (`Value::Null` removes one).
-    async fn update_history(&self, id: &str, set: Doc) -> StoreResult<()>;
     async fn history_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn find_history(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
     /// Deletes every history record of an integration; returns how many.
     async fn clear_history(&self, integration_id: &str) -> StoreResult<usize>;
+    /// Keeps at most `max_per_integration` history records per integration (newest) and none
+    /// created before `created_before` (ISO date); returns how many were deleted.
+    async fn prune_history(
+        &self,
+        max_per_integration: Option<usize>,
+        created_before: Option<String>,
+    ) -> StoreResult<usize>;
+    /// Moves on every integration insert, replace or delete, so in-memory indexes of
+    /// integrations know when to reload (an in-process counter: see the trait's docs).
+    fn integrations_generation(&self) -> u64;
 
     // --- outgoing deliveries (the outbox) ----------------------------------------------------
-    // Each `*_with_deliveries` write is the plain write plus its outbox rows, in one transaction.
-    async fn insert_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Doc>;
-    async fn replace_message_with_deliveries(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
-    async fn create_room_with_deliveries(
-        &self,
-        room: Doc,
-        subscriptions: Vec<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()>;
-    async fn create_team_with_deliveries(
-        &self,
-        team: Doc,
-        main_room: Doc,
-        room_subscriptions: Vec<Doc>,
-        members: Vec<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()>;
-    /// Deliveries are stored only when the user was newly subscribed.
-    async fn add_subscription_with_deliveries(
-        &self,
-        subscription: Doc,
-        system_message: Option<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<bool>;
-    /// Deliveries are stored only when the user was subscribed.
-    async fn remove_subscription_with_deliveries(
-        &self,
-        rid: &str,
-        uid: &str,
-        system_message: Option<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<bool>;
-    async fn update_room_with_deliveries(&self, id: &str, set: Doc, deliveries: Vec<Delivery>) -> StoreResult<Option<Doc>>;
-    async fn insert_user_with_deliveries(&self, user: Doc, deliveries: Vec<Delivery>) -> StoreResult<()>;
-    /// Stores deliveries on their own (replays).
-    async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()>;
     /// Claims, per URL, up to `limit` unclaimed deliveries due at `now` (oldest first).
     async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>>;
-    /// Removes a delivery after its last attempt, storing that attempt's history record.
-    async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()>;
-    /// Unclaims a delivery for another attempt at `due_at`, storing this attempt's history record.
-    async fn reschedule_delivery(&self, id: &str, due_at: i64, attempt: u32, history: Option<Doc>) -> StoreResult<()>;
-    /// Several `complete_delivery`/`reschedule_delivery` in one write.
+    /// Ends attempts in one write: each delivery is removed, or unclaimed for another attempt,
+    /// with the history record of the attempt.
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()>;
-    /// Unclaims every delivery (claims of a process that is gone); returns how many.
+    /// Unclaims every delivery (claims of a process that is gone: see the trait's docs);
+    /// returns how many.
     async fn release_claimed_deliveries(&self) -> StoreResult<usize>;
     /// URLs with unclaimed deliveries and the earliest due time of each.
     async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>>;
-    /// How many deliveries are waiting (claimed or not).
-    async fn count_deliveries(&self) -> StoreResult<usize>;
-    /// Keeps at most `max_per_integration` history records per integration (newest) and none
-    /// created before `created_before` (ISO date); returns how many were deleted.
-    async fn prune_history(&self, max_per_integration: Option<usize>, created_before: Option<String>) -> StoreResult<usize>;
-    /// Bumped by every integration insert, replace or delete, so in-memory indexes of
-    /// integrations know when to reload.
-    fn integrations_generation(&self) -> u64;
 
     /// Whether other processes may share this database (then deliveries enqueued elsewhere
     /// are found by polling, and claims carry a lease).

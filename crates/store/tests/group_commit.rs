@@ -53,9 +53,8 @@ async fn concurrent_writes_commit_together_and_failures_stay_isolated() {
 async fn unique_fields_report_what_clashed() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    let user = |id: &str, name: &str, email: &str| {
-        doc(json!({"_id": id, "username": name, "emails": [{"address": email}]}))
-    };
+    let user =
+        |id: &str, name: &str, email: &str| doc(json!({"_id": id, "username": name, "emails": [{"address": email}]}));
     store.insert_user(user("a", "Ann", "ann@x.io")).await.unwrap();
     assert!(matches!(store.insert_user(user("b", "ann", "b@x.io")).await, Err(StoreError::Conflict("username"))));
     assert!(matches!(store.insert_user(user("c", "cat", "ANN@x.io")).await, Err(StoreError::Conflict("email"))));

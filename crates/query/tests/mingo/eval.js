@@ -22,8 +22,8 @@ function convQuery(v) {
   return v;
 }
 
-// Stored dates: the `ts` field holds ISO strings, which the server treats as
-// dates when compared with $date values.
+// Stored dates: the `ts` field is a date field (as `_createdAt` is for the
+// server); its ISO strings are dates for every operator, so mingo gets `Date`s.
 function convDoc(d) {
   if (typeof d.ts === "string" && ISO.test(d.ts)) return { ...d, ts: new Date(d.ts) };
   return d;

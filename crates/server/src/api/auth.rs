@@ -18,10 +18,7 @@ use store::ids::{now_iso, secret};
 pub const COMPATIBLE_VERSION: &str = "7.10.0";
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/logout", post(logout).get(logout))
-        .route("/me", get(get_me))
+    Router::new().route("/login", post(login)).route("/logout", post(logout).get(logout)).route("/me", get(get_me))
 }
 
 pub fn info_routes() -> Router<AppState> {

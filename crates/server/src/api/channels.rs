@@ -2,13 +2,14 @@
 
 use super::checks::match_fields;
 use super::listing::ListParams;
+use super::lookup::{find_channel, find_group, group_not_found, room_param_required, user_from_params};
 use super::pagination::Page;
+use super::schema::Ty;
 use crate::domain::rooms::{
-    NewRoom, add_member, can_access_room, create_room, find_channel, find_group, public_room, system_message,
-    user_from_params, users_by_names, valid_room_name,
+    NewRoom, add_member, add_room_owner, archive_room, can_access_room, create_room, leave_room, public_room,
+    system_message, users_by_names, valid_room_name,
 };
-use crate::domain::schema::Ty;
-use crate::domain::{str_of};
+use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -54,7 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/channels.info", get(|s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel)))
         .route("/channels.delete", post(|s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel)))
         .route("/channels.list", get(list_channels))
-        .route("/channels.list.joined", get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)))
+        .route(
+            "/channels.list.joined",
+            get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)),
+        )
         .route("/channels.members", get(|s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel)))
         .route("/channels.messages", get(|s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel)))
         .route("/channels.history", get(|s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel)))
@@ -66,12 +70,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn names_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
+    crate::domain::strings(v)
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let extra_data = match body.get("extraData") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m.clone()),
@@ -104,11 +111,9 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
     if !allowed {
         return Err(match kind {
             Kind::Channel => ApiError::forbidden(),
-            Kind::Group => ApiError::meteor_details(
-                "error-not-allowed",
-                "Not allowed",
-                json!({"method": "createPrivateGroup"}),
-            ),
+            Kind::Group => {
+                ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "createPrivateGroup"}))
+            }
         });
     }
     // `createChannel`/`createPrivateGroup` check their arguments with Meteor's `check()`.
@@ -146,7 +151,13 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
     if let Some(team) = &team {
         let mut extra = Map::new();
         extra.insert("msg".into(), json!(str_of(&room, "name")));
-        let note = system_message(str_of(team, "roomId"), "user-added-room-to-team", str_of(&room, "name"), &caller.user, Some(extra));
+        let note = system_message(
+            str_of(team, "roomId"),
+            "user-added-room-to-team",
+            str_of(&room, "name"),
+            &caller.user,
+            Some(extra),
+        );
         state.store().insert_message(note).await?;
     }
     Ok(success(json!({ kind.key(): public_room(room) })))
@@ -160,7 +171,12 @@ pub async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, false).await?;
     let rid = str_of(&room, "_id").to_owned();
     if room.get("teamMain").and_then(Value::as_bool) == Some(true) {
@@ -201,13 +217,8 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
     state.require_any(&caller.user, &["view-c-room", "view-joined-room"])?;
     let params = ListParams::from_args(&state, &q)?;
     let can_view_all = state.has_permission(&caller.user, "view-c-room");
-    let joined: Vec<String> = state
-        .store()
-        .subscriptions_of_user(&caller.id)
-        .await?
-        .iter()
-        .map(|s| str_of(s, "rid").to_owned())
-        .collect();
+    let joined: Vec<String> =
+        state.store().subscriptions_of_user(&caller.id).await?.iter().map(|s| str_of(s, "rid").to_owned()).collect();
     let only_id = arg_str(&q, "_id");
     let visible: Vec<Value> = state
         .store()
@@ -225,7 +236,12 @@ async fn list_channels(State(state): State<AppState>, caller: Caller, Query(q): 
     Ok(success(json!({"channels": rooms, "count": rooms.len(), "offset": params.page.offset, "total": total})))
 }
 
-pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn list_joined(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let params = ListParams::from_args(&state, &q)?;
     let mut visible = Vec::new();
     for sub in state.store().subscriptions_of_user(&caller.id).await? {
@@ -244,7 +260,12 @@ pub async fn list_joined(State(state): State<AppState>, caller: Caller, Query(q)
     Ok(success(json!({key: rooms, "count": rooms.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn members(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, kind == Kind::Group).await?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
@@ -287,7 +308,12 @@ pub async fn members(State(state): State<AppState>, caller: Caller, Query(q): Qu
     Ok(success(json!({"members": members, "count": members.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn messages(State(state): State<AppState>, caller: Caller, Query(q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => {
             if !q.contains_key("roomId") {
@@ -314,7 +340,12 @@ pub async fn messages(State(state): State<AppState>, caller: Caller, Query(q): Q
     Ok(success(json!({"messages": messages, "count": messages.len(), "offset": page.offset, "total": total})))
 }
 
-pub async fn history(State(state): State<AppState>, caller: Caller, Query(mut q): Query, kind: Kind) -> ApiResult<Response> {
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(mut q): Query,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &q, &caller, false).await?;
     // canReadRoom: access, and for public channels a subscription or `preview-c-room`.
     let readable = can_access_room(&state, &room, &caller.user).await?
@@ -381,28 +412,25 @@ fn string_or_list(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-pub async fn invite(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = match kind {
         Kind::Channel => find_channel(&state, &body, true).await?,
         Kind::Group => {
             let id = arg_str(&body, "roomId").unwrap_or_default();
             let name = arg_str(&body, "roomName").unwrap_or_default();
             if id.is_empty() && name.is_empty() {
-                return Err(ApiError::meteor(
-                    "error-room-param-not-provided",
-                    "The parameter \"roomId\" or \"roomName\" is required",
-                ));
+                return Err(room_param_required());
             }
             let room = match state.store().room_by_id(&id).await? {
                 Some(r) => Some(r),
                 None => state.store().room_by_name(&name).await?,
             };
-            room.filter(|r| str_of(r, "t") == "p").ok_or_else(|| {
-                ApiError::meteor(
-                    "error-room-not-found",
-                    "The required \"roomId\" or \"roomName\" param provided does not match any group",
-                )
-            })?
+            room.filter(|r| str_of(r, "t") == "p").ok_or_else(group_not_found)?
         }
     };
     let rid = str_of(&room, "_id").to_owned();
@@ -436,9 +464,19 @@ async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -
     {
         match_fields(&body, &[("joinCode", Ty::Str)])?;
         match arg_str(&body, "joinCode") {
-            None => return Err(ApiError::meteor_details("error-code-required", "Code required", json!({"method": "joinRoom"}))),
+            None => {
+                return Err(ApiError::meteor_details(
+                    "error-code-required",
+                    "Code required",
+                    json!({"method": "joinRoom"}),
+                ));
+            }
             Some(given) if given != code => {
-                return Err(ApiError::meteor_details("error-code-invalid", "Invalid Code", json!({"method": "joinRoom"})));
+                return Err(ApiError::meteor_details(
+                    "error-code-invalid",
+                    "Invalid Code",
+                    json!({"method": "joinRoom"}),
+                ));
             }
             _ => {}
         }
@@ -448,83 +486,33 @@ async fn join(State(state): State<AppState>, caller: Caller, Body(body): Body) -
     Ok(success(json!({"channel": public_room(room)})))
 }
 
-fn has_role(sub: &Doc, role: &str) -> bool {
-    sub.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == role))
-}
-
 pub async fn leave(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    let details = json!({"method": "leaveRoom"});
-    if !state.has_permission(&caller.user, &format!("leave-{}", kind.t())) {
-        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
-    }
-    let Some(sub) = state.store().subscription(&rid, &caller.id).await? else {
-        return Err(ApiError::meteor_details("error-user-not-in-room", "You are not in this room", details));
-    };
-    if has_role(&sub, "owner") {
-        let others = state.store().subscriptions_of_room(&rid).await?;
-        let other_owner = others.iter().any(|s| crate::domain::get_path(s, "u._id").and_then(Value::as_str) != Some(&caller.id) && has_role(s, "owner"));
-        if !other_owner && others.len() > 1 {
-            return Err(ApiError::meteor_details(
-                "error-you-are-last-owner",
-                "You are the last owner. Please set new owner before leaving the room.",
-                details,
-            ));
-        }
-    }
-    let note = system_message(&rid, "ul", caller.username(), &caller.user, None);
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomLeft", &room, &caller.user).await?;
-    if state.store().remove_subscription_with_deliveries(&rid, &caller.id, Some(note), deliveries.clone()).await? {
-        crate::outgoing::enqueued(&state, &deliveries);
-    }
-    let room = state.store().room_by_id(&rid).await?.unwrap_or(room);
+    leave_room(&state, &room, &caller.user, kind.t()).await?;
+    let room = state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room);
     Ok(success(json!({ kind.key(): public_room(room) })))
 }
 
-pub async fn add_owner(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+pub async fn add_owner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
     let user = user_from_params(&state, &body).await?;
-    let details = json!({"method": "addRoomOwner"});
-    if !state.has_permission_in_room(&caller.user, "set-owner", &rid).await? {
-        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
-    }
-    let uid = str_of(&user, "_id");
-    let Some(sub) = state.store().subscription(&rid, uid).await? else {
-        return Err(ApiError::meteor_details("error-user-not-in-room", "User is not in this room", details));
-    };
-    if has_role(&sub, "owner") {
-        return Err(ApiError::meteor_details("error-user-already-owner", "User is already an owner", details));
-    }
-    let mut roles: Vec<String> = sub
-        .get("roles")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
-    roles.push("owner".into());
-    let mut extra = Map::new();
-    extra.insert("role".into(), json!("owner"));
-    let note = system_message(&rid, "subscription-role-added", str_of(&user, "username"), &caller.user, Some(extra));
-    state.store().set_subscription_roles(&rid, uid, roles, Some(note)).await?;
+    add_room_owner(&state, &room, &caller.user, &user).await?;
     Ok(success(json!({})))
 }
 
-/// `channels.archive` / `groups.archive` (`archiveRoom`): marks the room archived; raises the
-/// `roomArchived` outgoing event.
-pub async fn archive(State(state): State<AppState>, caller: Caller, Body(body): Body, kind: Kind) -> ApiResult<Response> {
+/// `channels.archive` / `groups.archive`.
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+    kind: Kind,
+) -> ApiResult<Response> {
     let room = kind.find(&state, &body, &caller, true).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    if !state.has_permission_in_room(&caller.user, "archive-room", &rid).await? {
-        return Err(ApiError::meteor_details("error-not-authorized", "Not authorized", json!({"method": "archiveRoom"})));
-    }
-    let mut set = Map::new();
-    set.insert("archived".into(), json!(true));
-    let mut archived = room.clone();
-    archived.insert("archived".into(), json!(true));
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomArchived", &archived, &caller.user).await?;
-    if state.store().update_room_with_deliveries(&rid, set, deliveries.clone()).await?.is_some() {
-        crate::outgoing::enqueued(&state, &deliveries);
-    }
+    archive_room(&state, &room, &caller.user).await?;
     Ok(success(json!({})))
 }

@@ -1,9 +1,12 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
 use super::checks::{ajv_type_errors, match_fields, typed_body};
-use crate::domain::messages::{Defaults, check_can_send, markdown, message_fields, post_message, process_webhook_message};
+use super::schema::{Branch, Ty, one_of};
+use crate::domain::message_edits::{Edit, delete_message, update_message};
+use crate::domain::messages::{
+    Defaults, check_can_send, exceeds_max_size, message_fields, post_message, process_webhook_message,
+};
 use crate::domain::rooms::can_access_room;
-use crate::domain::schema::{Branch, Ty, one_of};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};
@@ -14,7 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
-use store::ids::{now_iso, now_ms};
+use store::ids::now_ms;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,20 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/chat.update", post(update))
         .route("/chat.delete", post(delete))
         .route("/chat.getMessage", get(get_message))
-}
-
-fn too_long(state: &AppState, payload: &serde_json::Map<String, Value>) -> bool {
-    let max = state.settings.int("Message_MaxAllowedSize");
-    if max <= 0 {
-        return false;
-    }
-    let over = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.chars().count() as i64 > max);
-    over(payload.get("text"))
-        || over(payload.get("msg"))
-        || payload
-            .get("attachments")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|x| over(x.get("text"))))
 }
 
 /// `chat.postMessage`'s schema: one of a `roomId` (which may carry `tmid`) or a `channel`.
@@ -92,7 +81,7 @@ async fn post_message_route(State(state): State<AppState>, caller: Caller, Body(
     if body.contains_key("tmid") && !body.contains_key("roomId") {
         return Err(ApiError::invalid_params("must match exactly one schema in oneOf"));
     }
-    if too_long(&state, &body) {
+    if exceeds_max_size(&state.settings, &body, &["text", "msg"]) {
         return Err(ApiError::plain("error-message-size-exceeded"));
     }
     let results = process_webhook_message(&state, &body, &caller.user, &Defaults::default(), &destinations, false)
@@ -125,7 +114,7 @@ async fn send_message(State(state): State<AppState>, caller: Caller, Body(body):
     if message.contains_key("tshow") && !message.contains_key("tmid") {
         return Err(ApiError::invalid_params("tshow provided but missing tmid"));
     }
-    if too_long(&state, message) {
+    if exceeds_max_size(&state.settings, message, &["text", "msg"]) {
         return Err(ApiError::meteor("error-message-size-exceeded", "Message size exceeds Message_MaxAllowedSize"));
     }
     let Some(room) = state.store().room_by_id(rid).await? else {
@@ -163,10 +152,6 @@ async fn load_message(state: &AppState, body: &serde_json::Map<String, Value>) -
     Ok((message, room))
 }
 
-fn minutes_since(ts: &str) -> Option<i64> {
-    store::ids::parse_iso(ts).map(|t| (chrono::Utc::now() - t).num_minutes())
-}
-
 /// The required string fields of a typed body, then the types of its optional ones.
 fn check_body(body: &serde_json::Map<String, Value>, required: &[&str], optional: &[(&str, Ty)]) -> ApiResult<()> {
     for key in required {
@@ -182,90 +167,23 @@ fn check_body(body: &serde_json::Map<String, Value>, required: &[&str], optional
 
 async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     check_body(&body, &["roomId", "msgId", "text"], &[("customFields", Ty::Obj), ("previewUrls", Ty::Arr)])?;
-    let (mut message, room) = load_message(&state, &body).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());
-    let can_edit = state.has_permission_in_room(&caller.user, "edit-message", &rid).await?
-        || (own && state.settings.bool("Message_AllowEditing"));
-    if !can_edit {
-        return Err(ApiError::meteor_details(
-            "error-action-not-allowed",
-            "Message editing not allowed",
-            json!({"method": "updateMessage", "action": "Message_editing"}),
-        ));
-    }
-    let block = state.settings.int("Message_AllowEditing_BlockEditInMinutes");
-    if block > 0
-        && !state.has_permission(&caller.user, "bypass-time-limit-edit-and-delete")
-        && minutes_since(str_of(&message, "ts")).is_some_and(|m| m >= block)
-    {
-        return Err(ApiError::meteor_details(
-            "error-message-editing-blocked",
-            "Message editing is blocked",
-            json!({"method": "updateMessage"}),
-        ));
-    }
+    let (message, room) = load_message(&state, &body).await?;
     let text = arg_str(&body, "text").unwrap_or_default().into_owned();
-    if state.settings.int("Message_MaxAllowedSize") > 0
-        && text.chars().count() as i64 > state.settings.int("Message_MaxAllowedSize")
-    {
-        return Err(ApiError::plain("error-message-size-exceeded"));
-    }
-    if str_of(&message, "msg") != text || body.contains_key("customFields") {
-        let now = now_iso();
-        message.insert("msg".into(), json!(text));
-        message.insert("md".into(), markdown(text.clone()));
-        message.insert("editedAt".into(), json!(now));
-        message.insert("editedBy".into(), json!({"_id": caller.id, "username": caller.username()}));
-        message.insert("_updatedAt".into(), json!(now));
-        if let Some(cf) = body.get("customFields") {
-            message.insert("customFields".into(), cf.clone());
-        }
-        let deliveries = crate::outgoing::message_deliveries(&state, &room, &message, true).await?;
-        if deliveries.is_empty() {
-            state.store().replace_message(message.clone()).await?;
-        } else {
-            state.store().replace_message_with_deliveries(message.clone(), deliveries.clone()).await?;
-            crate::outgoing::enqueued(&state, &deliveries);
-        }
-    }
+    let edit = Edit { text, custom_fields: body.get("customFields").cloned() };
+    let message = update_message(&state, &room, message, &caller.user, edit).await?;
     Ok(success(json!({"message": message})))
 }
 
 async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
     check_body(&body, &["roomId", "msgId"], &[("asUser", Ty::Bool)])?;
     let (message, room) = load_message(&state, &body).await?;
-    let rid = str_of(&room, "_id").to_owned();
-    let own = crate::domain::get_path(&message, "u._id").and_then(Value::as_str) == Some(caller.id.as_str());
-    let force = state.has_permission_in_room(&caller.user, "force-delete-message", &rid).await?;
-    if arg_bool(&body, "asUser") == Some(true) && !own && !force {
-        return Err(ApiError::plain(
-            "Unauthorized. You must have the permission \"force-delete-message\" to delete other's message as them.",
-        ));
-    }
-    let allowed = force
-        || state.has_permission_in_room(&caller.user, "delete-message", &rid).await?
-        || (own
-            && state.settings.bool("Message_AllowDeleting")
-            && state.has_permission_in_room(&caller.user, "delete-own-message", &rid).await?);
-    let block = state.settings.int("Message_AllowDeleting_BlockDeleteInMinutes");
-    let blocked = !force
-        && block > 0
-        && !state.has_permission(&caller.user, "bypass-time-limit-edit-and-delete")
-        && minutes_since(str_of(&message, "ts")).is_some_and(|m| m >= block);
-    if !allowed || blocked {
-        return Err(ApiError::meteor_details(
-            "error-action-not-allowed",
-            "Not allowed",
-            json!({"method": "deleteMessage", "action": "Delete_message"}),
-        ));
-    }
-    let id = str_of(&message, "_id").to_owned();
-    state.store().delete_message(&id).await?;
+    let as_user = arg_bool(&body, "asUser") == Some(true);
+    delete_message(&state, &room, &message, &caller.user, as_user).await?;
+    let id = str_of(&message, "_id");
     Ok(success(json!({
         "_id": id,
         "ts": now_ms().to_string(),
-        "message": {"_id": id, "rid": rid, "u": message.get("u")},
+        "message": {"_id": id, "rid": str_of(&room, "_id"), "u": message.get("u")},
     })))
 }
 

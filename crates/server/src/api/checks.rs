@@ -3,7 +3,7 @@
 //! to a Meteor method, and ajv's messages (`/field must be string`) for schema-validated ones.
 //! A field of the wrong type is refused before anything is read or written.
 
-use crate::domain::schema::{Ty, type_error};
+use super::schema::{Ty, type_error};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 

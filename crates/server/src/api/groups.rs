@@ -1,6 +1,8 @@
 //! `groups.*` (private rooms): the channel handlers with `Kind::Group`.
 
-use super::channels::{Kind, add_owner, archive, create, delete, history, info, invite, leave, list_joined, members, messages};
+use super::channels::{
+    Kind, add_owner, archive, create, delete, history, info, invite, leave, list_joined, members, messages,
+};
 use crate::http::{Body, Caller, Query};
 use crate::state::AppState;
 use axum::Router;

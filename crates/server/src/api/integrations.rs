@@ -1,15 +1,16 @@
 //! `integrations.*`, `channels.getIntegrations` and `groups.getIntegrations`.
 
+use super::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
 use super::listing::{ListParams, only_known};
-use crate::domain::integrations::{
-    CREATE_INCOMING, CREATE_OUTGOING, Grants, INCOMING, OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING, create_incoming,
-    create_outgoing, creator, delete, update_incoming, update_outgoing,
-};
+use super::lookup::{channel_not_found, group_not_found, room_param_required};
+use super::schema::{Branch, Ty, one_of};
+use crate::domain::integration_kinds::{INCOMING, OUTGOING, creator};
+use crate::domain::integrations::{create_incoming, create_outgoing, delete, update_incoming, update_outgoing};
 use crate::domain::rooms::can_access_room;
-use crate::domain::schema::{Branch, Ty, one_of};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
+use crate::permissions::Grants;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
@@ -38,7 +39,7 @@ fn require_any_integration_permission(grants: &Grants) -> ApiResult<()> {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
-    let grants = Grants::of(&state, &caller.user);
+    let grants = state.grants(&caller.user);
     require_any_integration_permission(&grants)?;
     only_known(&q, &["offset", "count", "sort", "name", "type", "query", "fields"])?;
     let params = ListParams::from_args(&state, &q)?;
@@ -50,7 +51,7 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) ->
         trusted.push(Filter::eq("type", t.as_ref()));
     }
     // Rocket.Chat sorts by `ts`, which integrations lack: insertion order.
-    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[], true)).await?;
+    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[])).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "offset": params.page.offset, "items": integrations.len(),
@@ -60,11 +61,10 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query) ->
 
 /// The integrations configured for a room, scoped by the caller's permissions.
 async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels: Vec<String>) -> ApiResult<Response> {
-    let grants = Grants::of(state, &caller.user);
+    let grants = state.grants(&caller.user);
     let params = ListParams::from_args(state, q)?;
     let trusted = vec![grants.scope(&caller.id), Filter::is_in("channel", channels)];
-    let (docs, total) =
-        state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)], false)).await?;
+    let (docs, total) = state.store().find_integrations(params.doc_query(trusted, &[("_createdAt", true)])).await?;
     let integrations = params.project(docs);
     Ok(success(json!({
         "integrations": integrations, "count": integrations.len(), "offset": params.page.offset, "total": total,
@@ -72,13 +72,7 @@ async fn room_integrations(state: &AppState, caller: &Caller, q: &Args, channels
 }
 
 async fn channel_integrations(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
-    require_any_integration_permission(&Grants::of(&state, &caller.user))?;
-    let not_found = || {
-        ApiError::meteor(
-            "error-room-not-found",
-            "The required \"roomId\" or \"roomName\" param provided does not match any channel",
-        )
-    };
+    require_any_integration_permission(&state.grants(&caller.user))?;
     let room = if q.contains_key("roomId") {
         let id = arg_str(&q, "roomId").unwrap_or_default();
         if id.is_empty() { None } else { state.store().room_by_id(&id).await? }
@@ -88,7 +82,7 @@ async fn channel_integrations(State(state): State<AppState>, caller: Caller, Que
     } else {
         None
     };
-    let room = room.filter(|r| matches!(str_of(r, "t"), "c" | "l")).ok_or_else(not_found)?;
+    let room = room.filter(|r| matches!(str_of(r, "t"), "c" | "l")).ok_or_else(channel_not_found)?;
     if !can_access_room(&state, &room, &caller.user).await? {
         return Err(ApiError::forbidden());
     }
@@ -105,30 +99,21 @@ async fn channel_integrations(State(state): State<AppState>, caller: Caller, Que
 }
 
 async fn group_integrations(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
-    require_any_integration_permission(&Grants::of(&state, &caller.user))?;
+    require_any_integration_permission(&state.grants(&caller.user))?;
     let id = arg_str(&q, "roomId").map(|s| s.into_owned());
     let name = arg_str(&q, "roomName").map(|s| s.into_owned());
     let both_empty = id.as_deref().unwrap_or_default().is_empty() && name.as_deref().unwrap_or_default().is_empty();
     if (id.is_none() && name.is_none()) || both_empty {
-        return Err(ApiError::meteor(
-            "error-room-param-not-provided",
-            "The parameter \"roomId\" or \"roomName\" is required",
-        ));
+        return Err(room_param_required());
     }
-    let not_found = || {
-        ApiError::meteor(
-            "error-room-not-found",
-            "The required \"roomId\" or \"roomName\" param provided does not match any group",
-        )
-    };
     let room = match (&id, &name) {
         (Some(id), _) => state.store().room_by_id(id).await?,
         (None, Some(name)) => state.store().room_by_name(name).await?,
         _ => None,
     };
-    let room = room.filter(|r| str_of(r, "t") == "p").ok_or_else(not_found)?;
+    let room = room.filter(|r| str_of(r, "t") == "p").ok_or_else(group_not_found)?;
     if !can_access_room(&state, &room, &caller.user).await? {
-        return Err(not_found());
+        return Err(group_not_found());
     }
     let room_name = if room.contains_key("prid") { str_of(&room, "fname") } else { str_of(&room, "name") };
     // Truthy: true only when exactly "true"; an empty value keeps the default.
@@ -156,7 +141,7 @@ async fn get_one(State(state): State<AppState>, caller: Caller, Query(q): Query)
         .await?
         .filter(|i| arg_str(&q, "createdBy").is_none_or(|by| creator(i) == Some(by.as_ref())))
         .ok_or_else(|| ApiError::plain("The integration does not exists."))?;
-    if !Grants::of(&state, &caller.user).may_manage(&integration, &caller.id) {
+    if !state.grants(&caller.user).may_manage(&integration, &caller.id) {
         return Err(ApiError::plain("not-authorized"));
     }
     Ok(success(json!({"integration": integration})))
@@ -220,7 +205,7 @@ const REMOVE_OUTGOING_BY_ID: Branch = Branch {
 };
 
 async fn remove(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    require_any_integration_permission(&Grants::of(&state, &caller.user))?;
+    require_any_integration_permission(&state.grants(&caller.user))?;
     one_of(&body, &[&REMOVE_INCOMING, &REMOVE_OUTGOING_BY_URL, &REMOVE_OUTGOING_BY_ID])
         .map_err(ApiError::invalid_params_typed)?;
     let store = state.store();
@@ -256,7 +241,7 @@ fn history_scope(grants: &Grants, me: &str, id: &str) -> Filter {
 }
 
 async fn history(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
-    let grants = Grants::of(&state, &caller.user);
+    let grants = state.grants(&caller.user);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::permission_required());
     }
@@ -271,7 +256,7 @@ async fn history(State(state): State<AppState>, caller: Caller, Query(q): Query)
         return Err(ApiError::plain("Invalid integration id."));
     }
     let params = ListParams::from_args(&state, &q)?;
-    let query = params.doc_query(vec![history_scope(&grants, &caller.id, &id)], &[("_updatedAt", false)], false);
+    let query = params.doc_query(vec![history_scope(&grants, &caller.id, &id)], &[("_updatedAt", false)]);
     let (docs, total) = state.store().find_history(query).await?;
     let history = params.project(docs);
     Ok(success(json!({
@@ -285,9 +270,13 @@ async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body)
         Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
         _ => return Err(ApiError::invalid_params_typed("must have required property 'integrationId'")),
     };
-    let grants = Grants::of(&state, &caller.user);
+    let grants = state.grants(&caller.user);
     if !grants.all_out && !grants.own_out {
-        return Err(ApiError::meteor_details("not_authorized", "Unauthorized", json!({"method": "clearIntegrationHistory"})));
+        return Err(ApiError::meteor_details(
+            "not_authorized",
+            "Unauthorized",
+            json!({"method": "clearIntegrationHistory"}),
+        ));
     }
     let integration = state
         .store()
@@ -295,7 +284,11 @@ async fn clear_history(State(state): State<AppState>, caller: Caller, Body(body)
         .await?
         .filter(|i| grants.all_out || creator(i) == Some(caller.id.as_str()))
         .ok_or_else(|| {
-            ApiError::meteor_details("error-invalid-integration", "Invalid integration", json!({"method": "clearIntegrationHistory"}))
+            ApiError::meteor_details(
+                "error-invalid-integration",
+                "Invalid integration",
+                json!({"method": "clearIntegrationHistory"}),
+            )
         })?;
     state.store().clear_history(str_of(&integration, "_id")).await?;
     Ok(success(json!({})))
@@ -307,7 +300,9 @@ async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(bod
     for key in ["integrationId", "historyId"] {
         match body.get(key) {
             Some(Value::String(id)) if !id.is_empty() => ids.push(id.clone()),
-            Some(Value::String(_)) => return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters")),
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_params_typed("must NOT have fewer than 1 characters"));
+            }
             _ => return Err(ApiError::invalid_params_typed(format!("must have required property '{key}'"))),
         }
     }
@@ -315,7 +310,7 @@ async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(bod
         return Err(ApiError::invalid_params_typed(format!("must NOT have additional properties '{extra}'")));
     }
     let details = || json!({"method": "replayOutgoingIntegration"});
-    let grants = Grants::of(&state, &caller.user);
+    let grants = state.grants(&caller.user);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::meteor_details("not_authorized", "Unauthorized", details()));
     }
@@ -333,6 +328,6 @@ async fn replay_outgoing(State(state): State<AppState>, caller: Caller, Body(bod
         .ok_or_else(|| {
             ApiError::meteor_details("error-invalid-integration-history", "Invalid Integration History", details())
         })?;
-    crate::outgoing::replay(&state, &integration, &record).await?;
+    crate::outgoing::replay::replay(&state, &integration, &record).await?;
     Ok(success(json!({})))
 }

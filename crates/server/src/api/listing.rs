@@ -15,37 +15,32 @@ pub struct ListParams {
     pub page: Page,
     pub sort: Option<(Sort, Vec<(String, bool)>)>,
     pub fields: Option<Projection>,
-    pub query: Option<(Filter, bool)>,
+    pub query: Option<Filter>,
 }
+
+/// Fields that Rocket.Chat stores as BSON dates (integrations and their history, messages,
+/// rooms, subscriptions, users, uploads, teams). Stored and sent as ISO strings, they behave
+/// as dates in `query` and `sort`: `$type: "date"`, `{"$date": ..}` operands, never a string.
+pub const DATE_FIELDS: &[&str] = &[
+    "_createdAt",
+    "_updatedAt",
+    "_deletedAt",
+    "ts",
+    "editedAt",
+    "createdAt",
+    "lastLogin",
+    "lm",
+    "lr",
+    "ls",
+    "tlm",
+    "dlm",
+    "uploadedAt",
+    "lastMessage.ts",
+    "lastMessage._updatedAt",
+];
 
 fn param_error(e: ParamError) -> ApiError {
     ApiError::failure(e.error, e.error_type)
-}
-
-/// Fields the store indexes in memory: a query over only these (with operators that compare
-/// values) can be matched without loading documents.
-const INDEXED: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt"];
-const VALUE_OPERATORS: &[&str] = &[
-    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$not", "$and", "$or", "$nor",
-];
-
-fn reads_only_indexed(v: &Value) -> bool {
-    let Value::Object(m) = v else { return false };
-    m.iter().all(|(k, v)| match k.as_str() {
-        "$and" | "$or" | "$nor" => v.as_array().is_some_and(|items| items.iter().all(reads_only_indexed)),
-        key if key.starts_with('$') => false,
-        key => INDEXED.contains(&key) && operators_only(v),
-    })
-}
-
-fn operators_only(v: &Value) -> bool {
-    match v {
-        Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => m.iter().all(|(k, v)| {
-            VALUE_OPERATORS.contains(&k.as_str()) && (k != "$not" || operators_only(v))
-        }),
-        Value::Object(_) | Value::Array(_) => false,
-        _ => true,
-    }
 }
 
 impl ListParams {
@@ -53,7 +48,7 @@ impl ListParams {
         let page = Page::from_args(&state.settings, args)?;
         let sort = match arg_str(args, "sort") {
             Some(raw) => {
-                let sort = parse_sort_param(&raw).map_err(param_error)?;
+                let sort = parse_sort_param(&raw, DATE_FIELDS).map_err(param_error)?;
                 let keys = serde_json::from_str::<Value>(&raw)
                     .ok()
                     .and_then(|v| v.as_object().cloned())
@@ -69,40 +64,24 @@ impl ListParams {
             _ => None,
         };
         let query = match arg_str(args, "query") {
-            Some(raw) if enabled => {
-                let filter = parse_query_param(&raw).map_err(param_error)?;
-                let indexed = serde_json::from_str::<Value>(&raw).is_ok_and(|v| reads_only_indexed(&v));
-                Some((filter, indexed))
-            }
+            Some(raw) if enabled => Some(parse_query_param(&raw, DATE_FIELDS).map_err(param_error)?),
             _ => None,
         };
         Ok(Self { page, sort, fields, query })
     }
 
     /// The store query: `trusted` (scope and endpoint filters) AND the caller's `query`.
-    pub fn doc_query(&self, trusted: Vec<Filter>, default_sort: &[(&str, bool)], trusted_indexed: bool) -> DocQuery {
+    pub fn doc_query(&self, trusted: Vec<Filter>, default_sort: &[(&str, bool)]) -> DocQuery {
         let mut filters = trusted;
-        let mut indexed = trusted_indexed;
-        if let Some((q, q_indexed)) = &self.query {
+        if let Some(q) = &self.query {
             filters.push(q.clone());
-            indexed &= *q_indexed;
         }
         let (sort, sort_keys) = match &self.sort {
             Some((s, keys)) => (Some(s.clone()), keys.clone()),
             None if default_sort.is_empty() => (None, Vec::new()),
-            None => (
-                Some(Sort::by(default_sort)),
-                default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect(),
-            ),
+            None => (Some(Sort::by(default_sort)), default_sort.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()),
         };
-        DocQuery {
-            filter: Filter::and(filters),
-            sort_keys,
-            sort,
-            offset: self.page.offset,
-            limit: self.page.count,
-            indexed_only: indexed,
-        }
+        DocQuery { filter: Filter::and(filters), sort_keys, sort, offset: self.page.offset, limit: self.page.count }
     }
 
     /// Filters, sorts, pages and projects a list held in memory. `visible` must already be what
@@ -110,7 +89,7 @@ impl ListParams {
     /// fields (password hashes, join codes).
     pub fn page_in_memory(&self, visible: Vec<Value>, default_sort: &[(&str, bool)]) -> (Vec<Value>, usize) {
         let mut items: Vec<Value> = match &self.query {
-            Some((filter, _)) => visible.into_iter().filter(|v| filter.matches(v)).collect(),
+            Some(filter) => visible.into_iter().filter(|v| filter.matches(v)).collect(),
             None => visible,
         };
         match &self.sort {
@@ -147,20 +126,4 @@ pub fn only_known(args: &Args, allowed: &[&str]) -> ApiResult<()> {
         return Err(ApiError::invalid_params_typed("must NOT have additional properties"));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn indexed_only_detection() {
-        assert!(reads_only_indexed(&json!({"type": "webhook-incoming"})));
-        assert!(reads_only_indexed(&json!({"$or": [{"name": {"$regex": "a", "$options": "i"}}, {"_createdBy._id": {"$ne": "x"}}]})));
-        assert!(!reads_only_indexed(&json!({"token": "x"})));
-        assert!(!reads_only_indexed(&json!({"name": {"$exists": true}})));
-        assert!(!reads_only_indexed(&json!({"channel": "#a"})));
-        assert!(!reads_only_indexed(&json!({"_createdBy": {"_id": "x"}})));
-    }
 }

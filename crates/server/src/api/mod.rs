@@ -6,17 +6,24 @@ mod chat;
 mod checks;
 mod groups;
 mod im;
+mod integration_schemas;
 mod integrations;
 mod licenses;
+mod limit;
 pub mod listing;
-mod permissions;
-mod roles;
+mod lookup;
 pub mod pagination;
+mod permissions;
+mod presence;
+mod roles;
+mod room_lists;
 mod room_roles;
 mod room_settings;
 mod room_views;
 mod rooms;
+mod schema;
 mod settings;
+mod signing_secret;
 mod teams;
 mod users;
 
@@ -41,11 +48,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(settings::routes())
         .merge(roles::routes())
         .merge(licenses::routes())
+        .merge(presence::routes())
+        .merge(room_lists::routes())
         .merge(rooms::routes())
         .merge(teams::routes())
         .merge(chat::routes())
         .merge(integrations::routes())
-        .route_layer(middleware::from_fn_with_state(state, crate::ratelimit::limit_api));
+        .merge(signing_secret::routes())
+        .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
     Router::new()
         .nest("/api/v1", v1)
         .merge(auth::info_routes())
@@ -53,7 +63,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("pragma"), HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("pragma"),
+            HeaderValue::from_static("no-cache"),
+        ))
 }
 
 pub async fn not_found() -> ApiError {

@@ -3,7 +3,10 @@
 //! (`removeUserFromRoom`) and `channels.addAll`.
 
 use super::channels::Kind;
-use crate::domain::rooms::{add_member, public_room, system_message, user_from_params};
+use super::lookup::user_from_params;
+use crate::domain::events::Event;
+use crate::domain::outbox::raise;
+use crate::domain::rooms::{add_member, public_room, system_message};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
@@ -13,6 +16,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value, json};
+use store::Change;
 use store::Doc;
 
 /// One role change: which role, granted or taken, the permission it needs in the room and
@@ -173,10 +177,9 @@ async fn kick(State(state): State<AppState>, caller: Caller, Body(body): Body, k
         ));
     }
     let note = system_message(&rid, "ru", str_of(&user, "username"), &caller.user, None);
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomLeft", &room, &user).await?;
-    if state.store().remove_subscription_with_deliveries(&rid, uid, Some(note), deliveries.clone()).await? {
-        crate::outgoing::enqueued(&state, &deliveries);
-    }
+    let raised = raise(&state, Event::RoomLeft { room: &room, user: &user }).await?;
+    let change = Change::Unsubscribe { rid: rid.clone(), uid: uid.to_owned(), system_message: Some(note) };
+    raised.commit(&state, change).await?;
     let room = state.store().room_by_id(&rid).await?.unwrap_or(room);
     Ok(success(json!({ kind.key(): public_room(room) })))
 }

@@ -1,6 +1,7 @@
 //! `rooms.info`.
 
-use crate::domain::rooms::{can_access_room, find_any_room, public_room};
+use super::lookup::find_any_room;
+use crate::domain::rooms::{can_access_room, public_room};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query};
 use crate::state::AppState;

@@ -1,9 +1,9 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
 use super::checks::{ajv_type_errors, typed_body};
-use crate::domain::rooms::{NewRoom, room_docs, users_by_names, valid_room_name};
-use crate::domain::schema::Ty;
-use crate::domain::{doc, str_of};
+use super::schema::Ty;
+use crate::domain::str_of;
+use crate::domain::teams::{NewTeam, create_team};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::state::AppState;
@@ -13,7 +13,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
-use store::ids::{now_iso, object_id};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,59 +44,10 @@ async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body)
     errors.extend(ajv_type_errors(&body, "", &[("owner", Ty::Str), ("members", Ty::Arr), ("room", Ty::Obj)]));
     typed_body(errors)?;
     let name = arg_str(&body, "name").unwrap_or_default().trim().to_owned();
-    let store = state.store();
-    let blocked = state.settings.string("Accounts_SystemBlockedUsernameList");
-    if store.user_by_username(&name).await?.is_some() || blocked.split(',').any(|b| b.trim().eq_ignore_ascii_case(&name)) {
-        return Err(ApiError::plain("team-name-already-exists"));
-    }
-    if store.room_by_name(&name).await?.is_some() || store.team_by_name(&name).await?.is_some() {
-        return Err(ApiError::plain("room-name-already-exists"));
-    }
-    let owner = match arg_str(&body, "owner") {
-        Some(id) if !id.is_empty() => store.user_by_id(&id).await?.ok_or_else(|| ApiError::plain("error-team-creation"))?,
-        _ => caller.user.clone(),
-    };
-    let t = if team_type == 1 { "p" } else { "c" };
-    if !state.has_permission(&owner, &format!("create-{t}")) {
-        return Err(ApiError::plain("error-team-creation"));
-    }
-    let name = valid_room_name(&state, &name).await.map_err(|_| ApiError::plain("error-team-creation"))?;
-    let member_names: Vec<String> = body
-        .get("members")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
-    let members = users_by_names(&state, &member_names).await?;
-    let team_id = object_id();
-    let now = now_iso();
-    let (room, subs) = room_docs(NewRoom {
-        t,
-        name: name.clone(),
-        owner: &owner,
-        members: members.clone(),
-        read_only: false,
-        exclude_self: false,
-        custom_fields: None,
-        extra_data: None,
-        team_main: Some(team_id.clone()),
-    });
-    let created_by = json!({"_id": caller.id, "username": caller.username()});
-    let team = doc(json!({
-        "_id": team_id, "name": name, "type": team_type, "createdAt": now,
-        "createdBy": created_by, "_updatedAt": now, "roomId": room["_id"],
-    }));
-    let mut team_members: Vec<Doc> = vec![doc(json!({
-        "teamId": team_id, "userId": str_of(&owner, "_id"), "roles": ["owner"], "createdAt": now, "createdBy": created_by,
-    }))];
-    for m in members.iter().filter(|m| str_of(m, "_id") != str_of(&owner, "_id")) {
-        team_members.push(doc(json!({"teamId": team_id, "userId": str_of(m, "_id"), "createdAt": now, "createdBy": created_by})));
-    }
-    let deliveries = crate::outgoing::room_deliveries(&state, "roomCreated", &room, &owner).await?;
-    match store.create_team_with_deliveries(team.clone(), room, subs, team_members, deliveries.clone()).await {
-        Ok(()) => crate::outgoing::enqueued(&state, &deliveries),
-        Err(store::StoreError::Conflict(_)) => return Err(ApiError::plain("room-name-already-exists")),
-        Err(e) => return Err(e.into()),
-    }
+    let owner = arg_str(&body, "owner").filter(|id| !id.is_empty()).map(|id| id.into_owned());
+    let members: Vec<String> = crate::domain::strings(body.get("members"));
+    let new = NewTeam { name, team_type, owner_id: owner, members };
+    let team = create_team(&state, &caller.user, new).await?;
     Ok(success(json!({"team": team})))
 }
 
@@ -117,11 +67,7 @@ async fn delete(State(state): State<AppState>, caller: Caller, Body(body): Body)
     if !state.has_permission_in_room(&caller.user, "delete-team", str_of(&team, "roomId")).await? {
         return Err(ApiError::forbidden());
     }
-    let rooms: Vec<String> = body
-        .get("roomsToRemove")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let rooms: Vec<String> = crate::domain::strings(body.get("roomsToRemove"));
     state.store().delete_team(str_of(&team, "_id"), rooms).await?;
     Ok(success(json!({})))
 }

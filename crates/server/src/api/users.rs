@@ -2,11 +2,11 @@
 
 use super::checks::{ajv_type_errors, typed_body};
 use super::listing::ListParams;
+use super::lookup::user_from_params;
+use super::schema::Ty;
 use crate::auth::{hash_password_digest, password_digest};
-use crate::domain::rooms::user_from_params;
-use crate::domain::schema::Ty;
+use crate::domain::str_of;
 use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, valid_username, without_secrets};
-use crate::domain::{str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, MaybeCaller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -49,9 +49,7 @@ fn invalid_name(name: &str) -> bool {
 }
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
+    crate::domain::strings(v)
 }
 
 async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
@@ -112,7 +110,11 @@ async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body)
     Ok(success(json!({"user": without_secrets(user)})))
 }
 
-async fn register(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller, Body(body): Body) -> ApiResult<Response> {
+async fn register(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Body(body): Body,
+) -> ApiResult<Response> {
     validate_body(
         &body,
         &["username", "email", "pass"],
@@ -152,7 +154,9 @@ async fn register(State(state): State<AppState>, MaybeCaller(caller): MaybeCalle
     )
     .await
     .map_err(|e| match e {
-        ApiError::Failure { error, .. } if error.contains("already in use") => ApiError::plain("Username is already in use"),
+        ApiError::Failure { error, .. } if error.contains("already in use") => {
+            ApiError::plain("Username is already in use")
+        }
         other => other,
     })?;
     let mut out = Map::new();
@@ -240,16 +244,15 @@ async fn user_info(State(state): State<AppState>, caller: Caller, Query(q): Quer
             .await?
             .into_iter()
             .map(|s| {
-                let mut r = json!({"_id": s["_id"], "rid": s["rid"], "name": s["name"], "t": s["t"], "unread": s["unread"]});
+                let mut r =
+                    json!({"_id": s["_id"], "rid": s["rid"], "name": s["name"], "t": s["t"], "unread": s["unread"]});
                 if let Some(roles) = s.get("roles") {
                     r["roles"] = roles.clone();
                 }
                 r
             })
             .collect();
-        rooms.sort_by(|a, b| {
-            (a["t"].as_str(), a["name"].as_str()).cmp(&(b["t"].as_str(), b["name"].as_str()))
-        });
+        rooms.sort_by(|a, b| (a["t"].as_str(), a["name"].as_str()).cmp(&(b["t"].as_str(), b["name"].as_str())));
         out["rooms"] = json!(rooms);
     }
     Ok(success(json!({"user": out})))
@@ -301,7 +304,11 @@ async fn update(State(state): State<AppState>, caller: Caller, Body(body): Body)
     }
     let store = state.store();
     let Some(mut user) = store.user_by_id(&user_id).await? else {
-        return Err(ApiError::meteor_details("error-invalid-userId", "Invalid userId", json!({"method": "insertOrUpdateUser"})));
+        return Err(ApiError::meteor_details(
+            "error-invalid-userId",
+            "Invalid userId",
+            json!({"method": "insertOrUpdateUser"}),
+        ));
     };
     if let Some(Value::String(name)) = data.get("name") {
         if invalid_name(name) {

@@ -2,11 +2,14 @@
 //! set. Rocket.Chat's `createDirectRoom`:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/lib/server/functions/createDirectRoom.ts>
 
+use super::events::Event;
+use super::outbox::raise;
 use super::rooms::subscription_doc;
 use super::{doc, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Value, json};
+use store::Change;
 use store::ids::now_iso;
 use store::{Doc, StoreError};
 
@@ -53,9 +56,9 @@ pub async fn open_direct_room(state: &AppState, creator: &Doc, members: Vec<Doc>
             sub
         })
         .collect();
-    let deliveries = crate::outgoing::room_deliveries(state, "roomCreated", &room, creator).await?;
-    match state.store().create_room_with_deliveries(room.clone(), subs, deliveries.clone()).await {
-        Ok(()) => crate::outgoing::enqueued(state, &deliveries),
+    let raised = raise(state, Event::RoomCreated { room: &room, owner: creator }).await?;
+    match raised.commit(state, Change::CreateRoom { room: room.clone(), subscriptions: subs }).await {
+        Ok(_) => {}
         // Created meanwhile by a concurrent request: the same room.
         Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),

@@ -1,7 +1,7 @@
 //! Incoming and outgoing integrations: Rocket.Chat's add/update/delete methods, with their
 //! validation order, error codes and side effects (post-as user gets `bot`, scripts compiled).
 
-use super::schema::{Branch, Ty};
+use super::integration_kinds::{INCOMING, OUTGOING, creator, event_info};
 use super::str_of;
 use crate::error::{ApiError, ApiResult};
 use crate::scripts::{self, DEFAULT_ENGINE};
@@ -9,174 +9,6 @@ use crate::state::AppState;
 use serde_json::{Map, Value, json};
 use store::Doc;
 use store::ids::{now_iso, object_id, random_id};
-
-pub const INCOMING: &str = "webhook-incoming";
-pub const OUTGOING: &str = "webhook-outgoing";
-
-pub const CREATE_INCOMING: Branch = Branch {
-    type_pattern: Some(INCOMING),
-    required: &[
-        ("type", Ty::Str),
-        ("username", Ty::Str),
-        ("channel", Ty::Str),
-        ("scriptEnabled", Ty::Bool),
-        ("name", Ty::Str),
-        ("enabled", Ty::Bool),
-    ],
-    optional: &[
-        ("script", Ty::Str),
-        ("alias", Ty::Str),
-        ("avatar", Ty::Str),
-        ("emoji", Ty::Str),
-        ("overrideDestinationChannelEnabled", Ty::Bool),
-        ("scriptEngine", Ty::Str),
-    ],
-    more_optional: &[],
-    additional_properties: false,
-};
-
-const OUTGOING_OPTIONAL: &[(&str, Ty)] = &[
-    ("targetRoom", Ty::Str),
-    ("urls", Ty::StrList),
-    ("triggerWords", Ty::StrList),
-    ("triggerWordAnywhere", Ty::Bool),
-    ("token", Ty::Str),
-    ("script", Ty::Str),
-    ("runOnEdits", Ty::Bool),
-    ("retryFailedCalls", Ty::Bool),
-    ("retryCount", Ty::Num),
-    ("retryDelay", Ty::Str),
-    ("impersonateUser", Ty::Bool),
-    ("alias", Ty::Str),
-    ("avatar", Ty::Str),
-    ("emoji", Ty::Str),
-    ("scriptEngine", Ty::Str),
-];
-
-const OUTGOING_REQUIRED: &[(&str, Ty)] = &[
-    ("type", Ty::Str),
-    ("username", Ty::Str),
-    ("channel", Ty::Str),
-    ("event", Ty::Str),
-    ("scriptEnabled", Ty::Bool),
-    ("name", Ty::Str),
-    ("enabled", Ty::Bool),
-];
-
-pub const CREATE_OUTGOING: Branch = Branch {
-    type_pattern: Some(OUTGOING),
-    required: OUTGOING_REQUIRED,
-    optional: OUTGOING_OPTIONAL,
-    more_optional: &[],
-    additional_properties: false,
-};
-
-pub const UPDATE_INCOMING: Branch = Branch {
-    type_pattern: Some(INCOMING),
-    required: &[
-        ("integrationId", Ty::Str),
-        ("type", Ty::Str),
-        ("channel", Ty::Str),
-        ("scriptEnabled", Ty::Bool),
-        ("name", Ty::Str),
-        ("enabled", Ty::Bool),
-    ],
-    optional: &[
-        ("overrideDestinationChannelEnabled", Ty::Bool),
-        ("script", Ty::Str),
-        ("alias", Ty::Str),
-        ("avatar", Ty::Str),
-        ("emoji", Ty::Str),
-    ],
-    more_optional: &[],
-    additional_properties: true,
-};
-
-pub const UPDATE_OUTGOING: Branch = Branch {
-    type_pattern: Some(OUTGOING),
-    required: OUTGOING_REQUIRED,
-    optional: OUTGOING_OPTIONAL,
-    more_optional: &[("integrationId", Ty::Str), ("target_url", Ty::Str)],
-    additional_properties: false,
-};
-
-/// `(event, uses channels, uses trigger words, requires targetRoom)`.
-pub const EVENTS: &[(&str, bool, bool, bool)] = &[
-    ("sendMessage", true, true, false),
-    ("fileUploaded", true, false, false),
-    ("roomArchived", false, false, false),
-    ("roomCreated", false, false, false),
-    ("roomJoined", true, false, false),
-    ("roomLeft", true, false, false),
-    ("userCreated", false, false, true),
-];
-
-pub fn event_info(event: &str) -> Option<(bool, bool, bool)> {
-    EVENTS.iter().find(|(e, ..)| *e == event).map(|(_, c, t, r)| (*c, *t, *r))
-}
-
-/// The caller's four integration permissions.
-#[derive(Clone, Copy, Debug)]
-pub struct Grants {
-    pub all_in: bool,
-    pub own_in: bool,
-    pub all_out: bool,
-    pub own_out: bool,
-}
-
-impl Grants {
-    pub fn of(state: &AppState, user: &Doc) -> Self {
-        Self {
-            all_in: state.has_permission(user, "manage-incoming-integrations"),
-            own_in: state.has_permission(user, "manage-own-incoming-integrations"),
-            all_out: state.has_permission(user, "manage-outgoing-integrations"),
-            own_out: state.has_permission(user, "manage-own-outgoing-integrations"),
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.all_in || self.own_in || self.all_out || self.own_out
-    }
-
-    /// May the caller manage `integration` (all, or own and created it)?
-    pub fn may_manage(&self, integration: &Doc, me: &str) -> bool {
-        let own = creator(integration) == Some(me);
-        if str_of(integration, "type") == INCOMING {
-            self.all_in || (self.own_in && own)
-        } else {
-            self.all_out || (self.own_out && own)
-        }
-    }
-
-    /// `mountIntegrationQueryBasedOnPermissions`.
-    pub fn scope(&self, me: &str) -> query::Filter {
-        use query::Filter;
-        if self.all_out && self.all_in {
-            return Filter::all();
-        }
-        if self.own_out && self.own_in {
-            return Filter::eq("_createdBy._id", me);
-        }
-        let mut branches = Vec::new();
-        if self.all_out {
-            branches.push(Filter::eq("type", OUTGOING));
-        }
-        if self.all_in {
-            branches.push(Filter::eq("type", INCOMING));
-        }
-        if self.own_out {
-            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", OUTGOING)]));
-        }
-        if self.own_in {
-            branches.push(Filter::and(vec![Filter::eq("_createdBy._id", me), Filter::eq("type", INCOMING)]));
-        }
-        if branches.is_empty() { Filter::none() } else { Filter::or(branches) }
-    }
-}
-
-pub fn creator(integration: &Doc) -> Option<&str> {
-    integration.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
-}
 
 fn meteor(code: &str, reason: &str, method: &str) -> ApiError {
     ApiError::meteor_details(code, reason, json!({"method": method}))
@@ -241,7 +73,7 @@ async fn check_channel_targets(
 }
 
 async fn add_bot_role(state: &AppState, user: &Doc) -> ApiResult<()> {
-    let mut roles = crate::state::AppState::user_roles(user);
+    let mut roles = AppState::user_roles(user);
     if roles.iter().any(|r| r == "bot") {
         return Ok(());
     }
@@ -288,7 +120,7 @@ fn wants_compile(state: &AppState, body: &Map<String, Value>, engine: &str) -> O
 /// `addIncomingIntegration`.
 pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<Doc> {
     const M: &str = "addIncomingIntegration";
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     if !grants.all_in && !grants.own_in {
         return Err(not_authorized_incoming(M));
     }
@@ -298,7 +130,11 @@ pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, 
     }
     let channels = split_channels(&json!(channel));
     if channels.iter().any(|c| !c.starts_with(['@', '#'])) {
-        return Err(meteor("error-invalid-channel-start-with-chars", "Invalid channel. Start with @ or #", "updateIncomingIntegration"));
+        return Err(meteor(
+            "error-invalid-channel-start-with-chars",
+            "Invalid channel. Start with @ or #",
+            "updateIncomingIntegration",
+        ));
     }
     if non_blank(body, "username").is_none() {
         return Err(meteor("error-invalid-username", "Invalid username", M));
@@ -318,7 +154,10 @@ pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, 
     d.insert("scriptEngine".into(), json!(engine));
     d.insert("type".into(), json!(INCOMING));
     d.insert("channel".into(), json!(channels));
-    d.insert("overrideDestinationChannelEnabled".into(), json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))));
+    d.insert(
+        "overrideDestinationChannelEnabled".into(),
+        json!(body.get("overrideDestinationChannelEnabled") == Some(&Value::Bool(true))),
+    );
     d.insert("token".into(), json!(random_id(48)));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     d.insert("_createdAt".into(), json!(now));
@@ -346,7 +185,7 @@ pub async fn create_incoming(state: &AppState, caller: &Doc, body: &Map<String, 
 async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<(Doc, Doc)> {
     const REQUIRED: &str = "validateOutgoing._verifyRequiredFields";
     const CHANNELS: &str = "validateOutgoing._verifyUserHasPermissionForChannels";
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     let mut d = body.clone();
     if body.get("channel").and_then(Value::as_str).is_some_and(|c| c.trim().is_empty()) {
         d.remove("channel");
@@ -376,9 +215,17 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
             return Err(outgoing_error("error-invalid-channel", "Invalid Channel", REQUIRED));
         };
         let channels = split_channels(&raw);
-        let special = |c: &str| ["all_public_channels", "all_private_groups", "all_direct_messages"].iter().any(|s| s.eq_ignore_ascii_case(c));
+        let special = |c: &str| {
+            ["all_public_channels", "all_private_groups", "all_direct_messages"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(c))
+        };
         if channels.iter().any(|c| !c.starts_with(['@', '#']) && !special(c)) {
-            return Err(outgoing_error("error-invalid-channel-start-with-chars", "Invalid Channel. Start with @ or #", REQUIRED));
+            return Err(outgoing_error(
+                "error-invalid-channel-start-with-chars",
+                "Invalid Channel. Start with @ or #",
+                REQUIRED,
+            ));
         }
         channels
     } else {
@@ -392,13 +239,18 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
         Vec::new()
     };
     let Some(user) = state.store().user_by_username(&string(body, "username")).await? else {
-        return Err(outgoing_error("error-invalid-user", "Invalid user (did you delete the `rocket.cat` user?)", REQUIRED));
+        return Err(outgoing_error(
+            "error-invalid-user",
+            "Invalid user (did you delete the `rocket.cat` user?)",
+            REQUIRED,
+        ));
     };
     d.insert("type".into(), json!(OUTGOING));
     d.insert("channel".into(), json!(channels));
     d.insert("userId".into(), json!(str_of(&user, "_id")));
     if uses_triggers && body.contains_key("triggerWords") {
-        let Some(words) = body.get("triggerWords").and_then(Value::as_array).filter(|w| w.iter().all(Value::is_string)) else {
+        let Some(words) = body.get("triggerWords").and_then(Value::as_array).filter(|w| w.iter().all(Value::is_string))
+        else {
             return Err(outgoing_error("error-invalid-triggerWords", "Invalid triggerWords", REQUIRED));
         };
         let words: Vec<&str> = words.iter().filter_map(Value::as_str).filter(|w| !w.trim().is_empty()).collect();
@@ -432,7 +284,8 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
         }
     }
     if body.get("retryFailedCalls").is_some_and(|v| v.as_bool() == Some(true)) {
-        let count = body.get("retryCount").and_then(Value::as_f64).map(|n| n.trunc() as i64).filter(|n| *n > 0).unwrap_or(4);
+        let count =
+            body.get("retryCount").and_then(Value::as_f64).map(|n| n.trunc() as i64).filter(|n| *n > 0).unwrap_or(4);
         d.insert("retryCount".into(), json!(count));
         let delay = non_blank(body, "retryDelay").map(|s| s.to_lowercase()).unwrap_or_else(|| "powers-of-ten".into());
         d.insert("retryDelay".into(), json!(delay));
@@ -442,7 +295,7 @@ async fn validate_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Va
 
 /// `addOutgoingIntegration`.
 pub async fn create_outgoing(state: &AppState, caller: &Doc, body: &Map<String, Value>) -> ApiResult<Doc> {
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::meteor("not_authorized", ""));
     }
@@ -504,7 +357,7 @@ pub async fn update_incoming(state: &AppState, caller: &Doc, id: &str, body: &Ma
     if channels.iter().any(|c| !c.starts_with(['@', '#'])) {
         return Err(meteor("error-invalid-channel-start-with-chars", "Invalid channel. Start with @ or #", M));
     }
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     let me = str_of(caller, "_id").to_owned();
     if !grants.all_in && !grants.own_in {
         return Err(not_authorized_incoming(M));
@@ -560,7 +413,7 @@ pub async fn update_outgoing(state: &AppState, caller: &Doc, id: &str, body: &Ma
     if non_blank(body, "token").is_none() {
         return Err(outgoing_error("error-invalid-token", "Invalid token", "validateOutgoing._verifyRequiredFields"));
     }
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     let me = str_of(caller, "_id").to_owned();
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::meteor("not_authorized", "Unauthorized"));
@@ -576,9 +429,25 @@ pub async fn update_outgoing(state: &AppState, caller: &Doc, id: &str, body: &Ma
     let mut d = current.clone();
     update_script(state, &current, body, &mut d).await?;
     const SET: &[&str] = &[
-        "event", "enabled", "name", "avatar", "emoji", "alias", "channel", "targetRoom", "impersonateUser",
-        "username", "userId", "urls", "token", "triggerWords", "retryFailedCalls", "retryCount", "retryDelay",
-        "triggerWordAnywhere", "runOnEdits",
+        "event",
+        "enabled",
+        "name",
+        "avatar",
+        "emoji",
+        "alias",
+        "channel",
+        "targetRoom",
+        "impersonateUser",
+        "username",
+        "userId",
+        "urls",
+        "token",
+        "triggerWords",
+        "retryFailedCalls",
+        "retryCount",
+        "retryDelay",
+        "triggerWordAnywhere",
+        "runOnEdits",
     ];
     for key in SET {
         match fields.get(*key) {
@@ -597,7 +466,7 @@ pub async fn update_outgoing(state: &AppState, caller: &Doc, id: &str, body: &Ma
 /// `deleteIncomingIntegration` / `deleteOutgoingIntegration`. As in Rocket.Chat the stored
 /// type is not checked: `kind` picks which permission pair applies.
 pub async fn delete(state: &AppState, caller: &Doc, integration: &Doc, kind: &str) -> ApiResult<()> {
-    let grants = Grants::of(state, caller);
+    let grants = state.grants(caller);
     let own = creator(integration) == Some(str_of(caller, "_id"));
     let (all, own_perm, method) = if kind == INCOMING {
         (grants.all_in, grants.own_in, "deleteIncomingIntegration")
@@ -616,8 +485,3 @@ pub async fn delete(state: &AppState, caller: &Doc, integration: &Doc, kind: &st
     state.scripts.forget(&id);
     Ok(())
 }
-
-pub fn as_value(d: Doc) -> Value {
-    Value::Object(d)
-}
-

@@ -1,19 +1,25 @@
 //! Posting messages. `process_webhook_message` is Rocket.Chat's `processWebhookMessage`: it
 //! serves `chat.postMessage`, incoming webhooks and the answers of outgoing webhooks alike.
 
+use super::events::Event;
+use super::outbox::raise;
 use super::rooms::{add_member, can_access_room, direct_room, is_member};
 use super::{brief_user, doc, str_of};
 use crate::error::{ApiError, ApiResult};
+use crate::settings::Settings;
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
-use store::Doc;
 use store::ids::{now_iso, object_id};
+use store::{Change, Doc};
 
 /// Why a message could not be sent, in the two shapes Rocket.Chat produces.
 #[derive(Debug)]
 pub enum SendError {
     /// A Meteor error: code and reason.
-    Meteor { code: String, reason: String },
+    Meteor {
+        code: String,
+        reason: String,
+    },
     /// A plain JS error message (`error-not-allowed`, `Not enough permission`, ...).
     Plain(String),
     Internal(ApiError),
@@ -55,6 +61,22 @@ impl From<store::StoreError> for SendError {
     }
 }
 
+/// Whether a text is longer than `Message_MaxAllowedSize` characters (0 or less: no limit).
+pub fn text_exceeds_max_size(settings: &Settings, text: &str) -> bool {
+    let max = settings.int("Message_MaxAllowedSize");
+    max > 0 && text.chars().count() as i64 > max
+}
+
+/// Whether a message's text fields `keys` or an attachment's `text` exceed the size limit.
+pub fn exceeds_max_size(settings: &Settings, message: &Map<String, Value>, keys: &[&str]) -> bool {
+    if settings.int("Message_MaxAllowedSize") <= 0 {
+        return false;
+    }
+    let over = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| text_exceeds_max_size(settings, s));
+    keys.iter().any(|k| over(message.get(*k)))
+        || message.get("attachments").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| over(x.get("text"))))
+}
+
 /// Message defaults of an integration (empty for `chat.postMessage`).
 #[derive(Debug, Default, Clone)]
 pub struct Defaults {
@@ -93,7 +115,8 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
         .or_else(|| take_truthy_str(&mut payload, "alias"))
         .or_else(|| defaults.alias.clone().filter(|s| !s.is_empty()));
     m.insert("alias".into(), Value::String(alias.unwrap_or_default()));
-    let text = take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
+    let text =
+        take_truthy_str(&mut payload, "text").or_else(|| take_truthy_str(&mut payload, "msg")).unwrap_or_default();
     m.insert("msg".into(), Value::String(trimmed(text)));
     let has_attachments = payload.get("attachments").is_some_and(|a| !a.is_null());
     let attachments = match payload.remove("attachments") {
@@ -126,9 +149,12 @@ pub fn message_fields_from(mut payload: Map<String, Value>, defaults: &Defaults)
             m.insert(key.into(), v);
         }
     }
-    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar")) {
+    if let Some(avatar) = take_truthy_str(&mut payload, "icon_url").or_else(|| take_truthy_str(&mut payload, "avatar"))
+    {
         m.insert("avatar".into(), Value::String(avatar));
-    } else if let Some(emoji) = take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji")) {
+    } else if let Some(emoji) =
+        take_truthy_str(&mut payload, "icon_emoji").or_else(|| take_truthy_str(&mut payload, "emoji"))
+    {
         m.insert("emoji".into(), Value::String(emoji));
     } else if let Some(avatar) = defaults.avatar.as_deref().filter(|s| !s.is_empty()) {
         m.insert("avatar".into(), json!(avatar));
@@ -195,15 +221,7 @@ pub async fn check_can_send(state: &AppState, room: &Doc, user: &Doc, message: &
     {
         return Err(SendError::Plain("You can't send messages because the room is readonly.".into()));
     }
-    let max = state.settings.int("Message_MaxAllowedSize").max(0) as usize;
-    let too_long = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.chars().count() > max);
-    if max > 0
-        && (too_long(message.get("msg"))
-            || message
-                .get("attachments")
-                .and_then(Value::as_array)
-                .is_some_and(|atts| atts.iter().any(|a| too_long(a.get("text")))))
-    {
+    if exceeds_max_size(&state.settings, message, &["msg"]) {
         return Err(SendError::Plain("error-message-size-exceeded".into()));
     }
     let impersonates = message.get("alias").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
@@ -236,14 +254,10 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.insert("channels".into(), json!([]));
     message.insert("md".into(), markdown(text));
     message.retain(|_, v| !v.is_null());
-    let deliveries = crate::outgoing::message_deliveries(state, room, &message, false).await?;
-    if deliveries.is_empty() {
-        Ok(state.store().insert_message(message).await?)
-    } else {
-        let message = state.store().insert_message_with_deliveries(message, deliveries.clone()).await?;
-        crate::outgoing::enqueued(state, &deliveries);
-        Ok(message)
-    }
+    let raised = raise(state, Event::SendMessage { room, message: &message, edited: false }).await?;
+    let committed = raised.commit(state, Change::InsertMessage(message)).await?;
+    crate::observability::metrics::message_posted();
+    committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))
 }
 
 /// The outcome per destination, in order.

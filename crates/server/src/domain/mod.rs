@@ -2,10 +2,14 @@
 //! their access rules, and message posting.
 
 pub mod dm;
+pub mod events;
+pub mod integration_kinds;
 pub mod integrations;
+pub mod message_edits;
 pub mod messages;
+pub mod outbox;
 pub mod rooms;
-pub mod schema;
+pub mod teams;
 pub mod users;
 
 use serde_json::Value;
@@ -52,4 +56,11 @@ pub fn brief_user(user: &Doc) -> Value {
         "username": str_of(user, "username"),
         "name": user.get("name").cloned().unwrap_or(Value::String(String::new())),
     })
+}
+
+/// The strings of a JSON list (other items skipped); a missing or non-list value gives none.
+pub fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }

@@ -1,13 +1,14 @@
 //! Rooms: creation with Rocket.Chat's name rules, lookups by id or name with their exact
 //! errors, `canAccessRoom`, memberships and system messages.
 
+use super::events::Event;
+use super::outbox::raise;
 use super::{brief_user, doc, str_of};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Args, arg_str};
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
 use store::ids::{now_iso, object_id};
-use store::{Doc, StoreError};
+use store::{Change, Doc, StoreError};
 
 /// Fields never returned to clients.
 pub const HIDDEN_ROOM_FIELDS: &[&str] = &["joinCode", "members", "importIds", "e2e"];
@@ -157,12 +158,9 @@ pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> ApiResult<Doc> {
     let name = new.name.clone();
     let owner = new.owner.clone();
     let (room, subs) = room_docs(new);
-    let deliveries = crate::outgoing::room_deliveries(state, "roomCreated", &room, &owner).await?;
-    match state.store().create_room_with_deliveries(room.clone(), subs, deliveries.clone()).await {
-        Ok(()) => {
-            crate::outgoing::enqueued(state, &deliveries);
-            Ok(state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room))
-        }
+    let raised = raise(state, Event::RoomCreated { room: &room, owner: &owner }).await?;
+    match raised.commit(state, Change::CreateRoom { room: room.clone(), subscriptions: subs }).await {
+        Ok(_) => Ok(state.store().room_by_id(str_of(&room, "_id")).await?.unwrap_or(room)),
         Err(StoreError::Conflict(_)) => Err(duplicate_name(&name)),
         Err(e) => Err(e.into()),
     }
@@ -213,86 +211,6 @@ pub async fn can_access_room(state: &AppState, room: &Doc, user: &Doc) -> ApiRes
     Ok(false)
 }
 
-const CHANNEL_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any channel";
-const GROUP_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any group";
-
-async fn room_by_id_or_name(state: &AppState, args: &Args) -> ApiResult<Option<Doc>> {
-    if let Some(id) = arg_str(args, "roomId") {
-        if !id.is_empty() {
-            return Ok(state.store().room_by_id(&id).await?);
-        }
-        if args.contains_key("roomName") {
-            // fall through to the name when the id is empty
-        } else {
-            return Ok(None);
-        }
-    }
-    match arg_str(args, "roomName") {
-        Some(name) if !name.is_empty() => Ok(state.store().room_by_name(&name).await?),
-        _ => Ok(None),
-    }
-}
-
-fn archived(room: &Doc) -> bool {
-    room.get("archived").and_then(Value::as_bool) == Some(true)
-}
-
-/// `findChannelByIdOrName`: public channels only.
-pub async fn find_channel(state: &AppState, args: &Args, check_archived: bool) -> ApiResult<Doc> {
-    let room = room_by_id_or_name(state, args).await?;
-    let Some(room) = room.filter(|r| matches!(str_of(r, "t"), "c" | "l")) else {
-        return Err(ApiError::meteor("error-room-not-found", CHANNEL_NOT_FOUND));
-    };
-    if check_archived && archived(&room) {
-        return Err(ApiError::meteor(
-            "error-room-archived",
-            &format!("The channel, {}, is archived", str_of(&room, "name")),
-        ));
-    }
-    Ok(room)
-}
-
-/// `findPrivateGroupByIdOrName`: private groups the caller can access.
-pub async fn find_group(state: &AppState, args: &Args, user: &Doc, check_archived: bool) -> ApiResult<Doc> {
-    let id = arg_str(args, "roomId").unwrap_or_default();
-    let name = arg_str(args, "roomName").unwrap_or_default();
-    if id.is_empty() && name.is_empty() {
-        return Err(ApiError::meteor(
-            "error-room-param-not-provided",
-            "The parameter \"roomId\" or \"roomName\" is required",
-        ));
-    }
-    let room = room_by_id_or_name(state, args).await?;
-    let Some(room) = room.filter(|r| str_of(r, "t") == "p") else {
-        return Err(ApiError::meteor("error-room-not-found", GROUP_NOT_FOUND));
-    };
-    if !can_access_room(state, &room, user).await? {
-        return Err(ApiError::meteor("error-room-not-found", GROUP_NOT_FOUND));
-    }
-    if check_archived && archived(&room) {
-        return Err(ApiError::meteor(
-            "error-room-archived",
-            &format!("The private group, {}, is archived", str_of(&room, "name")),
-        ));
-    }
-    Ok(room)
-}
-
-/// `findRoomByIdOrName`: any room type.
-pub async fn find_any_room(state: &AppState, args: &Args) -> ApiResult<Doc> {
-    let id = arg_str(args, "roomId").unwrap_or_default();
-    let name = arg_str(args, "roomName").unwrap_or_default();
-    if id.is_empty() && name.is_empty() {
-        return Err(ApiError::meteor(
-            "error-roomid-param-not-provided",
-            "The parameter \"roomId\" or \"roomName\" is required",
-        ));
-    }
-    room_by_id_or_name(state, args)
-        .await?
-        .ok_or_else(|| ApiError::meteor("error-room-not-found", CHANNEL_NOT_FOUND))
-}
-
 /// Subscribes `user` to `room` with a `uj` (joined) or `au` (added by `actor`) message.
 /// Returns whether the user was newly added.
 pub async fn add_member(state: &AppState, room: &Doc, user: &Doc, actor: Option<&Doc>) -> ApiResult<bool> {
@@ -304,12 +222,9 @@ pub async fn add_member(state: &AppState, room: &Doc, user: &Doc, actor: Option<
         _ => system_message(rid, "uj", str_of(user, "username"), user, None),
     };
     let sub = subscription_doc(room, user, &[], &now_iso());
-    let deliveries = crate::outgoing::room_deliveries(state, "roomJoined", room, user).await?;
-    let added = state.store().add_subscription_with_deliveries(sub, Some(message), deliveries.clone()).await?;
-    if added {
-        crate::outgoing::enqueued(state, &deliveries);
-    }
-    Ok(added)
+    let raised = raise(state, Event::RoomJoined { room, user }).await?;
+    let change = Change::Subscribe { subscription: sub, system_message: Some(message) };
+    Ok(raised.commit(state, change).await?.applied)
 }
 
 /// Joins every `default: true` room (a new user's first rooms).
@@ -322,30 +237,6 @@ pub async fn join_default_rooms(state: &AppState, user: &Doc) -> ApiResult<()> {
         }
     }
     Ok(())
-}
-
-/// Resolves `userId` | `username` | `user` (`getUserFromParams`).
-pub async fn user_from_params(state: &AppState, args: &Args) -> ApiResult<Doc> {
-    let found = if let Some(id) = arg_str(args, "userId").filter(|s| !s.is_empty()) {
-        Some(state.store().user_by_id(&id).await?)
-    } else if let Some(name) =
-        arg_str(args, "username").or_else(|| arg_str(args, "user")).filter(|s| !s.is_empty())
-    {
-        Some(state.store().user_by_username(&name).await?)
-    } else {
-        None
-    };
-    match found {
-        None => Err(ApiError::meteor(
-            "error-user-param-not-provided",
-            "The required \"userId\" or \"username\" param was not provided",
-        )),
-        Some(None) => Err(ApiError::meteor(
-            "error-invalid-user",
-            "The required \"userId\" or \"username\" param provided does not match any users",
-        )),
-        Some(Some(u)) => Ok(u),
-    }
 }
 
 /// The user's subscription to a room, if any.
@@ -384,4 +275,82 @@ pub async fn direct_room(state: &AppState, a: &Doc, b: &Doc) -> ApiResult<Doc> {
         Err(e) => return Err(e.into()),
     }
     Ok(state.store().room_by_id(&rid).await?.unwrap_or(room))
+}
+
+fn has_role(sub: &Doc, role: &str) -> bool {
+    sub.get("roles").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == role))
+}
+
+/// `leaveRoom`: `user` leaves a room of type `t` (`c`, `p`) unless it is its last owner;
+/// raises `roomLeft`.
+pub async fn leave_room(state: &AppState, room: &Doc, user: &Doc, t: &str) -> ApiResult<()> {
+    let rid = str_of(room, "_id");
+    let uid = str_of(user, "_id");
+    let details = json!({"method": "leaveRoom"});
+    if !state.has_permission(user, &format!("leave-{t}")) {
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
+    }
+    let Some(sub) = state.store().subscription(rid, uid).await? else {
+        return Err(ApiError::meteor_details("error-user-not-in-room", "You are not in this room", details));
+    };
+    if has_role(&sub, "owner") {
+        let others = state.store().subscriptions_of_room(rid).await?;
+        let other_owner = others
+            .iter()
+            .any(|s| super::get_path(s, "u._id").and_then(Value::as_str) != Some(uid) && has_role(s, "owner"));
+        if !other_owner && others.len() > 1 {
+            return Err(ApiError::meteor_details(
+                "error-you-are-last-owner",
+                "You are the last owner. Please set new owner before leaving the room.",
+                details,
+            ));
+        }
+    }
+    let note = system_message(rid, "ul", str_of(user, "username"), user, None);
+    let raised = raise(state, Event::RoomLeft { room, user }).await?;
+    let change = Change::Unsubscribe { rid: rid.to_owned(), uid: uid.to_owned(), system_message: Some(note) };
+    raised.commit(state, change).await?;
+    Ok(())
+}
+
+/// `addRoomOwner`: `actor` makes `user` an owner of the room.
+pub async fn add_room_owner(state: &AppState, room: &Doc, actor: &Doc, user: &Doc) -> ApiResult<()> {
+    let rid = str_of(room, "_id");
+    let details = json!({"method": "addRoomOwner"});
+    if !state.has_permission_in_room(actor, "set-owner", rid).await? {
+        return Err(ApiError::meteor_details("error-not-allowed", "Not allowed", details));
+    }
+    let uid = str_of(user, "_id");
+    let Some(sub) = state.store().subscription(rid, uid).await? else {
+        return Err(ApiError::meteor_details("error-user-not-in-room", "User is not in this room", details));
+    };
+    if has_role(&sub, "owner") {
+        return Err(ApiError::meteor_details("error-user-already-owner", "User is already an owner", details));
+    }
+    let mut roles = super::strings(sub.get("roles"));
+    roles.push("owner".into());
+    let mut extra = Map::new();
+    extra.insert("role".into(), json!("owner"));
+    let note = system_message(rid, "subscription-role-added", str_of(user, "username"), actor, Some(extra));
+    state.store().set_subscription_roles(rid, uid, roles, Some(note)).await?;
+    Ok(())
+}
+
+/// `archiveRoom`: marks the room archived; raises `roomArchived`.
+pub async fn archive_room(state: &AppState, room: &Doc, actor: &Doc) -> ApiResult<()> {
+    let rid = str_of(room, "_id");
+    if !state.has_permission_in_room(actor, "archive-room", rid).await? {
+        return Err(ApiError::meteor_details(
+            "error-not-authorized",
+            "Not authorized",
+            json!({"method": "archiveRoom"}),
+        ));
+    }
+    let mut set = Map::new();
+    set.insert("archived".into(), json!(true));
+    let mut archived = room.clone();
+    archived.insert("archived".into(), json!(true));
+    let raised = raise(state, Event::RoomArchived { room: &archived, user: actor }).await?;
+    raised.commit(state, Change::UpdateRoom { id: rid.to_owned(), set }).await?;
+    Ok(())
 }

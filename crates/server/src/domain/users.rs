@@ -1,6 +1,8 @@
 //! User accounts: creation with Rocket.Chat's validation order and messages, and the
 //! projections clients see (`me`, `users.info`, lists).
 
+use super::events::Event;
+use super::outbox::raise;
 use super::rooms::join_default_rooms;
 use super::{doc, str_of};
 use crate::auth::{hash_password_digest, password_digest};
@@ -8,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
 use store::ids::{now_iso, random_id};
-use store::{Doc, StoreError};
+use store::{Change, Doc, StoreError};
 
 /// Fields of a new account.
 #[derive(Default)]
@@ -56,8 +58,7 @@ fn html_escape(s: &str) -> String {
 
 /// Checks roles exist (`Assign_role`) and that `admin` is only given by those who may.
 pub async fn check_roles(state: &AppState, roles: &[String], actor: Option<&Doc>) -> ApiResult<()> {
-    let known: Vec<String> =
-        state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
+    let known: Vec<String> = state.store().roles().await?.iter().map(|r| str_of(r, "_id").to_owned()).collect();
     if roles.iter().any(|r| !known.contains(r)) {
         return Err(save_error(
             "error-action-not-allowed",
@@ -103,8 +104,11 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
             json!({"field": "Password"}),
         ));
     };
-    let taken = |what: &str| save_error("error-field-unavailable", &format!("{what} is already in use :("), json!({"field": what}));
-    if (!new.system && blocked_username(state, &username)) || state.store().user_by_username(&username).await?.is_some() {
+    let taken = |what: &str| {
+        save_error("error-field-unavailable", &format!("{what} is already in use :("), json!({"field": what}))
+    };
+    if (!new.system && blocked_username(state, &username)) || state.store().user_by_username(&username).await?.is_some()
+    {
         return Err(taken(&html_escape(&username)));
     }
     if let Some(email) = &email
@@ -151,9 +155,9 @@ pub async fn create_user(state: &AppState, new: NewUser) -> ApiResult<Doc> {
     for (k, v) in new.extra {
         user.insert(k, v);
     }
-    let deliveries = crate::outgoing::user_deliveries(state, &user).await?;
-    match state.store().insert_user_with_deliveries(user.clone(), deliveries.clone()).await {
-        Ok(()) => crate::outgoing::enqueued(state, &deliveries),
+    let raised = raise(state, Event::UserCreated { user: &user }).await?;
+    match raised.commit(state, Change::InsertUser(user.clone())).await {
+        Ok(_) => {}
         Err(StoreError::Conflict("email")) => {
             let email = user["emails"][0]["address"].as_str().unwrap_or_default().to_owned();
             return Err(taken(&email));
@@ -185,9 +189,27 @@ fn has_password(user: &Doc) -> bool {
 /// `GET /me` and login's `data.me`.
 pub fn me(state: &AppState, user: &Doc) -> Value {
     const FIELDS: &[&str] = &[
-        "_id", "name", "username", "nickname", "emails", "status", "statusDefault", "statusText",
-        "statusConnection", "bio", "avatarOrigin", "utcOffset", "language", "roles", "active", "defaultRoom",
-        "customFields", "requirePasswordChange", "requirePasswordChangeReason", "_updatedAt", "avatarETag",
+        "_id",
+        "name",
+        "username",
+        "nickname",
+        "emails",
+        "status",
+        "statusDefault",
+        "statusText",
+        "statusConnection",
+        "bio",
+        "avatarOrigin",
+        "utcOffset",
+        "language",
+        "roles",
+        "active",
+        "defaultRoom",
+        "customFields",
+        "requirePasswordChange",
+        "requirePasswordChangeReason",
+        "_updatedAt",
+        "avatarETag",
     ];
     let mut me = Map::new();
     for f in FIELDS {
@@ -220,8 +242,19 @@ pub fn without_secrets(mut user: Doc) -> Value {
 /// `users.info` fields; `full` when the caller is the user or may see everything.
 pub fn info(user: &Doc, full: bool, is_self: bool) -> Value {
     const PUBLIC: &[&str] = &[
-        "_id", "name", "username", "nickname", "status", "utcOffset", "type", "active", "bio", "reason",
-        "statusText", "avatarETag", "customFields",
+        "_id",
+        "name",
+        "username",
+        "nickname",
+        "status",
+        "utcOffset",
+        "type",
+        "active",
+        "bio",
+        "reason",
+        "statusText",
+        "avatarETag",
+        "customFields",
     ];
     const PRIVATE: &[&str] =
         &["emails", "phone", "statusConnection", "createdAt", "lastLogin", "requirePasswordChange", "roles"];

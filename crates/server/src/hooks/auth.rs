@@ -1,4 +1,4 @@
-//! Authentication of a hook call (spec §6.2): the integration by id from the in-memory cache,
+//! Authentication of a hook call: the integration by id from the in-memory cache,
 //! its token compared in constant time, then the post-as user.
 
 use crate::domain::str_of;
@@ -27,9 +27,7 @@ pub fn token_matches(integration: &Doc, given: &str) -> bool {
 pub async fn integration(state: &AppState, id: &str, token: &str) -> Result<Arc<Doc>, ApiError> {
     let found = state.integrations.get(state.store(), id).await?;
     match found {
-        Some(doc) if str_of(&doc, "type") == "webhook-incoming" && token_matches(&doc, token) => {
-            Ok(doc)
-        }
+        Some(doc) if str_of(&doc, "type") == "webhook-incoming" && token_matches(&doc, token) => Ok(doc),
         _ => Err(invalid()),
     }
 }
@@ -37,21 +35,15 @@ pub async fn integration(state: &AppState, id: &str, token: &str) -> Result<Arc<
 /// The user the integration posts as (from the hook plan when it is fresh); 401 "You must be
 /// logged in" when it no longer exists.
 pub async fn post_as_user(state: &AppState, integration: &Doc) -> Result<Arc<Doc>, ApiError> {
-    if let Some(plan) = super::plan::get(state, integration) {
+    if let Some(plan) = state.hook_plans.get(&state.settings, integration) {
         return Ok(plan.user.clone());
     }
     let uid = str_of(integration, "userId");
     if uid.is_empty() {
         return Err(ApiError::NotLoggedIn);
     }
-    let user = Arc::new(
-        state
-            .store()
-            .user_by_id(uid)
-            .await?
-            .ok_or(ApiError::NotLoggedIn)?,
-    );
-    super::plan::put_user(state, integration, user.clone());
+    let user = Arc::new(state.store().user_by_id(uid).await?.ok_or(ApiError::NotLoggedIn)?);
+    state.hook_plans.put_user(&state.settings, integration, user.clone());
     Ok(user)
 }
 

@@ -1,4 +1,4 @@
-//! Reading and parsing a hook body (spec §6.3).
+//! Reading and parsing a hook body.
 //!
 //! * `application/json` (and any other or no content type): a JSON object; another JSON value
 //!   is treated as `{}`; an empty body is `{}`; invalid JSON is a 400 with the parse error.
@@ -11,6 +11,7 @@
 //! anything larger is a 413 before it is parsed.
 
 use crate::error::ApiError;
+use crate::http::push_arg;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
@@ -27,10 +28,7 @@ pub fn limit(state: &AppState) -> usize {
 }
 
 pub async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -51,13 +49,7 @@ fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
         .unwrap_or_default()
 }
 
@@ -78,31 +70,7 @@ fn json_error(e: &serde_json::Error) -> String {
 }
 
 fn looks_like_json(raw: &[u8]) -> bool {
-    matches!(
-        raw.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}
-
-/// Adds a form field; repeated names (and `name[]`) become arrays, as `qs` parses them.
-fn push_field(fields: &mut Map<String, Value>, key: &str, value: String) {
-    let (key, is_list) = match key.strip_suffix("[]") {
-        Some(k) => (k, true),
-        None => (key, false),
-    };
-    match fields.get_mut(key) {
-        Some(Value::Array(list)) => list.push(Value::String(value)),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, Value::String(value)]);
-        }
-        None if is_list => {
-            fields.insert(key.to_owned(), Value::Array(vec![Value::String(value)]));
-        }
-        None => {
-            fields.insert(key.to_owned(), Value::String(value));
-        }
-    }
+    matches!(raw.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
 }
 
 /// Form fields, with a lone string `payload` field parsed as JSON.
@@ -123,7 +91,7 @@ pub async fn parse(headers: &HeaderMap, raw: &Bytes) -> Result<Map<String, Value
             }
             let mut fields = Map::new();
             for (k, v) in form_urlencoded::parse(raw) {
-                push_field(&mut fields, &k, v.into_owned());
+                push_arg(&mut fields, &k, v.into_owned());
             }
             unwrap_payload(fields)
         }
@@ -139,15 +107,9 @@ async fn multipart_fields(headers: &HeaderMap, raw: Bytes) -> Result<Map<String,
     if let Some(ct) = headers.get(CONTENT_TYPE) {
         req.headers_mut().insert(CONTENT_TYPE, ct.clone());
     }
-    let mut multipart = axum::extract::Multipart::from_request(req, &())
-        .await
-        .map_err(|e| bad(&e.body_text()))?;
+    let mut multipart = axum::extract::Multipart::from_request(req, &()).await.map_err(|e| bad(&e.body_text()))?;
     let mut fields = Map::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(&e.body_text()))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(&e.body_text()))? {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
@@ -155,7 +117,7 @@ async fn multipart_fields(headers: &HeaderMap, raw: Bytes) -> Result<Map<String,
             continue;
         }
         let text = field.text().await.map_err(|e| bad(&e.body_text()))?;
-        push_field(&mut fields, &name, text);
+        push_arg(&mut fields, &name, text);
     }
     Ok(fields)
 }
@@ -173,48 +135,21 @@ mod tests {
     }
 
     async fn p(ct: &str, body: &str) -> Result<Value, String> {
-        parse(&headers(ct), &Bytes::from(body.to_owned()))
-            .await
-            .map(Value::Object)
-            .map_err(|e| format!("{e:?}"))
+        parse(&headers(ct), &Bytes::from(body.to_owned())).await.map(Value::Object).map_err(|e| format!("{e:?}"))
     }
 
     #[tokio::test]
     async fn forms() {
         let form = "application/x-www-form-urlencoded";
+        assert_eq!(p(form, "payload=%7B%22text%22%3A%22hi%22%7D").await.unwrap(), json!({"text": "hi"}));
         assert_eq!(
-            p(form, "payload=%7B%22text%22%3A%22hi%22%7D")
-                .await
-                .unwrap(),
-            json!({"text": "hi"})
-        );
-        assert_eq!(
-            p(
-                &format!("{form}; charset=utf-8"),
-                "payload={\"text\":\"x\"}"
-            )
-            .await
-            .unwrap(),
+            p(&format!("{form}; charset=utf-8"), "payload={\"text\":\"x\"}").await.unwrap(),
             json!({"text": "x"})
         );
-        assert_eq!(
-            p(form, "{\"text\":\"a&b=c\"}").await.unwrap(),
-            json!({"text": "a&b=c"})
-        );
-        assert_eq!(
-            p(form, "text=hello&channel=%23x").await.unwrap(),
-            json!({"text": "hello", "channel": "#x"})
-        );
-        assert_eq!(
-            p(form, "a=1&a=2&b[]=3").await.unwrap(),
-            json!({"a": ["1", "2"], "b": ["3"]})
-        );
-        assert!(
-            p(form, "payload=%7Bnope")
-                .await
-                .unwrap_err()
-                .contains("Invalid JSON")
-        );
+        assert_eq!(p(form, "{\"text\":\"a&b=c\"}").await.unwrap(), json!({"text": "a&b=c"}));
+        assert_eq!(p(form, "text=hello&channel=%23x").await.unwrap(), json!({"text": "hello", "channel": "#x"}));
+        assert_eq!(p(form, "a=1&a=2&b[]=3").await.unwrap(), json!({"a": ["1", "2"], "b": ["3"]}));
+        assert!(p(form, "payload=%7Bnope").await.unwrap_err().contains("Invalid JSON"));
     }
 
     #[tokio::test]
@@ -222,31 +157,15 @@ mod tests {
         assert_eq!(p("application/json", "").await.unwrap(), json!({}));
         assert_eq!(p("application/json", "[1,2]").await.unwrap(), json!({}));
         assert_eq!(p("", "{\"a\":1}").await.unwrap(), json!({"a": 1}));
-        assert!(
-            p("application/json", "{\"a\":")
-                .await
-                .unwrap_err()
-                .contains("Invalid JSON")
-        );
+        assert!(p("application/json", "{\"a\":").await.unwrap_err().contains("Invalid JSON"));
     }
 
     #[tokio::test]
     async fn multipart() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nfile\r\n--XX--\r\n";
-        assert_eq!(
-            p("multipart/form-data; boundary=XX", body).await.unwrap(),
-            json!({"text": "hello"})
-        );
+        assert_eq!(p("multipart/form-data; boundary=XX", body).await.unwrap(), json!({"text": "hello"}));
         let body = "--XX\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n{\"text\":\"p\"}\r\n--XX--\r\n";
-        assert_eq!(
-            p("multipart/form-data; boundary=XX", body).await.unwrap(),
-            json!({"text": "p"})
-        );
-        assert!(
-            p("multipart/form-data", "junk")
-                .await
-                .unwrap_err()
-                .contains("multipart")
-        );
+        assert_eq!(p("multipart/form-data; boundary=XX", body).await.unwrap(), json!({"text": "p"}));
+        assert!(p("multipart/form-data", "junk").await.unwrap_err().contains("multipart"));
     }
 }

@@ -1,13 +1,12 @@
-//! The payload becomes messages (spec §6.5): the receiver's pre-checks, the destinations,
+//! The payload becomes messages: the receiver's pre-checks, the destinations,
 //! `process_webhook_message`, and the answer (`responses` with `separateResponse`).
 
-use super::plan;
-use crate::domain::truthy;
 use crate::domain::messages::{
     Defaults, SendError, check_can_send, message_fields_from, post_message, process_webhook_message,
     resolve_destination,
 };
 use crate::domain::str_of;
+use crate::domain::truthy;
 use crate::error::{ApiError, success};
 use crate::state::AppState;
 use axum::response::Response;
@@ -15,15 +14,10 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use store::Doc;
 
-pub const OVERRIDE_DISABLED: &str =
-    "overriding destination channel is disabled for this integration";
+pub const OVERRIDE_DISABLED: &str = "overriding destination channel is disabled for this integration";
 
 fn opt_string(integration: &Doc, key: &str) -> Option<String> {
-    integration
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    integration.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// `payload.channel || payload.roomId || integration.channel`, as strings.
@@ -35,15 +29,9 @@ fn destinations(payload: &Map<String, Value>, integration: &Doc) -> Result<Vec<S
     let invalid = || ApiError::plain("invalid-channel");
     match target {
         Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .ok_or_else(invalid)
-            })
-            .collect(),
+        Some(Value::Array(list)) => {
+            list.iter().map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(invalid)).collect()
+        }
         _ => Err(invalid()),
     }
 }
@@ -70,8 +58,7 @@ pub async fn deliver(
         return Ok(success(json!({})));
     }
     let overrides = truthy(payload.get("channel")) || truthy(payload.get("roomId"));
-    if overrides && integration.get("overrideDestinationChannelEnabled") != Some(&Value::Bool(true))
-    {
+    if overrides && integration.get("overrideDestinationChannelEnabled") != Some(&Value::Bool(true)) {
         return Err(ApiError::plain(OVERRIDE_DISABLED));
     }
     let integration_id = str_of(integration, "_id").to_owned();
@@ -97,9 +84,8 @@ pub async fn deliver(
             None => success(json!({})),
         });
     }
-    let deliveries = process_webhook_message(state, &payload, user, &defaults, &targets, separate)
-        .await
-        .map_err(send_error)?;
+    let deliveries =
+        process_webhook_message(state, &payload, user, &defaults, &targets, separate).await.map_err(send_error)?;
     if deliveries.is_empty() {
         return Err(ApiError::plain("unknown-error"));
     }
@@ -146,7 +132,8 @@ async fn planned_rooms(
     user: &Arc<Doc>,
     targets: &[String],
 ) -> Result<Option<Arc<Vec<Doc>>>, ApiError> {
-    let Some(current) = plan::get(state, integration).filter(|p| Arc::ptr_eq(&p.user, user)) else {
+    let Some(current) = state.hook_plans.get(&state.settings, integration).filter(|p| Arc::ptr_eq(&p.user, user))
+    else {
         return Ok(None);
     };
     let rooms = match &current.rooms {
@@ -165,7 +152,7 @@ async fn planned_rooms(
                 };
                 rooms.push(room);
             }
-            plan::put_rooms(state, integration, &current, rooms.clone());
+            state.hook_plans.put_rooms(integration, &current, rooms.clone());
             Arc::new(rooms)
         }
     };
@@ -175,9 +162,7 @@ async fn planned_rooms(
 /// Checks every planned room first, then posts: the first failure posts nothing.
 async fn post_planned(state: &AppState, rooms: &[Doc], user: &Arc<Doc>, fields: Doc) -> Result<(), ApiError> {
     for room in rooms {
-        check_can_send(state, room, user, &fields)
-            .await
-            .map_err(send_error)?;
+        check_can_send(state, room, user, &fields).await.map_err(send_error)?;
     }
     // Every room but the last gets a copy; the last takes the fields themselves.
     let (last, others) = rooms.split_last().expect("planned rooms are not empty");
@@ -209,32 +194,13 @@ mod tests {
     fn destination_forms() {
         let integ = crate::domain::doc(json!({"channel": ["#general"]}));
         let p = |v: Value| crate::domain::doc(v);
-        assert_eq!(
-            destinations(&p(json!({})), &integ).unwrap(),
-            vec!["#general"]
-        );
-        assert_eq!(
-            destinations(&p(json!({"channel": ""})), &integ).unwrap(),
-            vec!["#general"]
-        );
-        assert_eq!(
-            destinations(&p(json!({"channel": "@bob"})), &integ).unwrap(),
-            vec!["@bob"]
-        );
-        assert_eq!(
-            destinations(&p(json!({"roomId": "R1"})), &integ).unwrap(),
-            vec!["R1"]
-        );
-        assert_eq!(
-            destinations(&p(json!({"channel": ["#a", "b"]})), &integ).unwrap(),
-            vec!["#a", "b"]
-        );
+        assert_eq!(destinations(&p(json!({})), &integ).unwrap(), vec!["#general"]);
+        assert_eq!(destinations(&p(json!({"channel": ""})), &integ).unwrap(), vec!["#general"]);
+        assert_eq!(destinations(&p(json!({"channel": "@bob"})), &integ).unwrap(), vec!["@bob"]);
+        assert_eq!(destinations(&p(json!({"roomId": "R1"})), &integ).unwrap(), vec!["R1"]);
+        assert_eq!(destinations(&p(json!({"channel": ["#a", "b"]})), &integ).unwrap(), vec!["#a", "b"]);
         assert!(destinations(&p(json!({"channel": [1]})), &integ).is_err());
         assert!(destinations(&p(json!({"channel": 5})), &integ).is_err());
-        assert!(
-            destinations(&p(json!({"channel": []})), &integ)
-                .unwrap()
-                .is_empty()
-        );
+        assert!(destinations(&p(json!({"channel": []})), &integ).unwrap().is_empty());
     }
 }

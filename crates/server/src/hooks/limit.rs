@@ -1,4 +1,4 @@
-//! Rate limiting of hook calls (spec §6.8).
+//! Rate limiting of hook calls.
 //!
 //! * Rocket.Chat's limiter: `API_Enable_Rate_Limiter_Limit_Calls_Default` calls (10) per
 //!   `API_Enable_Rate_Limiter_Limit_Time_Default` ms (60 000) per client IP per hook URL
@@ -8,7 +8,7 @@
 //!   calls per `Integrations_Hooks_Rate_Limit_Time` ms (default 60 000); off unless the calls
 //!   setting is above 0.
 //!
-//! Both answer 429 with the §1.5 body; the headers describe the client's per-URL window when
+//! Both answer 429 with Rocket.Chat's error body; the headers describe the client's per-URL window when
 //! that limiter is on, else the per-integration window.
 
 use crate::error::ApiError;
@@ -29,11 +29,7 @@ pub fn check(
 
     let calls = settings.int("API_Enable_Rate_Limiter_Limit_Calls_Default");
     let window = settings.int("API_Enable_Rate_Limiter_Limit_Time_Default");
-    if !state.config.test_mode
-        && settings.bool("API_Enable_Rate_Limiter")
-        && calls > 0
-        && window > 0
-    {
+    if !state.config.test_mode && settings.bool("API_Enable_Rate_Limiter") && calls > 0 && window > 0 {
         let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
         let key = format!("hooks|{ip}|{method}|{uri}");
         let decision = state.rate_limiter.hit(&key, calls as u64, window, now);
@@ -49,12 +45,8 @@ pub fn check(
             w if w > 0 => w,
             _ => 60_000,
         };
-        let decision = state.rate_limiter.hit(
-            &format!("hooks-integration|{integration_id}"),
-            own_calls as u64,
-            own_window,
-            now,
-        );
+        let decision =
+            state.rate_limiter.hit(&format!("hooks-integration|{integration_id}"), own_calls as u64, own_window, now);
         if !decision.allowed {
             return Err(decision.error(now));
         }

@@ -1,4 +1,4 @@
-//! The incoming-webhook receiver: `/hooks/...` (spec §6).
+//! The incoming-webhook receiver: `/hooks/...`.
 //!
 //! One call goes through these steps, each in its own module:
 //! 1. [`route`]: which action the path names and its `integrationId`/`token`.
@@ -18,7 +18,7 @@ mod auth;
 mod body;
 mod deliver;
 mod limit;
-mod plan;
+pub mod plan;
 mod route;
 mod sample;
 mod script;
@@ -57,10 +57,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, ApiError> {
     let integration = auth::integration(state, &target.integration_id, &target.token).await?;
     let user = auth::post_as_user(state, &integration).await?;
 
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let limit_headers = limit::check(state, ip, req.method(), req.uri(), &target.integration_id)?;
 
     let mut resp = match target.action {
@@ -92,11 +89,7 @@ async fn execute(
         let request = script::request_object(&parts, target, &raw, &payload, &user);
         return match script::run(state, integration, request).await? {
             script::Outcome::Nothing => Ok(crate::error::success(serde_json::json!({}))),
-            script::Outcome::Post {
-                mut content,
-                response,
-                user: as_user,
-            } => {
+            script::Outcome::Post { mut content, response, user: as_user } => {
                 if !content.contains_key("separateResponse")
                     && payload.get("separateResponse") == Some(&Value::Bool(true))
                 {

@@ -11,9 +11,10 @@
 //! rooms reads the subscription each time.
 
 use crate::domain::str_of;
-use crate::state::AppState;
+use crate::scripts::version;
+use crate::settings::Settings;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use store::Doc;
 
@@ -28,32 +29,18 @@ pub struct Plan {
     pub rooms: Option<Arc<Vec<Doc>>>,
 }
 
-/// Entries by state (its address keeps servers in one process apart), then integration id.
-type Plans = HashMap<usize, HashMap<String, Arc<Plan>>>;
-
-fn plans() -> &'static RwLock<Plans> {
-    static PLANS: OnceLock<RwLock<Plans>> = OnceLock::new();
-    PLANS.get_or_init(Default::default)
+/// Plans by integration id; the application state owns one.
+#[derive(Default)]
+pub struct PlanCache {
+    plans: RwLock<HashMap<String, Arc<Plan>>>,
 }
 
-fn state_key(state: &AppState) -> usize {
-    &**state as *const _ as usize
-}
-
-fn ttl(state: &AppState) -> Option<Duration> {
-    let ms = match state.settings.get("Integrations_Hooks_Cache_TTL") {
+fn ttl(settings: &Settings) -> Option<Duration> {
+    let ms = match settings.get("Integrations_Hooks_Cache_TTL") {
         None => DEFAULT_TTL_MS,
-        Some(_) => state.settings.int("Integrations_Hooks_Cache_TTL"),
+        Some(_) => settings.int("Integrations_Hooks_Cache_TTL"),
     };
     (ms > 0).then(|| Duration::from_millis(ms as u64))
-}
-
-fn version(integration: &Doc) -> String {
-    match integration.get("_updatedAt") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    }
 }
 
 fn same_version(plan: &Plan, integration: &Doc) -> bool {
@@ -63,51 +50,45 @@ fn same_version(plan: &Plan, integration: &Doc) -> bool {
     }
 }
 
-/// The current plan of an integration, if there is one.
-pub fn get(state: &AppState, integration: &Doc) -> Option<Arc<Plan>> {
-    let ttl = ttl(state)?;
-    let plan = plans()
-        .read()
-        .expect("hook plan lock")
-        .get(&state_key(state))?
-        .get(str_of(integration, "_id"))
-        .cloned()?;
-    (plan.created.elapsed() < ttl && same_version(&plan, integration)).then_some(plan)
-}
-
-/// Records the post-as user just read.
-pub fn put_user(state: &AppState, integration: &Doc, user: Arc<Doc>) {
-    if ttl(state).is_some() {
-        insert(
-            state,
-            integration,
-            Plan {
-                version: version(integration),
-                created: Instant::now(),
-                user,
-                rooms: None,
-            },
-        );
+impl PlanCache {
+    /// The current plan of an integration, if there is one.
+    pub fn get(&self, settings: &Settings, integration: &Doc) -> Option<Arc<Plan>> {
+        let ttl = ttl(settings)?;
+        let plan = self.plans.read().expect("hook plan lock").get(str_of(integration, "_id")).cloned()?;
+        (plan.created.elapsed() < ttl && same_version(&plan, integration)).then_some(plan)
     }
-}
 
-/// Adds the resolved destinations to a plan; the entry keeps the age of its user.
-pub fn put_rooms(state: &AppState, integration: &Doc, plan: &Plan, rooms: Vec<Doc>) {
-    let with_rooms = Plan {
-        version: plan.version.clone(),
-        created: plan.created,
-        user: plan.user.clone(),
-        rooms: Some(Arc::new(rooms)),
-    };
-    insert(state, integration, with_rooms);
-}
-
-fn insert(state: &AppState, integration: &Doc, plan: Plan) {
-    let plan = Arc::new(plan);
-    let mut all = plans().write().expect("hook plan lock");
-    let map = all.entry(state_key(state)).or_default();
-    if map.len() >= MAX_ENTRIES {
-        map.clear();
+    /// Records the post-as user just read.
+    pub fn put_user(&self, settings: &Settings, integration: &Doc, user: Arc<Doc>) {
+        if ttl(settings).is_some() {
+            self.insert(
+                integration,
+                Plan { version: version(integration), created: Instant::now(), user, rooms: None },
+            );
+        }
     }
-    map.insert(str_of(integration, "_id").to_owned(), plan);
+
+    /// Adds the resolved destinations to a plan; the entry keeps the age of its user.
+    pub fn put_rooms(&self, integration: &Doc, plan: &Plan, rooms: Vec<Doc>) {
+        let with_rooms = Plan {
+            version: plan.version.clone(),
+            created: plan.created,
+            user: plan.user.clone(),
+            rooms: Some(Arc::new(rooms)),
+        };
+        self.insert(integration, with_rooms);
+    }
+
+    /// Drops every plan (a change made on another node may touch any of them).
+    pub fn clear(&self) {
+        self.plans.write().expect("hook plan lock").clear();
+    }
+
+    fn insert(&self, integration: &Doc, plan: Plan) {
+        let mut map = self.plans.write().expect("hook plan lock");
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(str_of(integration, "_id").to_owned(), Arc::new(plan));
+    }
 }

@@ -1,4 +1,4 @@
-//! `GET /hooks/sample/...` (spec §6.6): three sample events, as Rocket.Chat's Zapier-style
+//! `GET /hooks/sample/...`: three sample events, as Rocket.Chat's Zapier-style
 //! integration returns them (a bare array, no `success` key).
 
 use axum::Json;

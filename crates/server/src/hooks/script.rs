@@ -1,14 +1,15 @@
-//! The script step (spec §6.4, §8): `process_incoming_request({ request })` in the sandbox.
+//! The script step: `process_incoming_request({ request })` in the sandbox.
 //!
 //! The compiled context is cached by the script host per integration and reused until the
 //! integration's `_updatedAt` changes. The host runs scripts on its own threads with the memory
 //! limit (`Integrations_Script_Memory_Limit_MB`, 8) and the per-call deadline
-//! (`Integrations_Script_Timeout`, 3000 ms); a script that hits either is stopped and answered
-//! with `error-running-script`, and its context is rebuilt on the next call.
+//! (`Integrations_Script_Timeout`, 3000 ms, which also covers every `fetch` the script awaits);
+//! a script that hits either is stopped and answered with `error-running-script`. Waiting on a
+//! fetch holds no thread: the host's worker serves other calls meanwhile.
 
 use super::route::Target;
-use crate::domain::truthy;
 use crate::domain::str_of;
+use crate::domain::truthy;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::request::Parts;
@@ -21,11 +22,7 @@ pub enum Outcome {
     /// A falsy result, or no `content`: answer `{success: true}` and post nothing.
     Nothing,
     /// Post `content`; answer `response` (if any); post as `user` (if any).
-    Post {
-        content: Box<Map<String, Value>>,
-        response: Option<Value>,
-        user: Option<Value>,
-    },
+    Post { content: Box<Map<String, Value>>, response: Option<Value>, user: Option<Value> },
 }
 
 fn query_object(query: Option<&str>) -> Value {
@@ -47,19 +44,9 @@ fn query_object(query: Option<&str>) -> Value {
 }
 
 /// The `request` argument of `process_incoming_request`.
-pub fn request_object(
-    parts: &Parts,
-    target: &Target,
-    raw: &[u8],
-    payload: &Map<String, Value>,
-    user: &Doc,
-) -> Value {
+pub fn request_object(parts: &Parts, target: &Target, raw: &[u8], payload: &Map<String, Value>, user: &Doc) -> Value {
     let pathname = parts.uri.path();
-    let search = parts
-        .uri
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
+    let search = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let path = format!("{pathname}{search}");
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
@@ -105,22 +92,11 @@ pub fn request_object(
 /// Runs the integration's script on `request` and reads its answer.
 pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<Outcome, ApiError> {
     let id = str_of(integration, "_id");
-    let version = match integration.get("_updatedAt") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
+    let version = crate::scripts::version(integration);
     let source: Arc<str> = Arc::from(str_of(integration, "scriptCompiled"));
     let key = ScriptKey::new(id, version);
-    let result = state
-        .scripts
-        .call(
-            key,
-            source,
-            script::methods::PROCESS_INCOMING_REQUEST,
-            json!({ "request": request }),
-        )
-        .await;
+    let result =
+        state.scripts.call(key, source, script::methods::PROCESS_INCOMING_REQUEST, json!({ "request": request })).await;
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(CallError::Evaluation(e)) => {
@@ -162,25 +138,15 @@ pub fn interpret(outcome: CallOutcome) -> Result<Outcome, ApiError> {
     let response = result.remove("response").filter(|r| !r.is_null());
     let user = result.remove("user").filter(|v| truthy(Some(v)));
     match result.remove("content") {
-        Some(Value::Object(content)) => Ok(Outcome::Post {
-            content: Box::new(content),
-            response,
-            user,
-        }),
+        Some(Value::Object(content)) => Ok(Outcome::Post { content: Box::new(content), response, user }),
         _ => Ok(Outcome::Nothing),
     }
 }
 
 /// The user a script asks to post as (`{_id}` or `{username}`), looked up in the store.
 pub async fn resolve_user(state: &AppState, given: &Value) -> Result<Doc, ApiError> {
-    let by_id = given
-        .get("_id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    let by_name = given
-        .get("username")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
+    let by_id = given.get("_id").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let by_name = given.get("username").and_then(Value::as_str).filter(|s| !s.is_empty());
     let found = match (by_id, by_name) {
         (Some(id), _) => state.store().user_by_id(id).await?,
         (None, Some(name)) => state.store().user_by_username(name).await?,
@@ -199,33 +165,14 @@ mod tests {
 
     #[test]
     fn contract() {
-        assert!(matches!(
-            interpret(CallOutcome::Undefined),
-            Ok(Outcome::Nothing)
-        ));
-        assert!(matches!(
-            interpret(CallOutcome::NoMethod),
-            Ok(Outcome::Nothing)
-        ));
+        assert!(matches!(interpret(CallOutcome::Undefined), Ok(Outcome::Nothing)));
+        assert!(matches!(interpret(CallOutcome::NoMethod), Ok(Outcome::Nothing)));
         assert!(matches!(run(json!(false)), Ok(Outcome::Nothing)));
-        assert!(matches!(
-            run(json!({"response": {"a": 1}})),
-            Ok(Outcome::Nothing)
-        ));
-        assert!(matches!(
-            run(json!({"error": "nope"})),
-            Err(ApiError::Failure { .. })
-        ));
-        assert!(matches!(
-            run(json!({"error": {"x": 1}})),
-            Err(ApiError::FailureBody(_))
-        ));
+        assert!(matches!(run(json!({"response": {"a": 1}})), Ok(Outcome::Nothing)));
+        assert!(matches!(run(json!({"error": "nope"})), Err(ApiError::Failure { .. })));
+        assert!(matches!(run(json!({"error": {"x": 1}})), Err(ApiError::FailureBody(_))));
         match run(json!({"content": {"text": "hi"}, "response": {"ok": 1}})) {
-            Ok(Outcome::Post {
-                content,
-                response,
-                user,
-            }) => {
+            Ok(Outcome::Post { content, response, user }) => {
                 assert_eq!(content["text"], "hi");
                 assert_eq!(response, Some(json!({"ok": 1})));
                 assert!(user.is_none());

@@ -1,4 +1,4 @@
-//! History records (spec §3.3, §7.8): one per attempt, built in memory as the attempt moves
+//! History records: one per attempt, built in memory as the attempt moves
 //! through its steps and written once, with the outbox change that ends the attempt. The
 //! `step` field holds the last step reached, as in Rocket.Chat.
 

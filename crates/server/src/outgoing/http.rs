@@ -11,6 +11,10 @@ use reqwest::redirect;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
+/// Rocket.Chat's default `User-Agent` for outgoing calls.
+pub const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2227.0 Safari/537.36";
+
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 5;
 
@@ -100,7 +104,7 @@ pub struct Clients {
 
 fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .user_agent(super::USER_AGENT)
+        .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(256)
         .no_proxy()
@@ -148,8 +152,20 @@ mod tests {
     #[test]
     fn forbidden_addresses() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.100.100.200",
-            "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fd00:ec2::254", "::ffff:127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.100.100.200",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
             "64:ff9b::7f00:1",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");

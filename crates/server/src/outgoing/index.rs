@@ -1,10 +1,10 @@
-//! The in-memory index of outgoing integrations by channel bucket (spec §7.1, §7.3).
+//! The in-memory index of outgoing integrations by channel bucket.
 //!
 //! Rebuilt from the store whenever the store's integration generation moved, so every change
 //! (API, 410 disabling, another writer) is seen by the next event; checking costs one atomic
 //! load on the message path.
 
-use crate::domain::integrations::{OUTGOING, event_info};
+use crate::domain::integration_kinds::{OUTGOING, event_info};
 use crate::domain::str_of;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -114,7 +114,7 @@ impl Index {
         self.by_id.is_empty()
     }
 
-    /// The enabled integrations of `event` for an event in `room` (`None`: no room), §7.3.
+    /// The enabled integrations of `event` for an event in `room` (`None`: no room).
     /// `sender` is the username left out of a direct room's `@username` buckets.
     pub fn select(&self, event: &str, room: Option<&Doc>, sender: Option<&str>) -> Vec<Arc<Hook>> {
         let mut out: Vec<Arc<Hook>> = Vec::new();
@@ -219,7 +219,8 @@ mod tests {
         assert_eq!(ids(ix.select("sendMessage", Some(&general), None)), ["b", "h", "a"]);
         let group = crate::domain::doc(json!({"_id": "G1", "name": "secret", "t": "p"}));
         assert_eq!(ids(ix.select("sendMessage", Some(&group), None)), ["c"]);
-        let dm = crate::domain::doc(json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}));
+        let dm =
+            crate::domain::doc(json!({"_id": "ab", "t": "d", "uids": ["a1", "b1"], "usernames": ["alice", "bob"]}));
         assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("alice"))), ["e", "d"]);
         assert_eq!(ids(ix.select("sendMessage", Some(&dm), Some("bob"))), ["e"]);
         assert_eq!(ids(ix.select("roomCreated", Some(&general), None)), ["f"]);
@@ -230,7 +231,12 @@ mod tests {
         let h = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"]})));
         assert_eq!(h.trigger("!giffy cats"), Some(Some("!gif")));
         assert_eq!(h.trigger("please deploy"), None);
-        let any = Hook::new(hook("a", "sendMessage", json!([]), json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true})));
+        let any = Hook::new(hook(
+            "a",
+            "sendMessage",
+            json!([]),
+            json!({"triggerWords": ["!gif", "deploy"], "triggerWordAnywhere": true}),
+        ));
         assert_eq!(any.trigger("please deploy !gif"), Some(Some("!gif")));
         assert_eq!(any.trigger("please deploy"), Some(Some("deploy")));
         let none = Hook::new(hook("a", "roomJoined", json!([]), json!({"triggerWords": ["x"]})));

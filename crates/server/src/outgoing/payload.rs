@@ -1,9 +1,9 @@
-//! The request `data` sent for each event (spec §7.5), in Rocket.Chat's key order. Liftoff
+//! The request `data` sent for each event, in Rocket.Chat's key order. Liftoff
 //! sends the intended payloads for room and user events, not the 7.7.1+ regression that
 //! reduced them to `{token, bot}`.
 
-use crate::domain::truthy;
 use crate::domain::str_of;
+use crate::domain::truthy;
 use serde_json::{Map, Value, json};
 use store::Doc;
 
@@ -31,7 +31,13 @@ fn is_bot(user: &Doc) -> bool {
 }
 
 /// `sendMessage`.
-pub fn send_message(integration: &Doc, trigger_word: Option<&str>, room: &Doc, message: &Doc, site_url: &str) -> Map<String, Value> {
+pub fn send_message(
+    integration: &Doc,
+    trigger_word: Option<&str>,
+    room: &Doc,
+    message: &Doc,
+    site_url: &str,
+) -> Map<String, Value> {
     let mut data = base(integration, trigger_word);
     data.insert("channel_id".into(), json!(str_of(room, "_id")));
     if str_of(room, "t") != "d"
@@ -94,6 +100,29 @@ pub fn room_user(integration: &Doc, room: &Doc, user: &Doc, now: &str) -> Map<St
     data
 }
 
+/// `fileUploaded`: the message that carries the file, its author and room.
+pub fn file_uploaded(integration: &Doc, room: &Doc, message: &Doc, user: &Doc) -> Map<String, Value> {
+    let mut data = base(integration, None);
+    room_fields(&mut data, room);
+    let author = message.get("u");
+    let author_field = |k: &str| author.and_then(|u| u.get(k)).cloned().unwrap_or(Value::Null);
+    data.insert("message_id".into(), json!(str_of(message, "_id")));
+    data.insert("timestamp".into(), message.get("ts").cloned().unwrap_or(Value::Null));
+    data.insert("user_id".into(), author_field("_id"));
+    data.insert("user_name".into(), author_field("username"));
+    data.insert("text".into(), json!(str_of(message, "msg")));
+    data.insert("user".into(), public_user(user));
+    data.insert("room".into(), Value::Object(room.clone()));
+    data.insert("message".into(), Value::Object(message.clone()));
+    if truthy(message.get("alias")) {
+        data.insert("alias".into(), message["alias"].clone());
+    }
+    if truthy(message.get("bot")) {
+        data.insert("bot".into(), json!(true));
+    }
+    data
+}
+
 /// `userCreated`.
 pub fn user_created(integration: &Doc, user: &Doc) -> Map<String, Value> {
     let mut data = base(integration, None);
@@ -122,8 +151,22 @@ mod tests {
         let keys: Vec<&str> = data.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["token", "bot", "trigger_word", "channel_id", "channel_name", "message_id", "timestamp", "user_id",
-             "user_name", "text", "siteUrl", "alias", "isEdited", "tmid"]
+            [
+                "token",
+                "bot",
+                "trigger_word",
+                "channel_id",
+                "channel_name",
+                "message_id",
+                "timestamp",
+                "user_id",
+                "user_name",
+                "text",
+                "siteUrl",
+                "alias",
+                "isEdited",
+                "tmid"
+            ]
         );
         assert_eq!(data["bot"], true);
         let dm = doc(json!({"_id": "ab", "t": "d"}));

@@ -1,4 +1,4 @@
-//! Rocket.Chat's retry schedules (spec §7.6). `tries` is the number of attempts already
+//! Rocket.Chat's retry schedules. `tries` is the number of attempts already
 //! failed before this one was scheduled (0 for the first retry).
 
 use serde_json::Value;
@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn policies() {
         let d = |v: serde_json::Value| crate::domain::doc(v);
-        assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": true, "retryCount": 3, "retryDelay": "powers-of-two"}))), Some((3, "powers-of-two".into())));
+        assert_eq!(
+            policy(&d(serde_json::json!({"retryFailedCalls": true, "retryCount": 3, "retryDelay": "powers-of-two"}))),
+            Some((3, "powers-of-two".into()))
+        );
         assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": false, "retryCount": 3}))), None);
         assert_eq!(policy(&d(serde_json::json!({"retryFailedCalls": true, "retryCount": 0}))), None);
     }

@@ -25,50 +25,31 @@ fn run(url: &str, sql: String) -> Result<(), String> {
 impl TestDatabase {
     /// `None` when `TEST_DATABASE_URL` is unset (tests then run on SQLite).
     pub fn create() -> Option<Self> {
-        let admin_url = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())?;
+        let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         let name = format!("liftoff_test_{}", random_suffix());
         run(&admin_url, format!("CREATE DATABASE {name}")).expect("create the test database");
         let url = match admin_url.rfind('/') {
-            Some(slash)
-                if admin_url[..slash].contains("://") && !admin_url[..slash].ends_with('/') =>
-            {
-                let query = admin_url[slash..]
-                    .find('?')
-                    .map(|q| &admin_url[slash + q..])
-                    .unwrap_or("");
+            Some(slash) if admin_url[..slash].contains("://") && !admin_url[..slash].ends_with('/') => {
+                let query = admin_url[slash..].find('?').map(|q| &admin_url[slash + q..]).unwrap_or("");
                 format!("{}/{name}{query}", &admin_url[..slash])
             }
             _ => panic!("TEST_DATABASE_URL must name a database: postgres://user@host:port/dbname"),
         };
-        Some(Self {
-            url,
-            admin_url,
-            name,
-        })
+        Some(Self { url, admin_url, name })
     }
 }
 
 fn random_suffix() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
     h.write_u32(std::process::id());
     format!("{:016x}", h.finish())
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Err(e) = run(
-            &self.admin_url,
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        ) {
+        if let Err(e) = run(&self.admin_url, format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)) {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
     }

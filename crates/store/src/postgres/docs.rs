@@ -17,10 +17,7 @@ pub fn pg(e: tokio_postgres::Error) -> StoreError {
 
 /// Maps a unique-constraint violation to the field that clashed, by constraint name
 /// (`users_username_lower_key`, `rooms_name_key`, ...).
-pub fn conflict_or_backend(
-    e: tokio_postgres::Error,
-    fields: &[(&str, &'static str)],
-) -> StoreError {
+pub fn conflict_or_backend(e: tokio_postgres::Error, fields: &[(&str, &'static str)]) -> StoreError {
     if let Some(db) = e.as_db_error()
         && *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
     {
@@ -39,11 +36,7 @@ pub fn doc_at(row: &Row, i: usize) -> StoreResult<Doc> {
     row.try_get::<_, Json<Doc>>(i).map(|j| j.0).map_err(pg)
 }
 
-pub async fn one(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[Param<'_>],
-) -> StoreResult<Option<Doc>> {
+pub async fn one(c: &impl GenericClient, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<Doc>> {
     let stmt = c.prepare_cached(sql).await.map_err(pg)?;
     match c.query_opt(&stmt, params).await.map_err(pg)? {
         Some(row) => Ok(Some(doc_at(&row, 0)?)),
@@ -51,25 +44,12 @@ pub async fn one(
     }
 }
 
-pub async fn many(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[Param<'_>],
-) -> StoreResult<Vec<Doc>> {
+pub async fn many(c: &impl GenericClient, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Doc>> {
     let stmt = c.prepare_cached(sql).await.map_err(pg)?;
-    c.query(&stmt, params)
-        .await
-        .map_err(pg)?
-        .iter()
-        .map(|r| doc_at(r, 0))
-        .collect()
+    c.query(&stmt, params).await.map_err(pg)?.iter().map(|r| doc_at(r, 0)).collect()
 }
 
-pub async fn rows(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[Param<'_>],
-) -> StoreResult<Vec<Row>> {
+pub async fn rows(c: &impl GenericClient, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
     let stmt = c.prepare_cached(sql).await.map_err(pg)?;
     c.query(&stmt, params).await.map_err(pg)
 }
@@ -79,16 +59,8 @@ pub async fn exec(c: &impl GenericClient, sql: &str, params: &[Param<'_>]) -> St
     c.execute(&stmt, params).await.map_err(pg)
 }
 
-pub async fn strings(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[Param<'_>],
-) -> StoreResult<Vec<String>> {
-    rows(c, sql, params)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0).map_err(pg))
-        .collect()
+pub async fn strings(c: &impl GenericClient, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<String>> {
+    rows(c, sql, params).await?.iter().map(|r| r.try_get(0).map_err(pg)).collect()
 }
 
 pub fn str_of<'a>(doc: &'a Doc, key: &str) -> Option<&'a str> {

@@ -11,7 +11,8 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 /// Drives channel lookups from the `integration_channels` index rather than probing per row.
-const CHANNEL_MEMBERSHIP: &str = "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
+const CHANNEL_MEMBERSHIP: &str =
+    "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
 
 static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
     name: "integrations",
@@ -38,10 +39,7 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
     schema: SqlSchema::new()
         .text("_id", "integration_history.id")
         .text("integration._id", "integration_history.integration_id")
-        .nullable_text(
-            "integration._createdBy._id",
-            "integration_history.created_by",
-        )
+        .nullable_text("integration._createdBy._id", "integration_history.created_by")
         .iso_date("_createdAt", "integration_history.created_at")
         .iso_date("_updatedAt", "integration_history.updated_at"),
     sort_columns: &[
@@ -52,9 +50,7 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
 });
 
 fn created_by(doc: &Doc) -> Option<&str> {
-    doc.get("_createdBy")
-        .and_then(|c| c.get("_id"))
-        .and_then(Value::as_str)
+    doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
 }
 
 async fn put(c: &impl GenericClient, doc: &Doc, insert: bool) -> StoreResult<()> {
@@ -74,9 +70,7 @@ async fn put(c: &impl GenericClient, doc: &Doc, insert: bool) -> StoreResult<()>
                 &str_of(doc, "name").unwrap_or_default(),
                 &created_by(doc),
                 &str_of(doc, "_createdAt").unwrap_or_default(),
-                &str_of(doc, "_updatedAt")
-                    .or_else(|| str_of(doc, "_createdAt"))
-                    .unwrap_or_default(),
+                &str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default(),
                 &json(doc),
             ],
         )
@@ -85,12 +79,7 @@ async fn put(c: &impl GenericClient, doc: &Doc, insert: bool) -> StoreResult<()>
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    exec(
-        c,
-        "DELETE FROM integration_channels WHERE integration_id = $1",
-        &[&id],
-    )
-    .await?;
+    exec(c, "DELETE FROM integration_channels WHERE integration_id = $1", &[&id]).await?;
     if let Some(Value::Array(channels)) = doc.get("channel") {
         for (pos, ch) in channels.iter().enumerate() {
             if let Some(ch) = ch.as_str() {
@@ -140,27 +129,11 @@ impl PgStore {
     pub(super) async fn integration_delete(&self, id: &str) -> StoreResult<Option<Doc>> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let Some(doc) = one(
-            &tx,
-            "DELETE FROM integrations WHERE id = $1 RETURNING doc",
-            &[&id],
-        )
-        .await?
-        else {
+        let Some(doc) = one(&tx, "DELETE FROM integrations WHERE id = $1 RETURNING doc", &[&id]).await? else {
             return Ok(None);
         };
-        exec(
-            &tx,
-            "DELETE FROM integration_channels WHERE integration_id = $1",
-            &[&id],
-        )
-        .await?;
-        exec(
-            &tx,
-            "DELETE FROM integration_history WHERE integration_id = $1",
-            &[&id],
-        )
-        .await?;
+        exec(&tx, "DELETE FROM integration_channels WHERE integration_id = $1", &[&id]).await?;
+        exec(&tx, "DELETE FROM integration_history WHERE integration_id = $1", &[&id]).await?;
         super::notify::changed(&tx, "integrations").await?;
         tx.commit().await.map_err(pg)?;
         self.bump_integrations_generation();
@@ -169,58 +142,17 @@ impl PgStore {
 
     pub(super) async fn integration_with_url(&self, url: &str) -> StoreResult<Option<Doc>> {
         let c = self.conn().await?;
-        one(&c, "SELECT doc FROM integrations WHERE doc->'urls' @> jsonb_build_array($1::text) ORDER BY seq LIMIT 1", &[&url])
-            .await
+        one(
+            &c,
+            "SELECT doc FROM integrations WHERE doc->'urls' @> jsonb_build_array($1::text) ORDER BY seq LIMIT 1",
+            &[&url],
+        )
+        .await
     }
 
     pub(super) async fn integrations_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         let c = self.conn().await?;
         find(&c, &INTEGRATIONS, q).await
-    }
-
-    pub(super) async fn history_insert(&self, doc: Doc) -> StoreResult<()> {
-        let c = self.conn().await?;
-        let integration = doc.get("integration").and_then(Value::as_object);
-        exec(
-            &c,
-            "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &id_of(&doc)?,
-                &integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
-                &integration.and_then(created_by),
-                &str_of(&doc, "_createdAt").unwrap_or_default(),
-                &str_of(&doc, "_updatedAt").or_else(|| str_of(&doc, "_createdAt")).unwrap_or_default(),
-                &json(&doc),
-            ],
-        )
-        .await
-        .map(drop)
-    }
-
-    pub(super) async fn history_update(&self, id: &str, set: Doc) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let Some(mut doc) = one(
-            &tx,
-            "SELECT doc FROM integration_history WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
-        super::rooms::merge_set(&mut doc, set);
-        exec(
-            &tx,
-            "UPDATE integration_history SET updated_at = $2, doc = $3 WHERE id = $1",
-            &[
-                &id,
-                &str_of(&doc, "_updatedAt").unwrap_or_default(),
-                &json(&doc),
-            ],
-        )
-        .await?;
-        tx.commit().await.map_err(pg)
     }
 
     pub(super) async fn history_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
@@ -230,29 +162,16 @@ impl PgStore {
 
     pub(super) async fn history_clear(&self, integration_id: &str) -> StoreResult<usize> {
         let c = self.conn().await?;
-        exec(
-            &c,
-            "DELETE FROM integration_history WHERE integration_id = $1",
-            &[&integration_id],
-        )
-        .await
-        .map(|n| n as usize)
+        exec(&c, "DELETE FROM integration_history WHERE integration_id = $1", &[&integration_id])
+            .await
+            .map(|n| n as usize)
     }
 
-    pub(super) async fn history_prune(
-        &self,
-        max: Option<usize>,
-        before: Option<String>,
-    ) -> StoreResult<usize> {
+    pub(super) async fn history_prune(&self, max: Option<usize>, before: Option<String>) -> StoreResult<usize> {
         let c = self.conn().await?;
         let mut deleted = 0;
         if let Some(before) = &before {
-            deleted += exec(
-                &c,
-                "DELETE FROM integration_history WHERE created_at < $1",
-                &[before],
-            )
-            .await?;
+            deleted += exec(&c, "DELETE FROM integration_history WHERE created_at < $1", &[before]).await?;
         }
         if let Some(max) = max {
             let max = max as i64;

@@ -39,16 +39,11 @@ fn order_by(table: &Table, keys: &[(String, bool)]) -> Option<String> {
     Some(parts.join(", "))
 }
 
-pub async fn find(
-    c: &impl GenericClient,
-    table: &Table,
-    q: DocQuery,
-) -> StoreResult<(Vec<Doc>, usize)> {
+pub async fn find(c: &impl GenericClient, table: &Table, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
     let plan = translate(&q.filter, &table.schema, Dialect::Postgres, 1);
     let where_sql = plan.where_sql;
     let params = args(plan.params);
-    let mut refs: Vec<&(dyn ToSql + Sync)> =
-        params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+    let mut refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let t = table.name;
     let order = order_by(table, &q.sort_keys);
 
@@ -56,21 +51,14 @@ pub async fn find(
         && let Some(order) = &order
     {
         // Everything in SQL: count and page.
-        let stmt = c
-            .prepare_cached(&format!("SELECT count(*) FROM {t} WHERE {where_sql}"))
-            .await
-            .map_err(pg)?;
+        let stmt = c.prepare_cached(&format!("SELECT count(*) FROM {t} WHERE {where_sql}")).await.map_err(pg)?;
         let total: i64 = c.query_one(&stmt, &refs).await.map_err(pg)?.get(0);
         let limit = q.limit.map(|l| l as i64);
         let offset = q.offset as i64;
         let n = refs.len();
         refs.push(&limit);
         refs.push(&offset);
-        let sql = format!(
-            "SELECT doc FROM {t} WHERE {where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
+        let sql = format!("SELECT doc FROM {t} WHERE {where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
         let docs = super::docs::many(c, &sql, &refs).await?;
         return Ok((docs, total as usize));
     }

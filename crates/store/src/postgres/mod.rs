@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for several stateless nodes sharing one database: a pool of
 //! connections, every write its own transaction, JSONB documents with typed indexed columns.
 
+mod changes;
 mod docs;
 mod integrations;
 mod listing;
@@ -46,17 +47,9 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
         let generation: Arc<AtomicU64> = Default::default();
         let (changes, listener) = notify::spawn_listener(config.clone(), generation.clone());
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool =
+            Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let store = Self {
             pool,
             node_id: format!("{}-{}", std::process::id(), crate::ids::random_id(8)),

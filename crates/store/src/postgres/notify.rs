@@ -18,9 +18,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 pub const EVERYTHING: &str = "*";
 
 pub async fn changed(c: &impl GenericClient, kind: &str) -> StoreResult<()> {
-    exec(c, "SELECT pg_notify('liftoff_changes', $1)", &[&kind])
-        .await
-        .map(drop)
+    exec(c, "SELECT pg_notify('liftoff_changes', $1)", &[&kind]).await.map(drop)
 }
 
 /// Listens for the life of the process; integration changes also bump `generation`.

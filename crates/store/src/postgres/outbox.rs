@@ -13,10 +13,7 @@ use super::integrations::upsert_history;
 use crate::{AttemptRecord, Claimed, Delivery, StoreResult};
 use deadpool_postgres::GenericClient;
 
-pub(super) async fn insert_deliveries(
-    c: &impl GenericClient,
-    deliveries: &[Delivery],
-) -> StoreResult<()> {
+pub(super) async fn insert_deliveries(c: &impl GenericClient, deliveries: &[Delivery]) -> StoreResult<()> {
     if deliveries.is_empty() {
         return Ok(());
     }
@@ -27,19 +24,9 @@ pub(super) async fn insert_deliveries(
         .await
         .map_err(pg)?;
     for d in deliveries {
-        c.execute(
-            &stmt,
-            &[
-                &d.id,
-                &d.integration_id,
-                &d.url,
-                &d.due_at,
-                &(d.attempt as i32),
-                &json(&d.doc),
-            ],
-        )
-        .await
-        .map_err(pg)?;
+        c.execute(&stmt, &[&d.id, &d.integration_id, &d.url, &d.due_at, &(d.attempt as i32), &json(&d.doc)])
+            .await
+            .map_err(pg)?;
     }
     Ok(())
 }
@@ -48,11 +35,7 @@ pub(super) async fn insert_deliveries(
 const FREE: &str = "(claimed_until IS NULL OR claimed_until < $2)";
 
 impl PgStore {
-    pub(super) async fn claim_due(
-        &self,
-        lanes: Vec<(String, usize)>,
-        now: i64,
-    ) -> StoreResult<Vec<Claimed>> {
+    pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         let mut c = self.conn().await?;
         let until = now + self.lease_ms();
         let mut out = Vec::with_capacity(lanes.len());
@@ -70,14 +53,11 @@ impl PgStore {
                 &[&url, &now, &(limit as i64), &self.node_id, &until],
             )
             .await?;
-            let next_due: Option<i64> = rows(
-                &tx,
-                &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {FREE}"),
-                &[&url, &now],
-            )
-            .await?
-            .first()
-            .and_then(|r| r.get(0));
+            let next_due: Option<i64> =
+                rows(&tx, &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {FREE}"), &[&url, &now])
+                    .await?
+                    .first()
+                    .and_then(|r| r.get(0));
             tx.commit().await.map_err(pg)?;
             let mut found = Vec::with_capacity(claimed.len());
             for r in &claimed {
@@ -97,11 +77,7 @@ impl PgStore {
             }
             // RETURNING promises no order: oldest due first, as claimed.
             found.sort_by_key(|(seq, d)| (d.due_at, *seq));
-            out.push(Claimed {
-                url,
-                deliveries: found.into_iter().map(|(_, d)| d).collect(),
-                next_due,
-            });
+            out.push(Claimed { url, deliveries: found.into_iter().map(|(_, d)| d).collect(), next_due });
         }
         Ok(out)
     }
@@ -113,7 +89,9 @@ impl PgStore {
         let tx = c.transaction().await.map_err(pg)?;
         for r in &records {
             let held = match r.reschedule {
-                None => exec(&tx, "DELETE FROM outbox WHERE id = $1 AND claimed_by = $2", &[&r.id, &self.node_id]).await?,
+                None => {
+                    exec(&tx, "DELETE FROM outbox WHERE id = $1 AND claimed_by = $2", &[&r.id, &self.node_id]).await?
+                }
                 Some((due_at, attempt)) => {
                     exec(
                         &tx,
@@ -138,31 +116,21 @@ impl PgStore {
     /// Gives back this node's claims (on a clean stop), so other nodes take them at once.
     pub(super) async fn release_own_claims(&self) -> StoreResult<usize> {
         let c = self.conn().await?;
-        exec(
-            &c,
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1",
-            &[&self.node_id],
-        )
-        .await
-        .map(|n| n as usize)
+        exec(&c, "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1", &[&self.node_id])
+            .await
+            .map(|n| n as usize)
     }
 
     pub(super) async fn pending_urls(&self, now: i64) -> StoreResult<Vec<(String, i64)>> {
         let c = self.conn().await?;
-        rows(&c, "SELECT url, min(due_at) FROM outbox WHERE claimed_until IS NULL OR claimed_until < $1 GROUP BY url", &[&now])
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
-            .collect()
-    }
-
-    pub(super) async fn outbox_len(&self) -> StoreResult<usize> {
-        let c = self.conn().await?;
-        let n: i64 = rows(&c, "SELECT count(*) FROM outbox", &[])
-            .await?
-            .first()
-            .map(|r| r.get(0))
-            .unwrap_or(0);
-        Ok(n as usize)
+        rows(
+            &c,
+            "SELECT url, min(due_at) FROM outbox WHERE claimed_until IS NULL OR claimed_until < $1 GROUP BY url",
+            &[&now],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
+        .collect()
     }
 }

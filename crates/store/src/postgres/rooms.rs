@@ -56,11 +56,7 @@ fn room_from_row(row: &Row) -> StoreResult<Doc> {
     doc.insert("msgs".into(), json!(msgs));
     if let Some(lm) = lm {
         // A new message is the room's latest change.
-        if doc
-            .get("_updatedAt")
-            .and_then(Value::as_str)
-            .is_none_or(|u| u < lm.as_str())
-        {
+        if doc.get("_updatedAt").and_then(Value::as_str).is_none_or(|u| u < lm.as_str()) {
             doc.insert("_updatedAt".into(), json!(lm));
         }
         doc.insert("lm".into(), json!(lm));
@@ -71,27 +67,15 @@ fn room_from_row(row: &Row) -> StoreResult<Doc> {
     Ok(doc)
 }
 
-pub(super) async fn rooms_where(
-    c: &impl GenericClient,
-    filter: &str,
-    arg: &str,
-) -> StoreResult<Vec<Doc>> {
-    rows(c, &format!("{ROOM_SELECT} WHERE {filter}"), &[&arg])
-        .await?
-        .iter()
-        .map(room_from_row)
-        .collect()
+pub(super) async fn rooms_where(c: &impl GenericClient, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
+    rows(c, &format!("{ROOM_SELECT} WHERE {filter}"), &[&arg]).await?.iter().map(room_from_row).collect()
 }
 
 pub(super) async fn get_room(c: &impl GenericClient, id: &str) -> StoreResult<Option<Doc>> {
     Ok(rooms_where(c, "id = $1", id).await?.pop())
 }
 
-pub(super) async fn bump_users_count(
-    c: &impl GenericClient,
-    rid: &str,
-    delta: i64,
-) -> StoreResult<()> {
+pub(super) async fn bump_users_count(c: &impl GenericClient, rid: &str, delta: i64) -> StoreResult<()> {
     exec(
         c,
         "UPDATE rooms SET doc = doc || jsonb_build_object('usersCount', greatest(0, coalesce((doc->>'usersCount')::bigint, 0) + $2), '_updatedAt', $3::text) WHERE id = $1",
@@ -122,18 +106,8 @@ pub(super) async fn insert_subscription(c: &impl GenericClient, sub: &Doc) -> St
     Ok(added)
 }
 
-pub(super) async fn remove_subscription(
-    c: &impl GenericClient,
-    rid: &str,
-    uid: &str,
-) -> StoreResult<bool> {
-    let removed = exec(
-        c,
-        "DELETE FROM subscriptions WHERE rid = $1 AND uid = $2",
-        &[&rid, &uid],
-    )
-    .await?
-        == 1;
+pub(super) async fn remove_subscription(c: &impl GenericClient, rid: &str, uid: &str) -> StoreResult<bool> {
+    let removed = exec(c, "DELETE FROM subscriptions WHERE rid = $1 AND uid = $2", &[&rid, &uid]).await? == 1;
     if removed {
         bump_users_count(c, rid, -1).await?;
         touch_user_rooms(c, uid, rid, false).await?;
@@ -145,34 +119,18 @@ pub(super) async fn put_message(c: &impl GenericClient, msg: &Doc) -> StoreResul
     let id = id_of(msg)?;
     let rid = str_of(msg, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
     let ts = str_of(msg, "ts").unwrap_or_default();
-    let stmt = c
-        .prepare_cached("INSERT INTO messages (id, rid, ts, doc) VALUES ($1, $2, $3, $4)")
-        .await
-        .map_err(pg)?;
+    let stmt = c.prepare_cached("INSERT INTO messages (id, rid, ts, doc) VALUES ($1, $2, $3, $4)").await.map_err(pg)?;
     c.execute(&stmt, &[&id, &rid, &ts, &json(msg)])
         .await
         .map_err(|e| conflict_or_backend(e, &[("messages_pkey", "_id")]))?;
-    exec(
-        c,
-        "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3 WHERE id = $1",
-        &[&rid, &ts, &json(msg)],
-    )
-    .await?;
+    exec(c, "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3 WHERE id = $1", &[&rid, &ts, &json(msg)])
+        .await?;
     Ok(())
 }
 
 pub(super) async fn replace_message(c: &impl GenericClient, msg: &Doc) -> StoreResult<()> {
-    let changed = exec(
-        c,
-        "UPDATE messages SET doc = $2 WHERE id = $1",
-        &[&id_of(msg)?, &json(msg)],
-    )
-    .await?;
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    let changed = exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&id_of(msg)?, &json(msg)]).await?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 pub(super) async fn put_team(
@@ -187,21 +145,11 @@ pub(super) async fn put_team(
         insert_subscription(c, sub).await?;
     }
     let team_id = id_of(team)?;
-    let stmt = c
-        .prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES ($1, $2, $3, $4)")
+    let stmt =
+        c.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES ($1, $2, $3, $4)").await.map_err(pg)?;
+    c.execute(&stmt, &[&team_id, &str_of(team, "name"), &id_of(main_room)?, &json(team)])
         .await
-        .map_err(pg)?;
-    c.execute(
-        &stmt,
-        &[
-            &team_id,
-            &str_of(team, "name"),
-            &id_of(main_room)?,
-            &json(team),
-        ],
-    )
-    .await
-    .map_err(|e| conflict_or_backend(e, &[("teams_name", "name")]))?;
+        .map_err(|e| conflict_or_backend(e, &[("teams_name", "name")]))?;
     for m in members {
         exec(
             c,
@@ -214,13 +162,7 @@ pub(super) async fn put_team(
 }
 
 async fn erase_room(c: &impl GenericClient, rid: &str) -> StoreResult<()> {
-    for uid in strings(
-        c,
-        "DELETE FROM subscriptions WHERE rid = $1 RETURNING uid",
-        &[&rid],
-    )
-    .await?
-    {
+    for uid in strings(c, "DELETE FROM subscriptions WHERE rid = $1 RETURNING uid", &[&rid]).await? {
         touch_user_rooms(c, &uid, rid, false).await?;
     }
     exec(c, "DELETE FROM messages WHERE rid = $1", &[&rid]).await?;
@@ -255,22 +197,21 @@ pub(super) async fn sync_subscriptions(c: &impl GenericClient, room: &Doc) -> St
     let name = room.get("name").cloned().unwrap_or(Value::Null);
     let fname = room.get("fname").cloned().unwrap_or_else(|| name.clone());
     let patch = json!({"name": name, "fname": fname, "t": t});
-    exec(
-        c,
-        "UPDATE subscriptions SET doc = doc || $2 WHERE rid = $1 AND NOT (doc @> $2)",
-        &[&rid, &Json(&patch)],
-    )
-    .await
-    .map(drop)
+    exec(c, "UPDATE subscriptions SET doc = doc || $2 WHERE rid = $1 AND NOT (doc @> $2)", &[&rid, &Json(&patch)])
+        .await
+        .map(drop)
 }
 
 impl PgStore {
     pub(super) async fn subscription_open_set(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
         let c = self.conn().await?;
         let patch = json!({"open": open, "_updatedAt": now_iso()});
-        let changed =
-            exec(&c, "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2", &[&rid, &uid, &Json(&patch)])
-                .await?;
+        let changed = exec(
+            &c,
+            "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2",
+            &[&rid, &uid, &Json(&patch)],
+        )
+        .await?;
         if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
@@ -286,20 +227,12 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    pub(super) async fn doc_query(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> StoreResult<Option<Doc>> {
+    pub(super) async fn doc_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Doc>> {
         let c = self.conn().await?;
         one(&c, sql, params).await
     }
 
-    pub(super) async fn docs_query(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> StoreResult<Vec<Doc>> {
+    pub(super) async fn docs_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Doc>> {
         let c = self.conn().await?;
         super::docs::many(&c, sql, params).await
     }
@@ -332,35 +265,16 @@ impl PgStore {
     pub(super) async fn message_delete(&self, id: &str) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let Some(rid) = strings(
-            &tx,
-            "DELETE FROM messages WHERE id = $1 RETURNING rid",
-            &[&id],
-        )
-        .await?
-        .pop() else {
+        let Some(rid) = strings(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid", &[&id]).await?.pop() else {
             return Err(StoreError::NotFound);
         };
-        exec(
-            &tx,
-            "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1",
-            &[&rid],
-        )
-        .await?;
+        exec(&tx, "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1", &[&rid]).await?;
         tx.commit().await.map_err(pg)
     }
 
-    pub(super) async fn messages_of_room(
-        &self,
-        rid: &str,
-        q: MessageQuery,
-    ) -> StoreResult<(Vec<Doc>, usize)> {
+    pub(super) async fn messages_of_room(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
         let c = self.conn().await?;
-        let (lt, gt) = if q.inclusive {
-            ("<=", ">=")
-        } else {
-            ("<", ">")
-        };
+        let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
         let mut filter = String::from("rid = $1");
         let mut args: Vec<String> = vec![rid.to_owned()];
         if let Some(latest) = q.latest {
@@ -371,17 +285,12 @@ impl PgStore {
             args.push(oldest);
             filter.push_str(&format!(" AND ts {gt} ${}", args.len()));
         }
-        let mut params: Vec<&(dyn ToSql + Sync)> =
-            args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        let total: i64 = rows(
-            &c,
-            &format!("SELECT count(*) FROM messages WHERE {filter}"),
-            &params,
-        )
-        .await?
-        .first()
-        .map(|r| r.get(0))
-        .unwrap_or(0);
+        let mut params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let total: i64 = rows(&c, &format!("SELECT count(*) FROM messages WHERE {filter}"), &params)
+            .await?
+            .first()
+            .map(|r| r.get(0))
+            .unwrap_or(0);
         let order = if q.oldest_first { "ASC" } else { "DESC" };
         let limit = q.limit.map(|l| l as i64);
         let offset = q.offset as i64;
@@ -396,20 +305,10 @@ impl PgStore {
         Ok((docs, total as usize))
     }
 
-    pub(super) async fn team_delete(
-        &self,
-        team_id: &str,
-        rooms_to_remove: Vec<String>,
-    ) -> StoreResult<()> {
+    pub(super) async fn team_delete(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let Some(team) = one(
-            &tx,
-            "SELECT doc FROM teams WHERE id = $1 FOR UPDATE",
-            &[&team_id],
-        )
-        .await?
-        else {
+        let Some(team) = one(&tx, "SELECT doc FROM teams WHERE id = $1 FOR UPDATE", &[&team_id]).await? else {
             return Err(StoreError::NotFound);
         };
         let main = str_of(&team, "roomId").unwrap_or_default().to_owned();
@@ -424,12 +323,7 @@ impl PgStore {
             }
         }
         erase_room(&tx, &main).await?;
-        exec(
-            &tx,
-            "DELETE FROM team_members WHERE team_id = $1",
-            &[&team_id],
-        )
-        .await?;
+        exec(&tx, "DELETE FROM team_members WHERE team_id = $1", &[&team_id]).await?;
         exec(&tx, "DELETE FROM teams WHERE id = $1", &[&team_id]).await?;
         tx.commit().await.map_err(pg)
     }

@@ -131,9 +131,7 @@ const FIRST_START_LOCK: i64 = MIGRATION_LOCK + 1;
 pub struct FirstStartGuard(Option<Object>);
 
 pub async fn lock_first_start(conn: Object) -> StoreResult<FirstStartGuard> {
-    conn.execute("SELECT pg_advisory_lock($1)", &[&FIRST_START_LOCK])
-        .await
-        .map_err(pg)?;
+    conn.execute("SELECT pg_advisory_lock($1)", &[&FIRST_START_LOCK]).await.map_err(pg)?;
     Ok(FirstStartGuard(Some(conn)))
 }
 
@@ -141,10 +139,7 @@ impl Drop for FirstStartGuard {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {
             tokio::spawn(async move {
-                if let Err(e) = conn
-                    .execute("SELECT pg_advisory_unlock($1)", &[&FIRST_START_LOCK])
-                    .await
-                {
+                if let Err(e) = conn.execute("SELECT pg_advisory_unlock($1)", &[&FIRST_START_LOCK]).await {
                     tracing::warn!(error = %e, "releasing the first-start lock failed");
                 }
             });
@@ -153,40 +148,21 @@ impl Drop for FirstStartGuard {
 }
 
 pub async fn migrate(conn: &mut Object) -> StoreResult<()> {
-    conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(pg)?;
+    conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg)?;
     let result = apply(conn).await;
     // Unlocked whatever happened: the lock is per session and the connection goes back to the pool.
-    let unlock = conn
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map(drop)
-        .map_err(pg);
+    let unlock = conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await.map(drop).map_err(pg);
     result.and(unlock)
 }
 
 async fn apply(conn: &mut Object) -> StoreResult<()> {
-    conn.batch_execute("CREATE TABLE IF NOT EXISTS liftoff_schema (version INTEGER NOT NULL)")
-        .await
-        .map_err(pg)?;
-    let applied: i64 = conn
-        .query_one(
-            "SELECT coalesce(max(version), 0)::bigint FROM liftoff_schema",
-            &[],
-        )
-        .await
-        .map_err(pg)?
-        .get(0);
+    conn.batch_execute("CREATE TABLE IF NOT EXISTS liftoff_schema (version INTEGER NOT NULL)").await.map_err(pg)?;
+    let applied: i64 =
+        conn.query_one("SELECT coalesce(max(version), 0)::bigint FROM liftoff_schema", &[]).await.map_err(pg)?.get(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
         let tx = conn.transaction().await.map_err(pg)?;
         tx.batch_execute(sql).await.map_err(pg)?;
-        tx.execute(
-            "INSERT INTO liftoff_schema (version) VALUES ($1)",
-            &[&((i + 1) as i32)],
-        )
-        .await
-        .map_err(pg)?;
+        tx.execute("INSERT INTO liftoff_schema (version) VALUES ($1)", &[&((i + 1) as i32)]).await.map_err(pg)?;
         tx.commit().await.map_err(pg)?;
         tracing::info!(version = i + 1, "applied PostgreSQL schema migration");
     }

@@ -2,17 +2,9 @@
 //! other nodes cache also notify them (see `notify`).
 
 use super::PgStore;
-use super::docs::pg;
-use super::notify::changed;
-use super::outbox::insert_deliveries;
-use super::rooms::{
-    get_room, insert_subscription, merge_set, put_message, put_room, put_team, remove_subscription,
-    replace_message, room_for_update,
-};
-use crate::ids::now_iso;
-use crate::{AttemptRecord, Claimed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreResult};
+use crate::{AttemptRecord, Change, Claimed, Committed, Delivery, Doc, DocQuery, MessageQuery, Store, StoreResult};
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -33,24 +25,16 @@ impl Store for PgStore {
     }
 
     async fn ensure_roles(&self, roles: Vec<Doc>) -> StoreResult<()> {
-        self.insert_missing(
-            "INSERT INTO roles (id, doc) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            roles,
-        )
-        .await
+        self.insert_missing("INSERT INTO roles (id, doc) VALUES ($1, $2) ON CONFLICT DO NOTHING", roles).await
     }
 
     async fn permissions(&self) -> StoreResult<Vec<Doc>> {
-        self.docs_of("SELECT doc FROM permissions ORDER BY id")
-            .await
+        self.docs_of("SELECT doc FROM permissions ORDER BY id").await
     }
 
     async fn ensure_permissions(&self, permissions: Vec<Doc>) -> StoreResult<()> {
-        self.insert_missing(
-            "INSERT INTO permissions (id, doc) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            permissions,
-        )
-        .await
+        self.insert_missing("INSERT INTO permissions (id, doc) VALUES ($1, $2) ON CONFLICT DO NOTHING", permissions)
+            .await
     }
 
     async fn set_permission_roles(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
@@ -66,24 +50,15 @@ impl Store for PgStore {
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.user_one("SELECT doc FROM users WHERE id = $1", id)
-            .await
+        self.user_one("SELECT doc FROM users WHERE id = $1", id).await
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
-        self.user_one(
-            "SELECT doc FROM users WHERE username_lower = $1",
-            &username.to_lowercase(),
-        )
-        .await
+        self.user_one("SELECT doc FROM users WHERE username_lower = $1", &username.to_lowercase()).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
-        self.user_one(
-            "SELECT doc FROM users WHERE email_lower = $1",
-            &email.to_lowercase(),
-        )
-        .await
+        self.user_one("SELECT doc FROM users WHERE email_lower = $1", &email.to_lowercase()).await
     }
 
     async fn users(&self) -> StoreResult<Vec<Doc>> {
@@ -123,27 +98,15 @@ impl Store for PgStore {
     }
 
     async fn subscription(&self, rid: &str, uid: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query(
-            "SELECT doc FROM subscriptions WHERE rid = $1 AND uid = $2",
-            &[&rid, &uid],
-        )
-        .await
+        self.doc_query("SELECT doc FROM subscriptions WHERE rid = $1 AND uid = $2", &[&rid, &uid]).await
     }
 
     async fn subscriptions_of_user(&self, uid: &str) -> StoreResult<Vec<Doc>> {
-        self.docs_query(
-            "SELECT doc FROM subscriptions WHERE uid = $1 ORDER BY seq",
-            &[&uid],
-        )
-        .await
+        self.docs_query("SELECT doc FROM subscriptions WHERE uid = $1 ORDER BY seq", &[&uid]).await
     }
 
     async fn subscriptions_of_room(&self, rid: &str) -> StoreResult<Vec<Doc>> {
-        self.docs_query(
-            "SELECT doc FROM subscriptions WHERE rid = $1 ORDER BY seq",
-            &[&rid],
-        )
-        .await
+        self.docs_query("SELECT doc FROM subscriptions WHERE rid = $1 ORDER BY seq", &[&rid]).await
     }
 
     async fn set_subscription_open(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
@@ -157,43 +120,31 @@ impl Store for PgStore {
         roles: Vec<String>,
         system_message: Option<Doc>,
     ) -> StoreResult<()> {
-        self.subscription_roles_set(rid, uid, roles, system_message)
-            .await
+        self.subscription_roles_set(rid, uid, roles, system_message).await
     }
 
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query("SELECT doc FROM messages WHERE id = $1", &[&id])
-            .await
+        self.doc_query("SELECT doc FROM messages WHERE id = $1", &[&id]).await
     }
 
     async fn delete_message(&self, id: &str) -> StoreResult<()> {
         self.message_delete(id).await
     }
 
-    async fn room_messages(
-        &self,
-        rid: &str,
-        query: MessageQuery,
-    ) -> StoreResult<(Vec<Doc>, usize)> {
+    async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
         self.messages_of_room(rid, query).await
     }
 
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query("SELECT doc FROM teams WHERE id = $1", &[&id])
-            .await
+        self.doc_query("SELECT doc FROM teams WHERE id = $1", &[&id]).await
     }
 
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query("SELECT doc FROM teams WHERE name = $1", &[&name])
-            .await
+        self.doc_query("SELECT doc FROM teams WHERE name = $1", &[&name]).await
     }
 
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query(
-            "SELECT doc FROM team_members WHERE team_id = $1 AND user_id = $2",
-            &[&team_id, &user_id],
-        )
-        .await
+        self.doc_query("SELECT doc FROM team_members WHERE team_id = $1 AND user_id = $2", &[&team_id, &user_id]).await
     }
 
     async fn delete_team(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
@@ -213,8 +164,7 @@ impl Store for PgStore {
     }
 
     async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query("SELECT doc FROM integrations WHERE id = $1", &[&id])
-            .await
+        self.doc_query("SELECT doc FROM integrations WHERE id = $1", &[&id]).await
     }
 
     async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
@@ -225,17 +175,8 @@ impl Store for PgStore {
         self.integrations_find(query).await
     }
 
-    async fn insert_history(&self, record: Doc) -> StoreResult<()> {
-        self.history_insert(record).await
-    }
-
-    async fn update_history(&self, id: &str, set: Doc) -> StoreResult<()> {
-        self.history_update(id, set).await
-    }
-
     async fn history_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.doc_query("SELECT doc FROM integration_history WHERE id = $1", &[&id])
-            .await
+        self.doc_query("SELECT doc FROM integration_history WHERE id = $1", &[&id]).await
     }
 
     async fn find_history(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
@@ -246,177 +187,12 @@ impl Store for PgStore {
         self.history_clear(integration_id).await
     }
 
-    async fn insert_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Doc> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        put_message(&tx, &message).await?;
-        insert_deliveries(&tx, &deliveries).await?;
-        tx.commit().await.map_err(pg)?;
-        Ok(message)
+    async fn commit(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
+        self.commit_change(change, deliveries).await
     }
 
-    async fn replace_message_with_deliveries(
-        &self,
-        message: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        replace_message(&tx, &message).await?;
-        insert_deliveries(&tx, &deliveries).await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    async fn create_room_with_deliveries(
-        &self,
-        room: Doc,
-        subscriptions: Vec<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        put_room(&tx, &room, true).await?;
-        for sub in &subscriptions {
-            insert_subscription(&tx, sub).await?;
-        }
-        insert_deliveries(&tx, &deliveries).await?;
-        changed(&tx, "rooms").await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    async fn create_team_with_deliveries(
-        &self,
-        team: Doc,
-        main_room: Doc,
-        room_subscriptions: Vec<Doc>,
-        members: Vec<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        put_team(&tx, &team, &main_room, &room_subscriptions, &members).await?;
-        insert_deliveries(&tx, &deliveries).await?;
-        changed(&tx, "rooms").await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    async fn add_subscription_with_deliveries(
-        &self,
-        subscription: Doc,
-        system_message: Option<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<bool> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let added = insert_subscription(&tx, &subscription).await?;
-        if added {
-            if let Some(msg) = &system_message {
-                put_message(&tx, msg).await?;
-            }
-            insert_deliveries(&tx, &deliveries).await?;
-            changed(&tx, "rooms").await?;
-        }
-        tx.commit().await.map_err(pg)?;
-        Ok(added)
-    }
-
-    async fn remove_subscription_with_deliveries(
-        &self,
-        rid: &str,
-        uid: &str,
-        system_message: Option<Doc>,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<bool> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let removed = remove_subscription(&tx, rid, uid).await?;
-        if removed {
-            if let Some(msg) = &system_message {
-                put_message(&tx, msg).await?;
-            }
-            insert_deliveries(&tx, &deliveries).await?;
-            changed(&tx, "rooms").await?;
-        }
-        tx.commit().await.map_err(pg)?;
-        Ok(removed)
-    }
-
-    async fn update_room_with_deliveries(
-        &self,
-        id: &str,
-        set: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<Option<Doc>> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let Some(mut room) = room_for_update(&tx, id).await? else {
-            return Ok(None);
-        };
-        merge_set(&mut room, set);
-        room.insert("_updatedAt".into(), json!(now_iso()));
-        put_room(&tx, &room, false).await?;
-        super::rooms::sync_subscriptions(&tx, &room).await?;
-        insert_deliveries(&tx, &deliveries).await?;
-        changed(&tx, "rooms").await?;
-        tx.commit().await.map_err(pg)?;
-        // Read back: a message posted meanwhile may have moved the counters.
-        let c = self.conn().await?;
-        Ok(get_room(&c, id).await?.or(Some(room)))
-    }
-
-    async fn insert_user_with_deliveries(
-        &self,
-        user: Doc,
-        deliveries: Vec<Delivery>,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        super::users::put_user(&tx, &user, true).await?;
-        insert_deliveries(&tx, &deliveries).await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    async fn enqueue_deliveries(&self, deliveries: Vec<Delivery>) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        insert_deliveries(&tx, &deliveries).await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    async fn claim_due_deliveries(
-        &self,
-        lanes: Vec<(String, usize)>,
-        now: i64,
-    ) -> StoreResult<Vec<Claimed>> {
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         self.claim_due(lanes, now).await
-    }
-
-    async fn complete_delivery(&self, id: &str, history: Option<Doc>) -> StoreResult<()> {
-        self.finish(vec![AttemptRecord {
-            id: id.to_owned(),
-            reschedule: None,
-            history,
-        }])
-        .await
-    }
-
-    async fn reschedule_delivery(
-        &self,
-        id: &str,
-        due_at: i64,
-        attempt: u32,
-        history: Option<Doc>,
-    ) -> StoreResult<()> {
-        self.finish(vec![AttemptRecord {
-            id: id.to_owned(),
-            reschedule: Some((due_at, attempt)),
-            history,
-        }])
-        .await
     }
 
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
@@ -433,22 +209,16 @@ impl Store for PgStore {
         self.pending_urls(now_ms()).await
     }
 
-    async fn count_deliveries(&self) -> StoreResult<usize> {
-        self.outbox_len().await
-    }
-
     async fn prune_history(
         &self,
         max_per_integration: Option<usize>,
         created_before: Option<String>,
     ) -> StoreResult<usize> {
-        self.history_prune(max_per_integration, created_before)
-            .await
+        self.history_prune(max_per_integration, created_before).await
     }
 
     fn integrations_generation(&self) -> u64 {
-        self.integrations_generation
-            .load(std::sync::atomic::Ordering::Acquire)
+        self.integrations_generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn shared(&self) -> bool {

@@ -26,27 +26,13 @@ pub(super) async fn put_user(c: &impl GenericClient, user: &Doc, insert: bool) -
     let changed = c
         .execute(&stmt, &[&id, &username, &email, &json(user)])
         .await
-        .map_err(|e| {
-            conflict_or_backend(
-                e,
-                &[("username_lower", "username"), ("email_lower", "email")],
-            )
-        })?;
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+        .map_err(|e| conflict_or_backend(e, &[("username_lower", "username"), ("email_lower", "email")]))?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Adds or removes `rid` in the user's `__rooms` list, in one statement so concurrent
 /// membership changes of the same user cannot overwrite each other.
-pub(super) async fn touch_user_rooms(
-    c: &impl GenericClient,
-    uid: &str,
-    rid: &str,
-    member: bool,
-) -> StoreResult<()> {
+pub(super) async fn touch_user_rooms(c: &impl GenericClient, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
     let sql = if member {
         "UPDATE users SET doc = jsonb_set(doc, '{__rooms}', coalesce(doc->'__rooms', '[]'::jsonb) || jsonb_build_array($2::text))
          WHERE id = $1 AND NOT coalesce(doc->'__rooms', '[]'::jsonb) @> jsonb_build_array($2::text)"
@@ -63,12 +49,7 @@ impl PgStore {
         rows(&c, "SELECT id, value FROM settings", &[])
             .await?
             .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0).map_err(pg)?,
-                    r.try_get::<_, Json<Value>>(1).map_err(pg)?.0,
-                ))
-            })
+            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get::<_, Json<Value>>(1).map_err(pg)?.0)))
             .collect()
     }
 
@@ -98,21 +79,14 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    pub(super) async fn permission_roles_set(
-        &self,
-        updates: Vec<(String, Vec<String>)>,
-    ) -> StoreResult<()> {
+    pub(super) async fn permission_roles_set(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let now = now_iso();
         for (id, roles) in &updates {
             let patch = json!({"roles": roles, "_updatedAt": now});
-            let changed = exec(
-                &tx,
-                "UPDATE permissions SET doc = doc || $2 WHERE id = $1",
-                &[id, &Json(&patch)],
-            )
-            .await?;
+            let changed =
+                exec(&tx, "UPDATE permissions SET doc = doc || $2 WHERE id = $1", &[id, &Json(&patch)]).await?;
             if changed == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -135,12 +109,7 @@ impl PgStore {
     pub(super) async fn user_delete(&self, id: &str) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let rooms = strings(
-            &tx,
-            "DELETE FROM subscriptions WHERE uid = $1 RETURNING rid",
-            &[&id],
-        )
-        .await?;
+        let rooms = strings(&tx, "DELETE FROM subscriptions WHERE uid = $1 RETURNING rid", &[&id]).await?;
         for rid in rooms {
             super::rooms::bump_users_count(&tx, &rid, -1).await?;
         }
@@ -162,10 +131,7 @@ impl PgStore {
         let found = rows(&c, "SELECT id, doc FROM users WHERE id = ANY($1)", &[&ids]).await?;
         let mut by_id = std::collections::HashMap::with_capacity(found.len());
         for r in &found {
-            by_id.insert(
-                r.try_get::<_, String>(0).map_err(pg)?,
-                super::docs::doc_at(r, 1)?,
-            );
+            by_id.insert(r.try_get::<_, String>(0).map_err(pg)?, super::docs::doc_at(r, 1)?);
         }
         // In the order asked for, as the SQLite store answers.
         Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
@@ -185,23 +151,11 @@ impl PgStore {
 
     pub(super) async fn token_remove(&self, hashed: &str) -> StoreResult<()> {
         let c = self.conn().await?;
-        exec(
-            &c,
-            "DELETE FROM login_tokens WHERE hashed_token = $1",
-            &[&hashed],
-        )
-        .await
-        .map(drop)
+        exec(&c, "DELETE FROM login_tokens WHERE hashed_token = $1", &[&hashed]).await.map(drop)
     }
 
     pub(super) async fn token_user(&self, hashed: &str) -> StoreResult<Option<String>> {
         let c = self.conn().await?;
-        Ok(strings(
-            &c,
-            "SELECT user_id FROM login_tokens WHERE hashed_token = $1",
-            &[&hashed],
-        )
-        .await?
-        .pop())
+        Ok(strings(&c, "SELECT user_id FROM login_tokens WHERE hashed_token = $1", &[&hashed]).await?.pop())
     }
 }

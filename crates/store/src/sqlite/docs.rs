@@ -11,14 +11,15 @@ pub fn backend(e: rusqlite::Error) -> StoreError {
 /// Maps a unique-constraint violation to the field that clashed.
 pub fn conflict_or_backend(e: rusqlite::Error, fields: &[(&str, &'static str)]) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
-        && f.code == rusqlite::ErrorCode::ConstraintViolation {
-            for (column, field) in fields {
-                if msg.contains(column) {
-                    return StoreError::Conflict(field);
-                }
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        for (column, field) in fields {
+            if msg.contains(column) {
+                return StoreError::Conflict(field);
             }
-            return StoreError::Conflict("_id");
         }
+        return StoreError::Conflict("_id");
+    }
     backend(e)
 }
 
@@ -35,12 +36,8 @@ pub fn text(doc: &Doc) -> String {
 }
 
 pub fn one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Option<Doc>> {
-    let text: Option<String> = conn
-        .prepare_cached(sql)
-        .map_err(backend)?
-        .query_row(params, |r| r.get(0))
-        .optional()
-        .map_err(backend)?;
+    let text: Option<String> =
+        conn.prepare_cached(sql).map_err(backend)?.query_row(params, |r| r.get(0)).optional().map_err(backend)?;
     text.as_deref().map(parse).transpose()
 }
 

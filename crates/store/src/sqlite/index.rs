@@ -1,93 +1,176 @@
-//! An in-memory copy of the integrations' indexed fields (`_id`, `type`, `name`,
-//! `_createdBy._id`, `_createdAt`, `_updatedAt`), so that a listing whose filter reads only
-//! those fields, such as a case-insensitive regex on `name`, is answered without reading or
-//! parsing stored documents. Loaded on first use; every integration write refreshes its entry
-//! after commit by re-reading the row, so the copy always converges to what is committed.
+//! An in-memory columnar copy ([`DocSet`]) of the integrations' listing fields (`_id`, `type`,
+//! `name`, `_createdBy._id`, `_createdAt`, `_updatedAt`, `channel`), so that a listing whose
+//! filter reads only those fields, such as a case-insensitive regex on `name` or the
+//! integrations of one room, is matched without reading or parsing stored documents. Loaded on
+//! first use; every integration write refreshes its entry after commit by re-reading the row,
+//! so the copy always converges to what is committed.
+//!
+//! A `DocSet` only appends: a changed or removed integration leaves a dead slot (and a changed
+//! one a new slot at the end), and the set is rebuilt in insertion order once dead slots make
+//! up a quarter of it.
 
 use super::docs::backend;
 use crate::{DocQuery, StoreResult};
+use query::DocSet;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-/// Paths the index holds, and so may sort on.
-pub const FIELDS: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt"];
+/// Paths the index holds completely, so may filter and sort on.
+pub const FIELDS: &[&str] = &["_id", "type", "name", "_createdBy._id", "_createdAt", "_updatedAt", "channel"];
 
-const SELECT: &str = "SELECT rowid, id, type, name, created_by, created_at, updated_at FROM integrations";
+const SELECT: &str = "SELECT rowid, id, doc FROM integrations";
+
+/// Rebuilds happen only past this many dead slots (and a quarter of the set).
+const MIN_DEAD_FOR_REBUILD: usize = 256;
+
+/// One committed integration: its rowid (insertion order), id and listing fields.
+pub type Entry = (i64, String, Value);
 
 #[derive(Default)]
 pub struct IntegrationIndex {
-    /// By rowid: insertion order.
-    rows: BTreeMap<i64, Value>,
-    rowid_of: HashMap<String, i64>,
+    set: DocSet,
+    /// Per slot of `set`: rowid and id, `None` once the slot is dead.
+    slots: Vec<Option<(i64, String)>>,
+    slot_of: HashMap<String, usize>,
+    dead: usize,
+    /// Live slots are in ascending rowid order (no change appended an older row).
+    ordered: bool,
 }
 
-fn slim(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, Value)> {
-    let rowid: i64 = row.get(0)?;
-    let id: String = row.get(1)?;
-    let mut m = Map::with_capacity(6);
-    m.insert("_id".into(), Value::String(id.clone()));
-    m.insert("type".into(), Value::String(row.get(2)?));
-    m.insert("name".into(), Value::String(row.get(3)?));
-    if let Some(by) = row.get::<_, Option<String>>(4)? {
-        let mut c = Map::with_capacity(1);
-        c.insert("_id".into(), Value::String(by));
-        m.insert("_createdBy".into(), Value::Object(c));
+/// The listing fields of a stored document, exactly as stored (absent stays absent).
+fn slim(doc: &Map<String, Value>) -> Value {
+    let mut m = Map::with_capacity(FIELDS.len());
+    for key in ["_id", "type", "name", "_createdAt", "_updatedAt", "channel"] {
+        if let Some(v) = doc.get(key) {
+            m.insert(key.to_owned(), v.clone());
+        }
     }
-    m.insert("_createdAt".into(), Value::String(row.get(5)?));
-    m.insert("_updatedAt".into(), Value::String(row.get(6)?));
-    Ok((rowid, id, Value::Object(m)))
+    match doc.get("_createdBy") {
+        Some(Value::Object(by)) => {
+            let mut c = Map::with_capacity(1);
+            if let Some(id) = by.get("_id") {
+                c.insert("_id".into(), id.clone());
+            }
+            m.insert("_createdBy".into(), Value::Object(c));
+        }
+        Some(other) => {
+            m.insert("_createdBy".into(), other.clone());
+        }
+        None => {}
+    }
+    Value::Object(m)
+}
+
+fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+fn to_entry((rowid, id, text): (i64, String, String)) -> Entry {
+    let value = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(doc)) => slim(&doc),
+        // Unreadable rows are skipped by listings too: index the id alone.
+        _ => serde_json::json!({"_id": id}),
+    };
+    (rowid, id, value)
 }
 
 impl IntegrationIndex {
     pub fn load(conn: &Connection) -> StoreResult<Self> {
-        let mut index = Self::default();
-        let mut stmt = conn.prepare(SELECT).map_err(backend)?;
-        let rows = stmt.query_map([], slim).map_err(backend)?;
+        let mut index = Self { ordered: true, ..Self::default() };
+        let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY rowid")).map_err(backend)?;
+        let rows = stmt.query_map([], entry).map_err(backend)?;
         for row in rows {
-            let (rowid, id, value) = row.map_err(backend)?;
-            index.rowid_of.insert(id, rowid);
-            index.rows.insert(rowid, value);
+            index.push(to_entry(row.map_err(backend)?));
         }
         Ok(index)
     }
 
     /// The committed state of one integration, to apply with [`IntegrationIndex::apply`].
-    pub fn read_entry(conn: &Connection, id: &str) -> StoreResult<Option<(i64, String, Value)>> {
-        conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))
+    pub fn read_entry(conn: &Connection, id: &str) -> StoreResult<Option<Entry>> {
+        let row = conn
+            .prepare_cached(&format!("{SELECT} WHERE id = ?1"))
             .map_err(backend)?
-            .query_row([id], slim)
+            .query_row([id], entry)
             .optional()
-            .map_err(backend)
+            .map_err(backend)?;
+        Ok(row.map(to_entry))
     }
 
-    pub fn apply(&mut self, id: &str, entry: Option<(i64, String, Value)>) {
-        if let Some(old) = self.rowid_of.remove(id) {
-            self.rows.remove(&old);
+    fn push(&mut self, (rowid, id, value): Entry) {
+        if let Some(Some((last, _))) = self.slots.iter().rev().find(|s| s.is_some()) {
+            self.ordered &= *last < rowid;
         }
-        if let Some((rowid, id, value)) = entry {
-            self.rowid_of.insert(id, rowid);
-            self.rows.insert(rowid, value);
+        self.slot_of.insert(id.clone(), self.slots.len());
+        self.slots.push(Some((rowid, id)));
+        self.set.push(&value);
+    }
+
+    pub fn apply(&mut self, id: &str, entry: Option<Entry>) {
+        if let Some(slot) = self.slot_of.remove(id) {
+            self.slots[slot] = None;
+            self.dead += 1;
+        }
+        if let Some(e) = entry {
+            self.push(e);
+        }
+        if self.dead >= MIN_DEAD_FOR_REBUILD && self.dead * 4 >= self.slots.len() {
+            self.rebuild();
         }
     }
 
-    /// Ids of one page, in order, and the number of matches; `candidates` (rowids in
-    /// ascending order) narrows the scan when SQL could pre-select rows.
-    pub fn find(&self, q: &DocQuery, candidates: Option<&[i64]>) -> (Vec<String>, usize) {
-        let mut matched: Vec<&Value> = match candidates {
-            Some(rowids) => rowids.iter().filter_map(|r| self.rows.get(r)).filter(|v| q.filter.matches(v)).collect(),
-            None => self.rows.values().filter(|v| q.filter.matches(v)).collect(),
-        };
-        if let Some(sort) = &q.sort {
-            matched.sort_by(|a, b| sort.compare(a, b));
-        }
-        let total = matched.len();
-        let ids = matched
-            .into_iter()
-            .skip(q.offset)
-            .take(q.limit.unwrap_or(usize::MAX))
-            .filter_map(|v| v.get("_id").and_then(Value::as_str).map(str::to_owned))
+    /// A new set of the live slots in rowid order.
+    fn rebuild(&mut self) {
+        let mut live: Vec<Entry> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(s, slot)| {
+                let (rowid, id) = slot.as_ref()?;
+                Some((*rowid, id.clone(), self.set.get(s)?.to_value()))
+            })
             .collect();
-        (ids, total)
+        live.sort_by_key(|e| e.0);
+        *self = Self { ordered: true, ..Self::default() };
+        for e in live {
+            self.push(e);
+        }
+    }
+
+    /// Live matching slots in insertion order, with their rowids.
+    fn matches(&self, q: &DocQuery) -> Vec<(i64, usize)> {
+        let mut hits: Vec<(i64, usize)> = q
+            .filter
+            .select(&self.set)
+            .into_iter()
+            .filter_map(|s| self.slots[s].as_ref().map(|(rowid, _)| (*rowid, s)))
+            .collect();
+        if !self.ordered {
+            hits.sort_unstable_by_key(|h| h.0);
+        }
+        hits
+    }
+
+    /// Number of matches, and ids of one page in order; `None` when the caller's order is
+    /// better left to SQL (many matches to sort).
+    pub fn find(&self, q: &DocQuery, sort_limit: usize) -> Option<(Vec<String>, usize)> {
+        let hits = self.matches(q);
+        let total = hits.len();
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let slots: Vec<usize> = match &q.sort {
+            Some(sort) if !sort.is_empty() => {
+                if total > sort_limit {
+                    return None;
+                }
+                // Stable: equal documents keep insertion order.
+                let mut docs: Vec<(usize, Value)> =
+                    hits.iter().filter_map(|&(_, s)| self.set.get(s).map(|d| (s, d.to_value()))).collect();
+                docs.sort_by(|a, b| sort.compare(&a.1, &b.1));
+                docs.into_iter().skip(q.offset).take(limit).map(|(s, _)| s).collect()
+            }
+            _ => hits.into_iter().skip(q.offset).take(limit).map(|(_, s)| s).collect(),
+        };
+        let ids = slots.into_iter().filter_map(|s| self.slots[s].as_ref().map(|(_, id)| id.clone())).collect();
+        Some((ids, total))
     }
 }

@@ -4,7 +4,7 @@
 use super::SqliteStore;
 use super::docs::{backend, exec, id_of, one, str_of, text};
 use super::index::{self, IntegrationIndex};
-use super::listing::{Table, candidate_rowids, find, fully_pushed};
+use super::listing::{Table, find, fully_pushed};
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use query::sql::SqlSchema;
 use rusqlite::{Connection, params};
@@ -34,6 +34,9 @@ static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
         ("_updatedAt", "integrations.updated_at"),
     ],
 });
+
+/// Above this many matches, a query SQL answers whole is sorted by SQL rather than in memory.
+const SORT_IN_MEMORY_MAX: usize = 5_000;
 
 static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
     name: "integration_history",
@@ -170,22 +173,27 @@ impl SqliteStore {
     }
 
     pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        let sortable = q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
-        if !q.indexed_only || !sortable || fully_pushed(&INTEGRATIONS, &q) {
+        let indexed =
+            q.filter.reads_only(index::FIELDS) && q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
+        if !indexed {
             return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
         }
-        // The filter needs evaluating in memory but reads only indexed fields: scan the
-        // in-memory index off the async runtime, then load just the page.
+        // The filter and order read only fields the in-memory index holds: match there off the
+        // async runtime, then load just the page. Sorting many matches is left to SQL's indexes
+        // when SQL answers the whole query.
         self.ensure_index().await?;
-        let pre = q.clone();
-        let candidates = self.read(move |c| candidate_rowids(c, &INTEGRATIONS, &pre)).await?;
+        let sort_limit = if fully_pushed(&INTEGRATIONS, &q) { SORT_IN_MEMORY_MAX } else { usize::MAX };
         let index = self.integration_index.clone();
-        let (ids, total) = tokio::task::spawn_blocking(move || {
+        let probe = q.clone();
+        let found = tokio::task::spawn_blocking(move || {
             let guard = index.read().expect("integration index lock");
-            guard.as_ref().map(|ix| ix.find(&q, candidates.as_deref())).unwrap_or_default()
+            guard.as_ref().and_then(|ix| ix.find(&probe, sort_limit))
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let Some((ids, total)) = found else {
+            return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
+        };
         let docs = self
             .read(move |c| {
                 let mut docs = Vec::with_capacity(ids.len());
@@ -196,49 +204,6 @@ impl SqliteStore {
             })
             .await?;
         Ok((docs, total))
-    }
-
-    pub(super) async fn insert_history_doc(&self, doc: Doc) -> StoreResult<()> {
-        self.write(move |c| {
-            let integration = doc.get("integration").and_then(Value::as_object);
-            exec(
-                c,
-                "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    id_of(&doc)?,
-                    integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
-                    integration.and_then(created_by),
-                    str_of(&doc, "_createdAt").unwrap_or_default(),
-                    str_of(&doc, "_updatedAt").or_else(|| str_of(&doc, "_createdAt")).unwrap_or_default(),
-                    text(&doc)
-                ],
-            )
-            .map(drop)
-        })
-        .await
-    }
-
-    pub(super) async fn update_history_doc(&self, id: &str, set: Doc) -> StoreResult<()> {
-        let id = id.to_owned();
-        self.write(move |c| {
-            let Some(mut doc) = one(c, "SELECT doc FROM integration_history WHERE id = ?1", [&id])? else {
-                return Err(StoreError::NotFound);
-            };
-            for (k, v) in set {
-                if v.is_null() {
-                    doc.remove(&k);
-                } else {
-                    doc.insert(k, v);
-                }
-            }
-            exec(
-                c,
-                "UPDATE integration_history SET updated_at = ?2, doc = ?3 WHERE id = ?1",
-                params![id, str_of(&doc, "_updatedAt").unwrap_or_default(), text(&doc)],
-            )
-            .map(drop)
-        })
-        .await
     }
 
     pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -254,4 +219,3 @@ impl SqliteStore {
         self.write(move |c| exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [id])).await
     }
 }
-

@@ -53,21 +53,6 @@ pub fn fully_pushed(table: &Table, q: &DocQuery) -> bool {
     translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact && order_by(table, &q.sort_keys).is_some()
 }
 
-/// Rowids satisfying the pushed-down part of the filter, in insertion order; `None` when
-/// nothing could be pushed (every row is a candidate).
-pub fn candidate_rowids(conn: &Connection, table: &Table, q: &DocQuery) -> StoreResult<Option<Vec<i64>>> {
-    let plan = translate(&q.filter, &table.schema, Dialect::Sqlite, 1);
-    if plan.where_sql == "1=1" {
-        return Ok(None);
-    }
-    let t = table.name;
-    let sql = format!("SELECT {t}.rowid FROM {t} WHERE {} ORDER BY {t}.rowid", plan.where_sql);
-    let params = args(plan.params);
-    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0)).map_err(backend)?;
-    Ok(Some(rows.collect::<Result<_, _>>().map_err(backend)?))
-}
-
 pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<crate::Doc>, usize)> {
     let plan = translate(&q.filter, &table.schema, Dialect::Sqlite, 1);
     let where_sql = plan.where_sql;
@@ -76,7 +61,9 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
     let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
     let order = order_by(table, &q.sort_keys);
 
-    if plan.exact && let Some(order) = &order {
+    if plan.exact
+        && let Some(order) = &order
+    {
         // Everything in SQL: count and page.
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) FROM {t} WHERE {where_sql}"))
@@ -115,11 +102,8 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
         matched.sort_by(|a, b| sort.compare(&a.1, &b.1));
     }
     let total = matched.len();
-    let page: Vec<(i64, Value)> = matched
-        .into_iter()
-        .skip(q.offset)
-        .take(if limit < 0 { usize::MAX } else { limit as usize })
-        .collect();
+    let page: Vec<(i64, Value)> =
+        matched.into_iter().skip(q.offset).take(if limit < 0 { usize::MAX } else { limit as usize }).collect();
     let docs = page.into_iter().map(|(_, v)| into_doc(v)).collect::<StoreResult<_>>()?;
     Ok((docs, total))
 }

@@ -1,13 +1,17 @@
 //! The embedded default backend: SQLite in WAL mode, one group-commit writer thread, and a pool
 //! of reader connections.
 
+mod changes;
 mod docs;
 mod index;
 mod integrations;
 mod listing;
+mod messages;
 mod outbox;
+mod rooms;
 mod schema;
 mod subscriptions;
+mod users;
 mod workspace;
 mod writer;
 
@@ -55,7 +59,14 @@ impl SqliteStore {
             .max_size(4)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { writer, integration_index: Default::default(), readers, writer_thread: Mutex::new(Some(handle)), path: path.to_owned(), integrations_generation: Default::default() })
+        Ok(Self {
+            writer,
+            integration_index: Default::default(),
+            readers,
+            writer_thread: Mutex::new(Some(handle)),
+            path: path.to_owned(),
+            integrations_generation: Default::default(),
+        })
     }
 
     pub fn path(&self) -> &Path {

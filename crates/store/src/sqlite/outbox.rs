@@ -85,6 +85,9 @@ fn put_history(conn: &Connection, h: &HistoryRow) -> StoreResult<()> {
     .map(drop)
 }
 
+/// A finished attempt as written: delivery id, the next attempt if any, the history row.
+type EndedAttempt = (String, Option<(i64, u32)>, Option<HistoryRow>);
+
 impl SqliteStore {
     pub(super) fn bump_integrations_generation(&self) {
         self.integrations_generation.fetch_add(1, Ordering::AcqRel);
@@ -117,9 +120,8 @@ impl SqliteStore {
                 )
                 .map_err(backend)?;
             let mut claim = c.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1").map_err(backend)?;
-            let mut next = c
-                .prepare_cached("SELECT min(due_at) FROM outbox WHERE url = ?1 AND claimed = 0")
-                .map_err(backend)?;
+            let mut next =
+                c.prepare_cached("SELECT min(due_at) FROM outbox WHERE url = ?1 AND claimed = 0").map_err(backend)?;
             for (url, limit) in lanes {
                 let found: Vec<(String, String, i64, u32, String)> = select
                     .query_map(params![url, now, limit as i64], |r| {
@@ -131,7 +133,14 @@ impl SqliteStore {
                 let mut deliveries = Vec::with_capacity(found.len());
                 for (id, integration_id, due_at, attempt, doc) in found {
                     claim.execute([&id]).map_err(backend)?;
-                    deliveries.push(Delivery { id, integration_id, url: url.clone(), due_at, attempt, doc: parse(&doc)? });
+                    deliveries.push(Delivery {
+                        id,
+                        integration_id,
+                        url: url.clone(),
+                        due_at,
+                        attempt,
+                        doc: parse(&doc)?,
+                    });
                 }
                 let next_due: Option<i64> = next.query_row([&url], |r| r.get(0)).map_err(backend)?;
                 out.push(Claimed { url, deliveries, next_due });
@@ -141,34 +150,8 @@ impl SqliteStore {
         .await
     }
 
-    /// Deletes (`reschedule: None`) or unclaims a delivery, with the attempt's history.
-    pub(super) async fn finish_delivery(
-        &self,
-        id: &str,
-        reschedule: Option<(i64, u32)>,
-        history: Option<crate::Doc>,
-    ) -> StoreResult<()> {
-        let id = id.to_owned();
-        let history = history.as_ref().map(history_row);
-        self.write(move |c| {
-            match reschedule {
-                None => exec(c, "DELETE FROM outbox WHERE id = ?1", [&id])?,
-                Some((due_at, attempt)) => exec(
-                    c,
-                    "UPDATE outbox SET claimed = 0, due_at = ?2, attempt = ?3 WHERE id = ?1",
-                    params![id, due_at, attempt],
-                )?,
-            };
-            if let Some(h) = &history {
-                put_history(c, h)?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
     pub(super) async fn record_attempt_batch(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
-        let rows: Vec<(String, Option<(i64, u32)>, Option<HistoryRow>)> =
+        let rows: Vec<EndedAttempt> =
             records.into_iter().map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row))).collect();
         self.write(move |c| {
             let mut delete = c.prepare_cached("DELETE FROM outbox WHERE id = ?1").map_err(backend)?;
@@ -200,13 +183,6 @@ impl SqliteStore {
                 .map_err(backend)?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
-        })
-        .await
-    }
-
-    pub(super) async fn outbox_len(&self) -> StoreResult<usize> {
-        self.read(|c| {
-            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(backend)
         })
         .await
     }

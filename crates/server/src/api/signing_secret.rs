@@ -3,7 +3,8 @@
 //! such field, so it lives beside the integration's other fields as `signingSecret` and is
 //! kept by `integrations.update`.
 
-use crate::domain::integrations::{Grants, OUTGOING, creator};
+use crate::domain::integration_kinds::OUTGOING;
+use crate::domain::integration_kinds::creator;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
@@ -15,18 +16,19 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/integrations.outgoing.setSigningSecret", post(set_signing_secret))
+    Router::new().route("/integrations.outgoing.setSigningSecret", post(set_signing_secret))
 }
 
 async fn set_signing_secret(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
-    let Some(Value::String(id)) = body.get("integrationId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) else {
+    let Some(Value::String(id)) = body.get("integrationId").filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    else {
         return Err(ApiError::invalid_params_typed("must have required property 'integrationId'"));
     };
     let Some(Value::String(secret)) = body.get("secret") else {
         return Err(ApiError::invalid_params_typed("must have required property 'secret'"));
     };
     let details = || json!({"method": "setSigningSecret"});
-    let grants = Grants::of(&state, &caller.user);
+    let grants = state.grants(&caller.user);
     if !grants.all_out && !grants.own_out {
         return Err(ApiError::meteor_details("not_authorized", "Unauthorized", details()));
     }

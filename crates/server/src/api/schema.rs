@@ -142,15 +142,27 @@ mod tests {
         more_optional: &[],
         additional_properties: false,
     };
-    const B: Branch = Branch { type_pattern: Some("b-type"), required: &[("type", Ty::Str)], optional: &[], more_optional: &[], additional_properties: true };
+    const B: Branch = Branch {
+        type_pattern: Some("b-type"),
+        required: &[("type", Ty::Str)],
+        optional: &[],
+        more_optional: &[],
+        additional_properties: true,
+    };
 
     #[test]
     fn messages() {
         let body = |v: Value| v.as_object().unwrap().clone();
         assert_eq!(A.first_error(&body(json!({"type": "a-type"}))), Some("must have required property 'n'".into()));
-        assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": true, "z": 1}))), Some("must NOT have additional properties".into()));
+        assert_eq!(
+            A.first_error(&body(json!({"type": "a-type", "n": true, "z": 1}))),
+            Some("must NOT have additional properties".into())
+        );
         assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": "yes"}))), Some("must be boolean".into()));
-        assert_eq!(A.first_error(&body(json!({"type": "a-type", "n": true, "x": [""]}))), Some("must NOT have fewer than 1 characters".into()));
+        assert_eq!(
+            A.first_error(&body(json!({"type": "a-type", "n": true, "x": [""]}))),
+            Some("must NOT have fewer than 1 characters".into())
+        );
         assert_eq!(A.first_error(&body(json!({"type": "a-type-invalid", "n": true}))), None, "patterns are unanchored");
         assert_eq!(one_of(&body(json!({"type": "b-type"})), &[&A, &B]), Ok(1));
         let err = one_of(&body(json!({"type": "c"})), &[&A, &B]).unwrap_err();

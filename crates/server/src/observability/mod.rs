@@ -1,0 +1,20 @@
+//! Operability: health probes for load balancers and orchestrators, and request ids that tie
+//! every log line of a request together.
+
+pub mod metrics;
+pub mod probes;
+pub mod request_id;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once shutdown starts, so that `/readyz` turns away new traffic while in-flight requests
+/// finish.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+pub fn begin_shutdown() {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+}
+
+pub fn shutting_down() -> bool {
+    SHUTTING_DOWN.load(Ordering::SeqCst)
+}

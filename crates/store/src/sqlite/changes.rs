@@ -1,0 +1,72 @@
+//! `Store::commit` for SQLite: each change that can raise an event, written inside the
+//! writer's transaction that also stores its outbox rows.
+
+use super::docs::{exec, id_of, text};
+use super::messages::put_message;
+use super::rooms::{bump_users_count, get_room, insert_subscription, merge_set, put_room, put_team};
+use super::users::{put_user, touch_user_rooms};
+use crate::ids::now_iso;
+use crate::{Change, Committed, StoreError, StoreResult};
+use rusqlite::{Connection, params};
+use serde_json::json;
+
+/// Applies a change; the flag says whether it applied (and so whether its deliveries are stored).
+pub(super) fn apply(c: &Connection, change: Change) -> StoreResult<(Committed, bool)> {
+    let applied = |doc| Ok((Committed { applied: true, doc }, true));
+    let skipped = || Ok((Committed { applied: false, doc: None }, false));
+    match change {
+        Change::InsertMessage(message) => {
+            put_message(c, &message)?;
+            applied(Some(message))
+        }
+        Change::ReplaceMessage(message) => {
+            let changed =
+                exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
+            if changed == 0 { Err(StoreError::NotFound) } else { applied(None) }
+        }
+        Change::CreateRoom { room, subscriptions } => {
+            put_room(c, &room, true)?;
+            for sub in &subscriptions {
+                insert_subscription(c, sub)?;
+            }
+            applied(None)
+        }
+        Change::CreateTeam { team, main_room, room_subscriptions, members } => {
+            put_team(c, &team, &main_room, &room_subscriptions, &members)?;
+            applied(None)
+        }
+        Change::Subscribe { subscription, system_message } => {
+            if !insert_subscription(c, &subscription)? {
+                return skipped();
+            }
+            if let Some(msg) = &system_message {
+                put_message(c, msg)?;
+            }
+            applied(None)
+        }
+        Change::Unsubscribe { rid, uid, system_message } => {
+            if exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, uid])? != 1 {
+                return skipped();
+            }
+            bump_users_count(c, &rid, -1)?;
+            touch_user_rooms(c, &uid, &rid, false)?;
+            if let Some(msg) = &system_message {
+                put_message(c, msg)?;
+            }
+            applied(None)
+        }
+        Change::UpdateRoom { id, set } => {
+            let Some(mut room) = get_room(c, &id)? else { return skipped() };
+            merge_set(&mut room, set);
+            room.insert("_updatedAt".into(), json!(now_iso()));
+            put_room(c, &room, false)?;
+            super::subscriptions::sync_subscriptions(c, &room)?;
+            applied(Some(room))
+        }
+        Change::InsertUser(user) => {
+            put_user(c, &user, true)?;
+            applied(None)
+        }
+        Change::Nothing => applied(None),
+    }
+}
