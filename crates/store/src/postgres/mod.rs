@@ -24,6 +24,10 @@ use tokio_postgres::NoTls;
 /// enough that several nodes stay well inside PostgreSQL's default `max_connections` (100).
 const POOL_SIZE: usize = 16;
 
+/// Every connection of a node is named `APP_PREFIX` + its node id (`application_name`), so
+/// other nodes can tell from `pg_stat_activity` whether it is still there.
+const APP_PREFIX: &str = "liftoff-";
+
 /// Claims are held this long unless the server sets its own lease.
 const DEFAULT_LEASE_MS: i64 = 60_000;
 
@@ -43,8 +47,10 @@ impl PgStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/dbname`), applies the
     /// migrations under an advisory lock and returns the store.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let config = tokio_postgres::Config::from_str(url)
+        let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let node_id = format!("{}-{}", std::process::id(), crate::ids::random_id(8));
+        config.application_name(format!("{APP_PREFIX}{node_id}"));
         let generation: Arc<AtomicU64> = Default::default();
         let (changes, listener) = notify::spawn_listener(config.clone(), generation.clone());
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
@@ -52,7 +58,7 @@ impl PgStore {
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let store = Self {
             pool,
-            node_id: format!("{}-{}", std::process::id(), crate::ids::random_id(8)),
+            node_id,
             lease_ms: AtomicI64::new(DEFAULT_LEASE_MS),
             integrations_generation: generation,
             changes,

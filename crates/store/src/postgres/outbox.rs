@@ -7,6 +7,7 @@
 //! the claim, and stores the attempt's history in the same transaction, so a delivery
 //! completes once and its history shows one completed attempt.
 
+use super::APP_PREFIX;
 use super::PgStore;
 use super::docs::{doc_at, exec, json, pg, rows};
 use super::integrations::upsert_history;
@@ -31,8 +32,15 @@ pub(super) async fn insert_deliveries(c: &impl GenericClient, deliveries: &[Deli
     Ok(())
 }
 
-/// Not claimed, or claimed by a node whose lease ran out.
-const FREE: &str = "(claimed_until IS NULL OR claimed_until < $2)";
+/// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
+/// to the database any more (it died: every connection of a node carries its name).
+fn free(now: &str) -> String {
+    format!(
+        "(claimed_until IS NULL OR claimed_until < {now} OR claimed_by NOT IN (
+             SELECT substr(application_name, {}) FROM pg_stat_activity WHERE application_name LIKE '{APP_PREFIX}%'))",
+        APP_PREFIX.len() + 1
+    )
+}
 
 impl PgStore {
     pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
@@ -45,16 +53,17 @@ impl PgStore {
                 &tx,
                 &format!(
                     "WITH picked AS (
-                         SELECT id FROM outbox WHERE url = $1 AND due_at <= $2 AND {FREE}
+                         SELECT id FROM outbox WHERE url = $1 AND due_at <= $2 AND {}
                          ORDER BY due_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
                      UPDATE outbox o SET claimed_by = $4, claimed_until = $5 FROM picked WHERE o.id = picked.id
-                     RETURNING o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq"
+                     RETURNING o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq",
+                    free("$2")
                 ),
                 &[&url, &now, &(limit as i64), &self.node_id, &until],
             )
             .await?;
             let next_due: Option<i64> =
-                rows(&tx, &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {FREE}"), &[&url, &now])
+                rows(&tx, &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {}", free("$2")), &[&url, &now])
                     .await?
                     .first()
                     .and_then(|r| r.get(0));
@@ -123,14 +132,10 @@ impl PgStore {
 
     pub(super) async fn pending_urls(&self, now: i64) -> StoreResult<Vec<(String, i64)>> {
         let c = self.conn().await?;
-        rows(
-            &c,
-            "SELECT url, min(due_at) FROM outbox WHERE claimed_until IS NULL OR claimed_until < $1 GROUP BY url",
-            &[&now],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
-        .collect()
+        rows(&c, &format!("SELECT url, min(due_at) FROM outbox WHERE {} GROUP BY url", free("$1")), &[&now])
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
+            .collect()
     }
 }

@@ -122,6 +122,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_lane ON outbox (url, due_at);
     CREATE INDEX outbox_claims ON outbox (claimed_by);
     "#,
+    // 2: outbox documents as plain JSON, which keeps the key order of the payload a receiver
+    // gets (JSONB reorders keys); nothing queries inside them.
+    r#"
+    ALTER TABLE outbox ALTER COLUMN doc TYPE JSON USING doc::json;
+    "#,
 ];
 
 /// The key of the lock held while first-start data is created.
