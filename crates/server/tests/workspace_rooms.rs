@@ -13,18 +13,19 @@ struct Receiver {
     hits: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
+/// Calls received: path and JSON body.
+type Hits = Arc<Mutex<Vec<(String, Value)>>>;
+
 impl Receiver {
     async fn start() -> Self {
         use axum::extract::State;
         use axum::http::Uri;
-        let hits: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
-        let app = axum::Router::new().fallback(
-            |State(h): State<Arc<Mutex<Vec<(String, Value)>>>>, uri: Uri, body: axum::body::Bytes| async move {
-                let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                h.lock().unwrap().push((uri.path().to_owned(), v));
-                axum::Json(json!({}))
-            },
-        );
+        let hits: Hits = Arc::default();
+        let app = axum::Router::new().fallback(|State(h): State<Hits>, uri: Uri, body: axum::body::Bytes| async move {
+            let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            h.lock().unwrap().push((uri.path().to_owned(), v));
+            axum::Json(json!({}))
+        });
         let app = app.with_state(hits.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
