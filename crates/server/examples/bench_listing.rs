@@ -62,7 +62,7 @@ async fn bench(size: usize, busy_room: bool) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
-    let store = liftoff::open_store(&format!("sqlite://{}", db.display())).unwrap();
+    let store = liftoff::open_store(&format!("sqlite://{}", db.display())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = liftoff::build_state(config, store.clone(), addr.port()).await.unwrap();

@@ -11,6 +11,8 @@ use store::ids::now_iso;
 
 pub async fn run(state: &AppState) -> ApiResult<()> {
     let store = state.store();
+    // Nodes starting together on one empty database take turns, so each record is made once.
+    let _guard = store.first_start_guard().await?;
     let now = now_iso();
     store.ensure_roles(default_role_docs(&now)).await?;
     store.ensure_permissions(default_permission_docs(&now)).await?;

@@ -30,6 +30,11 @@ impl IntegrationCache {
         Ok(loaded)
     }
 
+    /// Forgets every integration (another node changed some).
+    pub fn clear(&self) {
+        self.by_id.write().expect("integration cache lock").clear();
+    }
+
     pub fn invalidate(&self, id: &str) {
         self.by_id.write().expect("integration cache lock").remove(id);
     }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod coherence;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -29,6 +30,7 @@ use axum::extract::DefaultBodyLimit;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use store::Store;
+use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
@@ -36,15 +38,28 @@ use tokio::net::TcpListener;
 /// REST payloads are far smaller).
 const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-/// Opens the database named by `DATABASE_URL`.
-pub fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
+/// Opens the database named by `DATABASE_URL`: `sqlite://<path>` or
+/// `postgres://user[:password]@host[:port]/dbname` (also `postgresql://`).
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let store = SqliteStore::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err("PostgreSQL is not supported by this build yet; use sqlite://<path>".into())
+        let store = PgStore::connect(url).await.map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+        Ok(Arc::new(store))
     } else {
-        Err(format!("unsupported DATABASE_URL {url:?}: expected sqlite://<path>"))
+        Err(format!("unsupported DATABASE_URL {:?}: expected sqlite://<path> or postgres://...", redact(url)))
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -91,6 +106,14 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         outgoing: outgoing::engine::Outgoing::new(root_url.clone()),
         hook_plans: Default::default(),
     });
+    let lease = state.settings.int("Integrations_Outgoing_Claim_Lease");
+    let timeout = state.settings.int("Integrations_Outgoing_Timeout");
+    if lease <= timeout {
+        return Err(format!(
+            "Integrations_Outgoing_Claim_Lease ({lease} ms) must exceed Integrations_Outgoing_Timeout ({timeout} ms)"
+        ));
+    }
+    state.store.set_claim_lease(lease);
     state.scripts.set_fetcher(Arc::new(scripts::fetch::HostFetcher::new(&state)));
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
@@ -98,13 +121,14 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
 
 /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then closes the database.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let store = open_store(&config.database_url)?;
+    let store = open_store(&config.database_url).await?;
     let addr: SocketAddr =
         format!("{}:{}", config.bind_ip, config.port).parse().map_err(|e| format!("invalid BIND_IP/PORT: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let state = build_state(config, store.clone(), local.port()).await?;
     outgoing::dispatch::start(&state);
+    coherence::start(&state);
     if state.settings.bool("Prometheus_Enabled") {
         let port = u16::try_from(state.settings.int("Prometheus_Port")).map_err(|_| "invalid Prometheus_Port")?;
         observability::metrics::start(&state.config.bind_ip, port).await?;

@@ -32,6 +32,8 @@ fn defaults() -> Vec<(&'static str, Value)> {
         // Liftoff's own settings.
         ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),
+        // How long (ms) a node holds a claimed delivery before another node may take it over.
+        ("Integrations_Outgoing_Claim_Lease", json!(60000)),
         ("Integrations_Script_Timeout", json!(3000)),
         ("Integrations_Script_Memory_Limit_MB", json!(8)),
         // Scripts' fetch: calls per script run, response bytes, calls at once per integration.

@@ -753,14 +753,14 @@ class Script {
 }
 
 /// Starts the binary on an existing database with extra environment; returns it and its URL.
-fn spawn_on(db: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+fn spawn_on(database_url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_liftoff"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PORT", "0")
         .env("BIND_IP", "127.0.0.1")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped());
     for (k, v) in env {
@@ -788,7 +788,7 @@ async fn script_policy() {
 
     // DISABLE_INTEGRATION_SCRIPTS: scripts never run; the body is posted as it is.
     let (mut child, url) = spawn_on(
-        &server.db_path(),
+        &server.database_url(),
         &[("DISABLE_INTEGRATION_SCRIPTS", "true"), ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")],
     );
     let admin2 = Client::new(&url).login(ADMIN_USER, ADMIN_PASS).await;
@@ -799,7 +799,7 @@ async fn script_policy() {
 
     // FREEZE_INTEGRATION_SCRIPTS: no new scripts, but the stored ones still run.
     let (mut child, url) = spawn_on(
-        &server.db_path(),
+        &server.database_url(),
         &[("FREEZE_INTEGRATION_SCRIPTS", "true"), ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")],
     );
     let admin3 = Client::new(&url).login(ADMIN_USER, ADMIN_PASS).await;

@@ -257,6 +257,24 @@ pub trait Store: Send + Sync + 'static {
     /// URLs with unclaimed deliveries and the earliest due time of each.
     async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>>;
 
+    /// Whether other processes may share this database (then deliveries enqueued elsewhere
+    /// are found by polling, and claims carry a lease).
+    fn shared(&self) -> bool {
+        false
+    }
+    /// How long (ms) a claim on a delivery lasts before another process may take it over.
+    fn set_claim_lease(&self, _ms: i64) {}
+    /// Held while first-start data is created, so processes starting together on one
+    /// database create it once; released when dropped.
+    async fn first_start_guard(&self) -> StoreResult<Box<dyn std::any::Any + Send + Sync>> {
+        Ok(Box::new(()))
+    }
+    /// Kinds of records other processes changed (`integrations`, `permissions`, `rooms`, or
+    /// `*` for anything), so caches can drop them; `None` when no other process shares the data.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        None
+    }
+
     /// Flushes and closes the backend.
     async fn close(&self);
 }

@@ -79,6 +79,11 @@ impl PlanCache {
         self.insert(integration, with_rooms);
     }
 
+    /// Drops every plan (a change made on another node may touch any of them).
+    pub fn clear(&self) {
+        self.plans.write().expect("hook plan lock").clear();
+    }
+
     fn insert(&self, integration: &Doc, plan: Plan) {
         let mut map = self.plans.write().expect("hook plan lock");
         if map.len() >= MAX_ENTRIES {

@@ -11,6 +11,8 @@ use tokio::sync::Semaphore;
 
 /// Longest idle sleep of the dispatcher (a safety net; it is normally woken).
 const IDLE: Duration = Duration::from_secs(1);
+/// How often (ms) a node sharing its database looks for deliveries it was not told about.
+const SHARED_POLL_MS: i64 = 250;
 
 /// Starts the dispatcher, the attempt recorder and the history pruner under the supervisor.
 pub fn start(state: &AppState) {
@@ -43,13 +45,25 @@ pub async fn run(state: AppState) {
         }
         Err(e) => tracing::error!(error = %e, "reading pending deliveries failed"),
     }
+    let mut last_poll = now_ms();
     loop {
         let per_url = state.settings.int("Integrations_Outgoing_Max_Concurrency_Per_Url").max(1) as usize;
         let now = now_ms();
+        if store.shared() && now - last_poll >= SHARED_POLL_MS {
+            // Other nodes enqueue deliveries too, and claims of a node that died come free
+            // when their lease runs out: look at the shared outbox now and then.
+            last_poll = now;
+            if let Ok(urls) = store.pending_delivery_urls().await {
+                for (url, due) in urls {
+                    dispatcher.due(&url, due);
+                }
+            }
+        }
         let picks = match dispatcher.pick(now, per_url) {
             Ok(picks) => picks,
             Err(next) => {
-                let wait = next.map(|t| Duration::from_millis((t - now).max(1) as u64).min(IDLE)).unwrap_or(IDLE);
+                let idle = if store.shared() { Duration::from_millis(SHARED_POLL_MS as u64) } else { IDLE };
+                let wait = next.map(|t| Duration::from_millis((t - now).max(1) as u64).min(idle)).unwrap_or(idle);
                 dispatcher.sleep(wait).await;
                 continue;
             }

@@ -2,6 +2,8 @@
 //! talks to it over HTTP like any client.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -17,6 +19,8 @@ pub struct Server {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// The server's own PostgreSQL database when `TEST_DATABASE_URL` is set.
+    pg: Option<std::sync::Arc<pg::TestDatabase>>,
 }
 
 impl Server {
@@ -28,22 +32,42 @@ impl Server {
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let mut server = Server { url: String::new(), child: None, dir, env };
+        let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
+        let mut server = Server { url: String::new(), child: None, dir, env, pg };
         server.spawn();
         server
     }
 
+    /// What `DATABASE_URL` this server runs on.
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", self.db_path().display()),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.pg.is_none()
+    }
+
+    /// The SQLite file (meaningful only when [`Server::is_sqlite`]).
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("liftoff.db")
     }
 
     fn spawn(&mut self) {
+        let child = self.launch();
+        self.attach(child);
+    }
+
+    /// Starts the process without waiting for it to listen.
+    fn launch(&self) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_liftoff"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("PORT", "0")
             .env("BIND_IP", "127.0.0.1")
-            .env("DATABASE_URL", format!("sqlite://{}", self.db_path().display()))
+            .env("DATABASE_URL", self.database_url())
             .env("ADMIN_USERNAME", ADMIN_USER)
             .env("ADMIN_PASS", ADMIN_PASS)
             .env("ADMIN_EMAIL", "admin@example.com")
@@ -53,13 +77,38 @@ impl Server {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start liftoff");
+        cmd.spawn().expect("start liftoff")
+    }
+
+    /// Waits for the process's listening line.
+    fn attach(&mut self, mut child: Child) {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
         let url = line.trim().strip_prefix("liftoff listening on ").expect("listening line").to_owned();
         self.url = url;
         self.child = Some(child);
+    }
+
+    /// `n` nodes started at the same moment on one fresh PostgreSQL database; `None` when
+    /// `TEST_DATABASE_URL` is unset.
+    pub fn start_nodes(n: usize, env: &[(&str, &str)]) -> Option<Vec<Server>> {
+        let pg = std::sync::Arc::new(pg::TestDatabase::create()?);
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut nodes: Vec<Server> = (0..n)
+            .map(|_| Server {
+                url: String::new(),
+                child: None,
+                dir: tempfile::tempdir().expect("temp dir"),
+                env: env.clone(),
+                pg: Some(pg.clone()),
+            })
+            .collect();
+        let children: Vec<Child> = nodes.iter().map(Server::launch).collect();
+        for (node, child) in nodes.iter_mut().zip(children) {
+            node.attach(child);
+        }
+        Some(nodes)
     }
 
     /// SIGKILL: no graceful shutdown, nothing flushed beyond what was committed.

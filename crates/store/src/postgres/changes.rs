@@ -1,0 +1,91 @@
+//! `Store::commit` for PostgreSQL: each change that can raise an event, written in one
+//! transaction with its outbox rows; changes to what other nodes cache notify them.
+
+use super::PgStore;
+use super::docs::pg;
+use super::notify::changed;
+use super::outbox::insert_deliveries;
+use super::rooms::{
+    get_room, insert_subscription, merge_set, put_message, put_room, put_team, remove_subscription, replace_message,
+    room_for_update,
+};
+use crate::ids::now_iso;
+use crate::{Change, Committed, Delivery, StoreResult};
+use serde_json::json;
+
+impl PgStore {
+    pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let mut done = Committed { applied: true, doc: None };
+        // Rooms and memberships are cached by other nodes (permissions per room, hook plans).
+        let mut rooms_changed = true;
+        let mut updated_room = None;
+        match change {
+            Change::InsertMessage(message) => {
+                put_message(&tx, &message).await?;
+                done.doc = Some(message);
+                rooms_changed = false;
+            }
+            Change::ReplaceMessage(message) => {
+                replace_message(&tx, &message).await?;
+                rooms_changed = false;
+            }
+            Change::CreateRoom { room, subscriptions } => {
+                put_room(&tx, &room, true).await?;
+                for sub in &subscriptions {
+                    insert_subscription(&tx, sub).await?;
+                }
+            }
+            Change::CreateTeam { team, main_room, room_subscriptions, members } => {
+                put_team(&tx, &team, &main_room, &room_subscriptions, &members).await?;
+            }
+            Change::Subscribe { subscription, system_message } => {
+                done.applied = insert_subscription(&tx, &subscription).await?;
+                if done.applied
+                    && let Some(msg) = &system_message
+                {
+                    put_message(&tx, msg).await?;
+                }
+            }
+            Change::Unsubscribe { rid, uid, system_message } => {
+                done.applied = remove_subscription(&tx, &rid, &uid).await?;
+                if done.applied
+                    && let Some(msg) = &system_message
+                {
+                    put_message(&tx, msg).await?;
+                }
+            }
+            Change::UpdateRoom { id, set } => match room_for_update(&tx, &id).await? {
+                None => done.applied = false,
+                Some(mut room) => {
+                    merge_set(&mut room, set);
+                    room.insert("_updatedAt".into(), json!(now_iso()));
+                    put_room(&tx, &room, false).await?;
+                    super::rooms::sync_subscriptions(&tx, &room).await?;
+                    updated_room = Some((id, room));
+                }
+            },
+            Change::InsertUser(user) => {
+                super::users::put_user(&tx, &user, true).await?;
+                rooms_changed = false;
+            }
+            Change::Nothing => rooms_changed = false,
+        }
+        if !done.applied {
+            tx.commit().await.map_err(pg)?;
+            return Ok(done);
+        }
+        insert_deliveries(&tx, &deliveries).await?;
+        if rooms_changed {
+            changed(&tx, "rooms").await?;
+        }
+        tx.commit().await.map_err(pg)?;
+        if let Some((id, room)) = updated_room {
+            // Read back: a message posted meanwhile may have moved the counters.
+            let c = self.conn().await?;
+            done.doc = Some(get_room(&c, &id).await?.unwrap_or(room));
+        }
+        Ok(done)
+    }
+}

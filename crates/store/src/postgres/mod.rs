@@ -1,0 +1,107 @@
+//! The PostgreSQL backend, for several stateless nodes sharing one database: a pool of
+//! connections, every write its own transaction, JSONB documents with typed indexed columns.
+
+mod changes;
+mod docs;
+mod integrations;
+mod listing;
+mod notify;
+mod outbox;
+mod rooms;
+mod schema;
+mod store_impl;
+mod users;
+
+use crate::{StoreError, StoreResult};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use docs::pg;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use tokio_postgres::NoTls;
+
+/// Connections per node: enough for concurrent requests and the outgoing dispatcher, few
+/// enough that several nodes stay well inside PostgreSQL's default `max_connections` (100).
+const POOL_SIZE: usize = 16;
+
+/// Every connection of a node is named `APP_PREFIX` + its node id (`application_name`), so
+/// other nodes can tell from `pg_stat_activity` whether it is still there.
+const APP_PREFIX: &str = "liftoff-";
+
+/// Claims are held this long unless the server sets its own lease.
+const DEFAULT_LEASE_MS: i64 = 60_000;
+
+pub struct PgStore {
+    pool: Pool,
+    /// This process's name in the outbox's `claimed_by`: unique per start.
+    node_id: String,
+    lease_ms: AtomicI64,
+    /// See `Store::integrations_generation`.
+    integrations_generation: Arc<AtomicU64>,
+    /// Kinds of records changed on any node (see `notify`).
+    changes: tokio::sync::broadcast::Sender<String>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/dbname`), applies the
+    /// migrations under an advisory lock and returns the store.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let node_id = format!("{}-{}", std::process::id(), crate::ids::random_id(8));
+        config.application_name(format!("{APP_PREFIX}{node_id}"));
+        let generation: Arc<AtomicU64> = Default::default();
+        let (changes, listener) = notify::spawn_listener(config.clone(), generation.clone());
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool =
+            Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
+        let store = Self {
+            pool,
+            node_id,
+            lease_ms: AtomicI64::new(DEFAULT_LEASE_MS),
+            integrations_generation: generation,
+            changes,
+            listener,
+        };
+        let mut conn = store.conn().await?;
+        schema::migrate(&mut conn).await?;
+        Ok(store)
+    }
+
+    /// The name this node writes in `claimed_by`.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// How long a claim on a delivery lasts before another node may take it over.
+    pub fn set_claim_lease(&self, ms: i64) {
+        self.lease_ms.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.lease_ms.load(Ordering::Relaxed)
+    }
+
+    async fn conn(&self) -> StoreResult<Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => pg(e),
+            other => StoreError::Backend(other.to_string()),
+        })
+    }
+
+    /// Serialises first-start setup across nodes (see `Store::first_start_guard`).
+    pub async fn lock_first_start(&self) -> StoreResult<schema::FirstStartGuard> {
+        schema::lock_first_start(self.conn().await?).await
+    }
+
+    /// Kinds of records changed on any node: `integrations`, `permissions`, `rooms`, or `*`
+    /// after the listening connection was lost (anything may have changed).
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.changes.subscribe()
+    }
+
+    fn bump_integrations_generation(&self) {
+        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,141 @@
+//! The outbox of outgoing-webhook deliveries in PostgreSQL, shared by every node.
+//!
+//! A delivery row is inserted in the same transaction as the event that caused it. Nodes claim
+//! due rows per URL with `FOR UPDATE SKIP LOCKED`, writing their name (`claimed_by`) and a
+//! lease (`claimed_until`); a claim whose lease ran out (its node died) may be taken by any
+//! node. Finishing an attempt deletes or reschedules the row only while this node still holds
+//! the claim, and stores the attempt's history in the same transaction, so a delivery
+//! completes once and its history shows one completed attempt.
+
+use super::APP_PREFIX;
+use super::PgStore;
+use super::docs::{doc_at, exec, json, pg, rows};
+use super::integrations::upsert_history;
+use crate::{AttemptRecord, Claimed, Delivery, StoreResult};
+use deadpool_postgres::GenericClient;
+
+pub(super) async fn insert_deliveries(c: &impl GenericClient, deliveries: &[Delivery]) -> StoreResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let stmt = c
+        .prepare_cached(
+            "INSERT INTO outbox (id, integration_id, url, due_at, attempt, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .await
+        .map_err(pg)?;
+    for d in deliveries {
+        c.execute(&stmt, &[&d.id, &d.integration_id, &d.url, &d.due_at, &(d.attempt as i32), &json(&d.doc)])
+            .await
+            .map_err(pg)?;
+    }
+    Ok(())
+}
+
+/// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
+/// to the database any more (it died: every connection of a node carries its name).
+fn free(now: &str) -> String {
+    format!(
+        "(claimed_until IS NULL OR claimed_until < {now} OR claimed_by NOT IN (
+             SELECT substr(application_name, {}) FROM pg_stat_activity WHERE application_name LIKE '{APP_PREFIX}%'))",
+        APP_PREFIX.len() + 1
+    )
+}
+
+impl PgStore {
+    pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
+        let mut c = self.conn().await?;
+        let until = now + self.lease_ms();
+        let mut out = Vec::with_capacity(lanes.len());
+        for (url, limit) in lanes {
+            let tx = c.transaction().await.map_err(pg)?;
+            let claimed = rows(
+                &tx,
+                &format!(
+                    "WITH picked AS (
+                         SELECT id FROM outbox WHERE url = $1 AND due_at <= $2 AND {}
+                         ORDER BY due_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+                     UPDATE outbox o SET claimed_by = $4, claimed_until = $5 FROM picked WHERE o.id = picked.id
+                     RETURNING o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq",
+                    free("$2")
+                ),
+                &[&url, &now, &(limit as i64), &self.node_id, &until],
+            )
+            .await?;
+            let next_due: Option<i64> =
+                rows(&tx, &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {}", free("$2")), &[&url, &now])
+                    .await?
+                    .first()
+                    .and_then(|r| r.get(0));
+            tx.commit().await.map_err(pg)?;
+            let mut found = Vec::with_capacity(claimed.len());
+            for r in &claimed {
+                let attempt: i32 = r.try_get(3).map_err(pg)?;
+                let seq: i64 = r.try_get(5).map_err(pg)?;
+                found.push((
+                    seq,
+                    Delivery {
+                        id: r.try_get(0).map_err(pg)?,
+                        integration_id: r.try_get(1).map_err(pg)?,
+                        url: url.clone(),
+                        due_at: r.try_get(2).map_err(pg)?,
+                        attempt: attempt.max(0) as u32,
+                        doc: doc_at(r, 4)?,
+                    },
+                ));
+            }
+            // RETURNING promises no order: oldest due first, as claimed.
+            found.sort_by_key(|(seq, d)| (d.due_at, *seq));
+            out.push(Claimed { url, deliveries: found.into_iter().map(|(_, d)| d).collect(), next_due });
+        }
+        Ok(out)
+    }
+
+    /// Deletes (`reschedule: None`) or unclaims deliveries this node still holds, each with its
+    /// attempt's history; a delivery whose claim was lost is left to the node that holds it.
+    pub(super) async fn finish(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        for r in &records {
+            let held = match r.reschedule {
+                None => {
+                    exec(&tx, "DELETE FROM outbox WHERE id = $1 AND claimed_by = $2", &[&r.id, &self.node_id]).await?
+                }
+                Some((due_at, attempt)) => {
+                    exec(
+                        &tx,
+                        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL, due_at = $3, attempt = $4
+                         WHERE id = $1 AND claimed_by = $2",
+                        &[&r.id, &self.node_id, &due_at, &(attempt as i32)],
+                    )
+                    .await?
+                }
+            };
+            if held == 0 {
+                tracing::warn!(delivery = %r.id, "claim lost before the attempt was recorded; left to its new owner");
+                continue;
+            }
+            if let Some(h) = &r.history {
+                upsert_history(&tx, h).await?;
+            }
+        }
+        tx.commit().await.map_err(pg)
+    }
+
+    /// Gives back this node's claims (on a clean stop), so other nodes take them at once.
+    pub(super) async fn release_own_claims(&self) -> StoreResult<usize> {
+        let c = self.conn().await?;
+        exec(&c, "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1", &[&self.node_id])
+            .await
+            .map(|n| n as usize)
+    }
+
+    pub(super) async fn pending_urls(&self, now: i64) -> StoreResult<Vec<(String, i64)>> {
+        let c = self.conn().await?;
+        rows(&c, &format!("SELECT url, min(due_at) FROM outbox WHERE {} GROUP BY url", free("$1")), &[&now])
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
+            .collect()
+    }
+}

@@ -1,0 +1,330 @@
+//! Rooms, memberships, messages and teams in PostgreSQL.
+//!
+//! A room's message counter, last message time and last message live in columns, so posting a
+//! message updates three small values instead of rewriting the room's document, and concurrent
+//! posts to one room never overwrite each other.
+
+use super::PgStore;
+use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, one, pg, rows, str_of, strings};
+use super::users::touch_user_rooms;
+use crate::ids::now_iso;
+use crate::{Doc, MessageQuery, StoreError, StoreResult};
+use deadpool_postgres::GenericClient;
+use serde_json::{Value, json};
+use tokio_postgres::Row;
+use tokio_postgres::types::{Json, ToSql};
+
+/// Selects what [`room_from_row`] reads.
+const ROOM_SELECT: &str = "SELECT doc, msgs, lm, last_message FROM rooms";
+
+pub(super) async fn put_room(c: &impl GenericClient, room: &Doc, insert: bool) -> StoreResult<()> {
+    let id = id_of(room)?;
+    let mut doc = room.clone();
+    let msgs = doc.remove("msgs").and_then(|m| m.as_i64()).unwrap_or(0);
+    let lm = doc.remove("lm").and_then(|v| v.as_str().map(str::to_owned));
+    let last = doc.remove("lastMessage").map(Json);
+    let sql = if insert {
+        "INSERT INTO rooms (id, name, t, team_id, doc, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    } else {
+        "UPDATE rooms SET name = $2, t = $3, team_id = $4, doc = $5, msgs = $6, lm = $7, last_message = $8 WHERE id = $1"
+    };
+    let stmt = c.prepare_cached(sql).await.map_err(pg)?;
+    c.execute(
+        &stmt,
+        &[
+            &id,
+            &str_of(room, "name"),
+            &str_of(room, "t").unwrap_or("c"),
+            &str_of(room, "teamId"),
+            &json(&doc),
+            &msgs,
+            &lm,
+            &last,
+        ],
+    )
+    .await
+    .map_err(|e| conflict_or_backend(e, &[("rooms_name", "name"), ("rooms_pkey", "_id")]))?;
+    Ok(())
+}
+
+/// The room document with its counter columns merged back in.
+fn room_from_row(row: &Row) -> StoreResult<Doc> {
+    let mut doc = doc_at(row, 0)?;
+    let msgs: i64 = row.try_get(1).map_err(pg)?;
+    let lm: Option<String> = row.try_get(2).map_err(pg)?;
+    let last: Option<Json<Value>> = row.try_get(3).map_err(pg)?;
+    doc.insert("msgs".into(), json!(msgs));
+    if let Some(lm) = lm {
+        // A new message is the room's latest change.
+        if doc.get("_updatedAt").and_then(Value::as_str).is_none_or(|u| u < lm.as_str()) {
+            doc.insert("_updatedAt".into(), json!(lm));
+        }
+        doc.insert("lm".into(), json!(lm));
+    }
+    if let Some(last) = last {
+        doc.insert("lastMessage".into(), last.0);
+    }
+    Ok(doc)
+}
+
+pub(super) async fn rooms_where(c: &impl GenericClient, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
+    rows(c, &format!("{ROOM_SELECT} WHERE {filter}"), &[&arg]).await?.iter().map(room_from_row).collect()
+}
+
+pub(super) async fn get_room(c: &impl GenericClient, id: &str) -> StoreResult<Option<Doc>> {
+    Ok(rooms_where(c, "id = $1", id).await?.pop())
+}
+
+pub(super) async fn bump_users_count(c: &impl GenericClient, rid: &str, delta: i64) -> StoreResult<()> {
+    exec(
+        c,
+        "UPDATE rooms SET doc = doc || jsonb_build_object('usersCount', greatest(0, coalesce((doc->>'usersCount')::bigint, 0) + $2), '_updatedAt', $3::text) WHERE id = $1",
+        &[&rid, &delta, &now_iso()],
+    )
+    .await
+    .map(drop)
+}
+
+pub(super) async fn insert_subscription(c: &impl GenericClient, sub: &Doc) -> StoreResult<bool> {
+    let rid = str_of(sub, "rid").ok_or(StoreError::Backend("subscription without rid".into()))?;
+    let uid = sub
+        .get("u")
+        .and_then(|u| u.get("_id"))
+        .and_then(Value::as_str)
+        .ok_or(StoreError::Backend("subscription without u._id".into()))?;
+    let added = exec(
+        c,
+        "INSERT INTO subscriptions (rid, uid, doc) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        &[&rid, &uid, &json(sub)],
+    )
+    .await?
+        == 1;
+    if added {
+        bump_users_count(c, rid, 1).await?;
+        touch_user_rooms(c, uid, rid, true).await?;
+    }
+    Ok(added)
+}
+
+pub(super) async fn remove_subscription(c: &impl GenericClient, rid: &str, uid: &str) -> StoreResult<bool> {
+    let removed = exec(c, "DELETE FROM subscriptions WHERE rid = $1 AND uid = $2", &[&rid, &uid]).await? == 1;
+    if removed {
+        bump_users_count(c, rid, -1).await?;
+        touch_user_rooms(c, uid, rid, false).await?;
+    }
+    Ok(removed)
+}
+
+pub(super) async fn put_message(c: &impl GenericClient, msg: &Doc) -> StoreResult<()> {
+    let id = id_of(msg)?;
+    let rid = str_of(msg, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
+    let ts = str_of(msg, "ts").unwrap_or_default();
+    let stmt = c.prepare_cached("INSERT INTO messages (id, rid, ts, doc) VALUES ($1, $2, $3, $4)").await.map_err(pg)?;
+    c.execute(&stmt, &[&id, &rid, &ts, &json(msg)])
+        .await
+        .map_err(|e| conflict_or_backend(e, &[("messages_pkey", "_id")]))?;
+    exec(c, "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3 WHERE id = $1", &[&rid, &ts, &json(msg)])
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn replace_message(c: &impl GenericClient, msg: &Doc) -> StoreResult<()> {
+    let changed = exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&id_of(msg)?, &json(msg)]).await?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+pub(super) async fn put_team(
+    c: &impl GenericClient,
+    team: &Doc,
+    main_room: &Doc,
+    room_subscriptions: &[Doc],
+    members: &[Doc],
+) -> StoreResult<()> {
+    put_room(c, main_room, true).await?;
+    for sub in room_subscriptions {
+        insert_subscription(c, sub).await?;
+    }
+    let team_id = id_of(team)?;
+    let stmt =
+        c.prepare_cached("INSERT INTO teams (id, name, room_id, doc) VALUES ($1, $2, $3, $4)").await.map_err(pg)?;
+    c.execute(&stmt, &[&team_id, &str_of(team, "name"), &id_of(main_room)?, &json(team)])
+        .await
+        .map_err(|e| conflict_or_backend(e, &[("teams_name", "name")]))?;
+    for m in members {
+        exec(
+            c,
+            "INSERT INTO team_members (team_id, user_id, doc) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&team_id, &str_of(m, "userId"), &json(m)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn erase_room(c: &impl GenericClient, rid: &str) -> StoreResult<()> {
+    for uid in strings(c, "DELETE FROM subscriptions WHERE rid = $1 RETURNING uid", &[&rid]).await? {
+        touch_user_rooms(c, &uid, rid, false).await?;
+    }
+    exec(c, "DELETE FROM messages WHERE rid = $1", &[&rid]).await?;
+    exec(c, "DELETE FROM rooms WHERE id = $1", &[&rid]).await?;
+    Ok(())
+}
+
+pub(super) fn merge_set(doc: &mut Doc, set: Doc) {
+    for (k, v) in set {
+        if v.is_null() {
+            doc.remove(&k);
+        } else {
+            doc.insert(k, v);
+        }
+    }
+}
+
+/// Reads a room for a read-modify-write, locking its row until the transaction ends.
+pub(super) async fn room_for_update(c: &impl GenericClient, id: &str) -> StoreResult<Option<Doc>> {
+    Ok(rooms_where(c, "id = $1 FOR UPDATE", id).await?.pop())
+}
+
+/// Copies `name`, `fname` and `t` of a room into its subscriptions, as Rocket.Chat keeps them
+/// in step on rename and type change. Direct rooms are left alone: there each subscription
+/// names the other member.
+pub(super) async fn sync_subscriptions(c: &impl GenericClient, room: &Doc) -> StoreResult<()> {
+    let t = str_of(room, "t").unwrap_or_default();
+    if t == "d" {
+        return Ok(());
+    }
+    let rid = str_of(room, "_id").unwrap_or_default();
+    let name = room.get("name").cloned().unwrap_or(Value::Null);
+    let fname = room.get("fname").cloned().unwrap_or_else(|| name.clone());
+    let patch = json!({"name": name, "fname": fname, "t": t});
+    exec(c, "UPDATE subscriptions SET doc = doc || $2 WHERE rid = $1 AND NOT (doc @> $2)", &[&rid, &Json(&patch)])
+        .await
+        .map(drop)
+}
+
+impl PgStore {
+    pub(super) async fn subscription_open_set(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+        let c = self.conn().await?;
+        let patch = json!({"open": open, "_updatedAt": now_iso()});
+        let changed = exec(
+            &c,
+            "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2",
+            &[&rid, &uid, &Json(&patch)],
+        )
+        .await?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub(super) async fn room_query(&self, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
+        let c = self.conn().await?;
+        rooms_where(&c, filter, arg).await
+    }
+
+    pub(super) async fn room_delete(&self, id: &str) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        erase_room(&tx, id).await?;
+        tx.commit().await.map_err(pg)
+    }
+
+    pub(super) async fn doc_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Doc>> {
+        let c = self.conn().await?;
+        one(&c, sql, params).await
+    }
+
+    pub(super) async fn docs_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Doc>> {
+        let c = self.conn().await?;
+        super::docs::many(&c, sql, params).await
+    }
+
+    pub(super) async fn subscription_roles_set(
+        &self,
+        rid: &str,
+        uid: &str,
+        roles: Vec<String>,
+        system_message: Option<Doc>,
+    ) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let patch = json!({"roles": roles, "_updatedAt": now_iso()});
+        let changed = exec(
+            &tx,
+            "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2",
+            &[&rid, &uid, &Json(&patch)],
+        )
+        .await?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(msg) = &system_message {
+            put_message(&tx, msg).await?;
+        }
+        tx.commit().await.map_err(pg)
+    }
+
+    pub(super) async fn message_delete(&self, id: &str) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let Some(rid) = strings(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid", &[&id]).await?.pop() else {
+            return Err(StoreError::NotFound);
+        };
+        exec(&tx, "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1", &[&rid]).await?;
+        tx.commit().await.map_err(pg)
+    }
+
+    pub(super) async fn messages_of_room(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let c = self.conn().await?;
+        let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
+        let mut filter = String::from("rid = $1");
+        let mut args: Vec<String> = vec![rid.to_owned()];
+        if let Some(latest) = q.latest {
+            args.push(latest);
+            filter.push_str(&format!(" AND ts {lt} ${}", args.len()));
+        }
+        if let Some(oldest) = q.oldest {
+            args.push(oldest);
+            filter.push_str(&format!(" AND ts {gt} ${}", args.len()));
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let total: i64 = rows(&c, &format!("SELECT count(*) FROM messages WHERE {filter}"), &params)
+            .await?
+            .first()
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        let order = if q.oldest_first { "ASC" } else { "DESC" };
+        let limit = q.limit.map(|l| l as i64);
+        let offset = q.offset as i64;
+        params.push(&limit);
+        params.push(&offset);
+        let sql = format!(
+            "SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, seq {order} LIMIT ${} OFFSET ${}",
+            args.len() + 1,
+            args.len() + 2
+        );
+        let docs = super::docs::many(&c, &sql, &params).await?;
+        Ok((docs, total as usize))
+    }
+
+    pub(super) async fn team_delete(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let Some(team) = one(&tx, "SELECT doc FROM teams WHERE id = $1 FOR UPDATE", &[&team_id]).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let main = str_of(&team, "roomId").unwrap_or_default().to_owned();
+        for rid in strings(&tx, "SELECT id FROM rooms WHERE team_id = $1", &[&team_id]).await? {
+            if rid == main || rooms_to_remove.contains(&rid) {
+                erase_room(&tx, &rid).await?;
+            } else if let Some(mut room) = room_for_update(&tx, &rid).await? {
+                room.remove("teamId");
+                room.remove("teamDefault");
+                room.insert("_updatedAt".into(), json!(now_iso()));
+                put_room(&tx, &room, false).await?;
+            }
+        }
+        erase_room(&tx, &main).await?;
+        exec(&tx, "DELETE FROM team_members WHERE team_id = $1", &[&team_id]).await?;
+        exec(&tx, "DELETE FROM teams WHERE id = $1", &[&team_id]).await?;
+        tx.commit().await.map_err(pg)
+    }
+}
