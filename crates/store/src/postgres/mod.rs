@@ -5,6 +5,7 @@ mod changes;
 mod docs;
 mod integrations;
 mod listing;
+mod membership;
 mod notify;
 mod outbox;
 mod rooms;

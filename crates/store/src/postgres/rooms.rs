@@ -6,7 +6,7 @@
 
 use super::PgStore;
 use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, one, pg, rows, str_of, strings};
-use super::users::touch_user_rooms;
+use super::membership::{bump_users_count, touch_user_rooms};
 use crate::ids::now_iso;
 use crate::{Doc, MessageQuery, StoreError, StoreResult};
 use deadpool_postgres::GenericClient;
@@ -73,16 +73,6 @@ pub(super) async fn rooms_where(c: &impl GenericClient, filter: &str, arg: &str)
 
 pub(super) async fn get_room(c: &impl GenericClient, id: &str) -> StoreResult<Option<Doc>> {
     Ok(rooms_where(c, "id = $1", id).await?.pop())
-}
-
-pub(super) async fn bump_users_count(c: &impl GenericClient, rid: &str, delta: i64) -> StoreResult<()> {
-    exec(
-        c,
-        "UPDATE rooms SET doc = doc || jsonb_build_object('usersCount', greatest(0, coalesce((doc->>'usersCount')::bigint, 0) + $2), '_updatedAt', $3::text) WHERE id = $1",
-        &[&rid, &delta, &now_iso()],
-    )
-    .await
-    .map(drop)
 }
 
 pub(super) async fn insert_subscription(c: &impl GenericClient, sub: &Doc) -> StoreResult<bool> {

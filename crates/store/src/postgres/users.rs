@@ -30,19 +30,6 @@ pub(super) async fn put_user(c: &impl GenericClient, user: &Doc, insert: bool) -
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Adds or removes `rid` in the user's `__rooms` list, in one statement so concurrent
-/// membership changes of the same user cannot overwrite each other.
-pub(super) async fn touch_user_rooms(c: &impl GenericClient, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
-    let sql = if member {
-        "UPDATE users SET doc = jsonb_set(doc, '{__rooms}', coalesce(doc->'__rooms', '[]'::jsonb) || jsonb_build_array($2::text))
-         WHERE id = $1 AND NOT coalesce(doc->'__rooms', '[]'::jsonb) @> jsonb_build_array($2::text)"
-    } else {
-        "UPDATE users SET doc = jsonb_set(doc, '{__rooms}', (doc->'__rooms') - $2::text)
-         WHERE id = $1 AND jsonb_typeof(doc->'__rooms') = 'array' AND doc->'__rooms' @> jsonb_build_array($2::text)"
-    };
-    exec(c, sql, &[&uid, &rid]).await.map(drop)
-}
-
 impl PgStore {
     pub(super) async fn settings_all(&self) -> StoreResult<Vec<(String, Value)>> {
         let c = self.conn().await?;
@@ -111,7 +98,7 @@ impl PgStore {
         let tx = c.transaction().await.map_err(pg)?;
         let rooms = strings(&tx, "DELETE FROM subscriptions WHERE uid = $1 RETURNING rid", &[&id]).await?;
         for rid in rooms {
-            super::rooms::bump_users_count(&tx, &rid, -1).await?;
+            super::membership::bump_users_count(&tx, &rid, -1).await?;
         }
         exec(&tx, "DELETE FROM login_tokens WHERE user_id = $1", &[&id]).await?;
         exec(&tx, "DELETE FROM team_members WHERE user_id = $1", &[&id]).await?;
