@@ -65,6 +65,43 @@ impl Filter {
         node(&self.node, paths)
     }
 
+    /// Strings one of which every matching document holds at `path` (as its value there or an
+    /// element of an array there), when the filter requires that: `{path: "s"}` or
+    /// `{path: {$in: ["s", ...]}}` in a conjunction, or in every branch of a disjunction. A
+    /// store keeping a posting list for `path` then tests only the documents listed under these.
+    pub fn required_strings(&self, path: &str) -> Option<Vec<String>> {
+        fn of(n: &Node, path: &str) -> Option<Vec<String>> {
+            match n {
+                Node::And(ks) => ks.iter().find_map(|k| of(k, path)),
+                Node::Or(ks) if !ks.is_empty() => {
+                    let mut all = Vec::new();
+                    for k in ks {
+                        all.extend(of(k, path)?);
+                    }
+                    Some(all)
+                }
+                // Date fields never equal a string; they need no posting list.
+                Node::Field(p, preds, false) if p.raw == path => preds.iter().find_map(|pred| match pred {
+                    Pred::Eq(Lit::Str(s)) => Some(vec![s.clone()]),
+                    Pred::In(list) if list.patterns.is_empty() => list
+                        .lits
+                        .iter()
+                        .map(|l| match l {
+                            Lit::Str(s) => Some(s.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        }
+        let mut found = of(&self.node, path)?;
+        found.sort_unstable();
+        found.dedup();
+        Some(found)
+    }
+
     /// Does `doc` satisfy the filter?
     pub fn matches(&self, doc: &Value) -> bool {
         self.node.matches_doc(doc)

@@ -42,6 +42,13 @@ fn queries() -> Vec<(Filter, Vec<(String, bool)>)> {
         (f(json!({"channel": {"$exists": false}, "type": "webhook-incoming"})), vec![]),
         (f(json!({"token": {"$regex": "^t1"}})), vec![("name".into(), true)]),
         (Filter::and(vec![Filter::eq("_createdBy._id", "user1"), f(json!({"_createdAt": {"$type": "date"}}))]), vec![]),
+        // answered from the posting lists of `channel` and `_createdBy._id`, unsorted and sorted
+        (Filter::and(vec![Filter::all(), Filter::is_in("channel", ["#room1", "#room4"])]), vec![]),
+        (
+            f(json!({"$or": [{"_createdBy._id": "user3"}, {"_createdBy._id": "user0", "type": "webhook-outgoing"}]})),
+            vec![],
+        ),
+        (f(json!({"channel": "#room2", "name": {"$regex": "hook", "$options": "i"}})), vec![("name".into(), true)]),
     ]
 }
 
@@ -82,6 +89,14 @@ async fn index_sql_and_memory_agree() {
         let mut d = integration(i);
         if i % 13 == 0 {
             d.remove("channel");
+        }
+        // a lone string, and shapes the posting lists cannot read (always tested)
+        if i % 17 == 0 {
+            d.insert("channel".into(), json!(format!("#room{}", i % 5)));
+        }
+        if i % 19 == 0 {
+            d.insert("_createdBy".into(), json!([{"_id": "user3"}]));
+            d.insert("channel".into(), json!([["#room1"], "#room4", 7]));
         }
         store.insert_integration(d.clone()).await.unwrap();
         mirror.push(Some(d));

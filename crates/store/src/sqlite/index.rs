@@ -11,7 +11,7 @@
 
 use super::docs::backend;
 use crate::{DocQuery, StoreResult};
-use query::DocSet;
+use query::{DocRef, DocSet, DocValue};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -23,6 +23,11 @@ const SELECT: &str = "SELECT rowid, id, doc FROM integrations";
 
 /// Rebuilds happen only past this many dead slots (and a quarter of the set).
 const MIN_DEAD_FOR_REBUILD: usize = 256;
+
+/// Fields with posting lists: a listing that requires one of a few values there (the
+/// integrations of a room, the caller's own) tests only the documents listed, so its cost
+/// follows what it matches rather than how many integrations are stored.
+const POSTED: [&str; 2] = ["channel", "_createdBy._id"];
 
 /// One committed integration: its rowid (insertion order), id and listing fields.
 pub type Entry = (i64, String, Value);
@@ -36,6 +41,37 @@ pub struct IntegrationIndex {
     dead: usize,
     /// Live slots are in ascending rowid order (no change appended an older row).
     ordered: bool,
+    /// Per field of `POSTED`: value → slots holding it (dead slots included), and the slots
+    /// whose value there is not a string or a list of strings (always tested).
+    postings: [Postings; 2],
+}
+
+#[derive(Default)]
+struct Postings {
+    by_value: HashMap<String, Vec<usize>>,
+    other: Vec<usize>,
+}
+
+/// The strings at `path` as a filter sees them (the value, or the elements of a list); `None`
+/// when something else is there. Absent is an empty list: no string can match it.
+fn strings_at<'v>(doc: &'v Value, path: &str) -> Option<Vec<&'v str>> {
+    let mut v = doc;
+    for key in path.split('.') {
+        match v {
+            Value::Object(m) => match m.get(key) {
+                Some(next) => v = next,
+                None => return Some(Vec::new()),
+            },
+            Value::Null => return Some(Vec::new()),
+            _ => return None,
+        }
+    }
+    match v {
+        Value::String(s) => Some(vec![s.as_str()]),
+        Value::Null => Some(Vec::new()),
+        Value::Array(items) => items.iter().map(|i| i.as_str()).collect(),
+        _ => None,
+    }
 }
 
 /// The listing fields of a stored document, exactly as stored (absent stays absent).
@@ -58,6 +94,18 @@ fn slim(doc: &Map<String, Value>) -> Value {
             m.insert("_createdBy".into(), other.clone());
         }
         None => {}
+    }
+    Value::Object(m)
+}
+
+/// The top-level fields of `doc` that a sort on `keys` reads.
+fn sort_view(doc: DocRef<'_>, keys: &[(String, bool)]) -> Value {
+    let mut m = Map::with_capacity(keys.len());
+    for (key, _) in keys {
+        let top = key.split('.').next().unwrap_or(key);
+        if let Some(v) = doc.get(top) {
+            m.insert(top.to_owned(), v.to_value());
+        }
     }
     Value::Object(m)
 }
@@ -101,7 +149,18 @@ impl IntegrationIndex {
         if let Some(Some((last, _))) = self.slots.iter().rev().find(|s| s.is_some()) {
             self.ordered &= *last < rowid;
         }
-        self.slot_of.insert(id.clone(), self.slots.len());
+        let slot = self.slots.len();
+        for (field, postings) in POSTED.iter().zip(self.postings.iter_mut()) {
+            match strings_at(&value, field) {
+                Some(values) => {
+                    for v in values {
+                        postings.by_value.entry(v.to_owned()).or_default().push(slot);
+                    }
+                }
+                None => postings.other.push(slot),
+            }
+        }
+        self.slot_of.insert(id.clone(), slot);
         self.slots.push(Some((rowid, id)));
         self.set.push(&value);
     }
@@ -137,16 +196,42 @@ impl IntegrationIndex {
         }
     }
 
-    /// Live matching slots in insertion order, with their rowids.
-    fn matches(&self, q: &DocQuery) -> Vec<(i64, usize)> {
-        let mut hits: Vec<(i64, usize)> = q
-            .filter
-            .select(&self.set)
-            .into_iter()
-            .filter_map(|s| self.slots[s].as_ref().map(|(rowid, _)| (*rowid, s)))
-            .collect();
+    /// The only slots that can match, from a posting list, when the filter requires one of a
+    /// few values of a posted field; ascending, possibly dead.
+    fn candidates(&self, q: &DocQuery) -> Option<Vec<usize>> {
+        let (postings, values) = POSTED
+            .iter()
+            .zip(&self.postings)
+            .find_map(|(field, postings)| Some((postings, q.filter.required_strings(field)?)))?;
+        let mut slots = postings.other.clone();
+        for v in &values {
+            slots.extend(postings.by_value.get(v).into_iter().flatten());
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        Some(slots)
+    }
+
+    /// Live matching slots with their rowids: all of them (for the count), the first `keep` in
+    /// rowid order.
+    fn matches(&self, q: &DocQuery, keep: usize) -> Vec<(i64, usize)> {
+        let slots = match self.candidates(q) {
+            Some(candidates) => {
+                candidates.into_iter().filter(|&s| self.set.get(s).is_some_and(|d| q.filter.matches_ref(d))).collect()
+            }
+            None => q.filter.select(&self.set),
+        };
+        let mut hits: Vec<(i64, usize)> =
+            slots.into_iter().filter_map(|s| self.slots[s].as_ref().map(|(rowid, _)| (*rowid, s))).collect();
         if !self.ordered {
-            hits.sort_unstable_by_key(|h| h.0);
+            // Changes committed concurrently appended slots out of rowid order: order just the
+            // part a page needs.
+            if keep < hits.len() {
+                hits.select_nth_unstable_by_key(keep, |h| h.0);
+                hits[..keep].sort_unstable_by_key(|h| h.0);
+            } else {
+                hits.sort_unstable_by_key(|h| h.0);
+            }
         }
         hits
     }
@@ -154,17 +239,22 @@ impl IntegrationIndex {
     /// Number of matches, and ids of one page in order; `None` when the caller's order is
     /// better left to SQL (many matches to sort).
     pub fn find(&self, q: &DocQuery, sort_limit: usize) -> Option<(Vec<String>, usize)> {
-        let hits = self.matches(q);
-        let total = hits.len();
         let limit = q.limit.unwrap_or(usize::MAX);
+        let sorted = q.sort.as_ref().is_some_and(|s| !s.is_empty());
+        let keep = if sorted { usize::MAX } else { q.offset.saturating_add(limit) };
+        let hits = self.matches(q, keep);
+        let total = hits.len();
         let slots: Vec<usize> = match &q.sort {
             Some(sort) if !sort.is_empty() => {
                 if total > sort_limit {
                     return None;
                 }
-                // Stable: equal documents keep insertion order.
-                let mut docs: Vec<(usize, Value)> =
-                    hits.iter().filter_map(|&(_, s)| self.set.get(s).map(|d| (s, d.to_value()))).collect();
+                // Stable: equal documents keep insertion order. Only the sorted fields are
+                // copied out of the set.
+                let mut docs: Vec<(usize, Value)> = hits
+                    .iter()
+                    .filter_map(|&(_, s)| self.set.get(s).map(|d| (s, sort_view(d, &q.sort_keys))))
+                    .collect();
                 docs.sort_by(|a, b| sort.compare(&a.1, &b.1));
                 docs.into_iter().skip(q.offset).take(limit).map(|(s, _)| s).collect()
             }
