@@ -15,6 +15,14 @@ use serde_json::json;
 
 impl PgStore {
     pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
+        // New messages go through the group commit; one it hands back is written alone below.
+        let (change, deliveries) = match change {
+            Change::InsertMessage(message) => match self.messages.insert(message, deliveries).await? {
+                Ok(message) => return Ok(Committed { applied: true, doc: Some(message) }),
+                Err(alone) => (Change::InsertMessage(alone.message), alone.deliveries),
+            },
+            other => (other, deliveries),
+        };
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let mut done = Committed { applied: true, doc: None };

@@ -6,6 +6,7 @@ mod docs;
 mod integrations;
 mod listing;
 mod membership;
+mod message_batch;
 mod notify;
 mod outbox;
 mod rooms;
@@ -42,6 +43,8 @@ pub struct PgStore {
     /// Kinds of records changed on any node (see `notify`).
     changes: tokio::sync::broadcast::Sender<String>,
     listener: tokio::task::JoinHandle<()>,
+    /// New messages, committed in groups.
+    messages: message_batch::MessageBatcher,
 }
 
 impl PgStore {
@@ -58,6 +61,7 @@ impl PgStore {
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let store = Self {
+            messages: message_batch::MessageBatcher::start(pool.clone()),
             pool,
             node_id,
             lease_ms: AtomicI64::new(DEFAULT_LEASE_MS),

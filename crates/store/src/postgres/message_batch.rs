@@ -1,0 +1,119 @@
+//! Group commit of new messages, the hot path of `/hooks` and `chat.postMessage`. Each message
+//! bumps its room's counters, so one transaction per message queues every writer of a room
+//! behind that row's lock for the length of a commit (its WAL flush included). One task
+//! instead drains what is queued into one transaction — one multi-row insert, one update per
+//! room, the outbox rows — and acknowledges each caller once it committed. A batch that fails
+//! as a whole hands its messages back to be written one by one, so a bad message fails alone.
+
+use super::docs::{id_of, pg, str_of};
+use super::outbox::insert_deliveries;
+use crate::{Delivery, Doc, StoreError, StoreResult};
+use deadpool_postgres::Pool;
+use std::collections::BTreeMap;
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::Json;
+
+/// How many queued messages one transaction takes at most.
+const MAX_BATCH: usize = 512;
+const QUEUE_DEPTH: usize = 8 * 1024;
+
+/// A message the batch could not write: the caller writes it in a transaction of its own.
+pub(super) struct Unbatched {
+    pub message: Doc,
+    pub deliveries: Vec<Delivery>,
+}
+
+struct Job {
+    message: Doc,
+    deliveries: Vec<Delivery>,
+    done: oneshot::Sender<Result<Doc, Unbatched>>,
+}
+
+#[derive(Clone)]
+pub(super) struct MessageBatcher {
+    queue: mpsc::Sender<Job>,
+}
+
+impl MessageBatcher {
+    pub fn start(pool: Pool) -> Self {
+        let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(run(pool, rx));
+        Self { queue }
+    }
+
+    /// Inserts `message` with its outbox rows in the next batch and gives it back once
+    /// committed, or as `Unbatched` when the caller must write it alone.
+    pub async fn insert(&self, message: Doc, deliveries: Vec<Delivery>) -> StoreResult<Result<Doc, Unbatched>> {
+        let (done, answer) = oneshot::channel();
+        if let Err(mpsc::error::SendError(job)) = self.queue.send(Job { message, deliveries, done }).await {
+            return Ok(Err(Unbatched { message: job.message, deliveries: job.deliveries }));
+        }
+        // The task drops a job unanswered only when the runtime stops: nothing was written.
+        answer.await.map_err(|_| StoreError::Closed)
+    }
+}
+
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(job) = rx.recv().await {
+        batch.push(job);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let written = write(&pool, &batch).await;
+        if let Err(e) = &written {
+            tracing::debug!(error = %e, messages = batch.len(), "batched insert failed; writing one by one");
+        }
+        for job in batch.drain(..) {
+            let answer = match written {
+                Ok(()) => Ok(job.message),
+                Err(_) => Err(Unbatched { message: job.message, deliveries: job.deliveries }),
+            };
+            let _ = job.done.send(answer);
+        }
+    }
+}
+
+async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
+    let mut ids = Vec::with_capacity(batch.len());
+    let mut rids = Vec::with_capacity(batch.len());
+    let mut stamps = Vec::with_capacity(batch.len());
+    let mut docs = Vec::with_capacity(batch.len());
+    // Per room: messages added and the last of them. Ordered by id, so that nodes committing
+    // batches at once lock room rows in the same order and cannot deadlock.
+    let mut rooms: BTreeMap<&str, (i64, &str, &Doc)> = BTreeMap::new();
+    for job in batch {
+        let m = &job.message;
+        let rid = str_of(m, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
+        let ts = str_of(m, "ts").unwrap_or_default();
+        ids.push(id_of(m)?);
+        rids.push(rid);
+        stamps.push(ts);
+        docs.push(Json(m));
+        let room = rooms.entry(rid).or_insert((0, ts, m));
+        *room = (room.0 + 1, ts, m);
+    }
+    let mut c = pool.get().await.map_err(|e| StoreError::Backend(e.to_string()))?;
+    let tx = c.transaction().await.map_err(pg)?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO messages (id, rid, ts, doc)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])",
+        )
+        .await
+        .map_err(pg)?;
+    tx.execute(&insert, &[&ids, &rids, &stamps, &docs]).await.map_err(pg)?;
+    let bump = tx
+        .prepare_cached("UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4 WHERE id = $1")
+        .await
+        .map_err(pg)?;
+    for (rid, (added, ts, last)) in rooms {
+        tx.execute(&bump, &[&rid, &added, &ts, &Json(last)]).await.map_err(pg)?;
+    }
+    let deliveries: Vec<Delivery> = batch.iter().flat_map(|j| j.deliveries.iter().cloned()).collect();
+    insert_deliveries(&tx, &deliveries).await?;
+    tx.commit().await.map_err(pg)
+}
