@@ -114,7 +114,8 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
-fn form_args(bytes: &[u8]) -> Args {
+/// Form pairs (a query string or an urlencoded body) as arguments.
+pub fn form_args(bytes: &[u8]) -> Args {
     let mut args = Map::new();
     for (k, v) in form_urlencoded::parse(bytes) {
         push_arg(&mut args, &k, v.into_owned());

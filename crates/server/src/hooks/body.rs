@@ -11,7 +11,7 @@
 //! anything larger is a 413 before it is parsed.
 
 use crate::error::ApiError;
-use crate::http::push_arg;
+use crate::http::{form_args, push_arg};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
@@ -89,11 +89,7 @@ pub async fn parse(headers: &HeaderMap, raw: &Bytes) -> Result<Map<String, Value
             if looks_like_json(raw) {
                 return parse_json(raw);
             }
-            let mut fields = Map::new();
-            for (k, v) in form_urlencoded::parse(raw) {
-                push_arg(&mut fields, &k, v.into_owned());
-            }
-            unwrap_payload(fields)
+            unwrap_payload(form_args(raw))
         }
         "multipart/form-data" => unwrap_payload(multipart_fields(headers, raw.clone()).await?),
         _ => parse_json(raw),

@@ -11,6 +11,7 @@ use super::route::Target;
 use crate::domain::str_of;
 use crate::domain::truthy;
 use crate::error::ApiError;
+use crate::http::form_args;
 use crate::state::AppState;
 use axum::http::request::Parts;
 use script::{CallError, CallOutcome, ScriptKey};
@@ -23,24 +24,6 @@ pub enum Outcome {
     Nothing,
     /// Post `content`; answer `response` (if any); post as `user` (if any).
     Post { content: Box<Map<String, Value>>, response: Option<Value>, user: Option<Value> },
-}
-
-fn query_object(query: Option<&str>) -> Value {
-    let mut out = Map::new();
-    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let v = Value::String(v.into_owned());
-        match out.get_mut(k.as_ref()) {
-            Some(Value::Array(list)) => list.push(v),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, v]);
-            }
-            None => {
-                out.insert(k.into_owned(), v);
-            }
-        }
-    }
-    Value::Object(out)
 }
 
 /// The `request` argument of `process_incoming_request`.
@@ -71,7 +54,8 @@ pub fn request_object(parts: &Parts, target: &Target, raw: &[u8], payload: &Map<
         "url": {
             "hash": Value::Null,
             "search": search,
-            "query": query_object(parts.uri.query()),
+            // Parsed as the REST query string is (express's `qs` also reads `k[]=a` as a list).
+            "query": Value::Object(form_args(parts.uri.query().unwrap_or_default().as_bytes())),
             "pathname": pathname,
             "path": path,
         },
