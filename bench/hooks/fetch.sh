@@ -15,73 +15,24 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BODY=${BODY:-'{"text":"Build #1234 of liftoff passed"}'}
-export BODY
-
-log() { printf '\n== %s\n' "$*" >&2; }
-
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
-command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
-
-log "building liftoff and plain_http (release)"
-(cd "$ROOT" && cargo build --release -p liftoff --bin liftoff --example plain_http >&2)
-LIFTOFF="$TARGET_DIR/release/liftoff"
-PLAIN="$TARGET_DIR/release/examples/plain_http"
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start() { # start <name> <cmd...>: waits for "listening on", sets URL and PID
-  local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PID=$!
-  PIDS+=("$PID")
-  for _ in $(seq 1 200); do
-    URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/$name.out" 2>/dev/null | sed 's/listening on //' || true)
-    [ -n "$URL" ] && return 0
-    sleep 0.05
-  done
-  echo "$name did not start" >&2; cat "$WORK/$name.err" >&2; exit 1
-}
-wrk_run() { # wrk_run <url> <seconds>: the WRK_JSON summary
-  wrk -t"$WRK_THREADS" -c"$CONNS" -d"$2"s --latency -s "$ROOT/bench/hooks/post.lua" "$1" | grep '^WRK_JSON' | sed 's/^WRK_JSON //'
-}
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$1"; }
+export BODY CONNS WRK_THREADS
+. "$ROOT/bench/hooks/lib.sh"
+need_wrk
+build_release
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 start api env PORT=0 BIND_IP=127.0.0.1 "$PLAIN"
 API_URL="$URL/hooks/api/lookup"
-start liftoff env -i PATH="$PATH" PORT=0 BIND_IP=127.0.0.1 DATABASE_URL="sqlite://$WORK/liftoff.db" \
-  ADMIN_USERNAME=admin ADMIN_PASS=bench-pass ADMIN_EMAIL=admin@example.com RUST_LOG=warn \
-  OVERWRITE_SETTING_API_Enable_Rate_Limiter=false \
-  OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses=true "$LIFTOFF"
+start_liftoff liftoff "sqlite://$WORK/liftoff.db" OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses=true
 LIFTOFF_URL=$URL
-
-LOGIN=$(curl -sf -X POST "$LIFTOFF_URL/api/v1/login" -H 'content-type: application/json' -d '{"user":"admin","password":"bench-pass"}')
-ADMIN_ID=$(field "$LOGIN" "d['data']['userId']")
-ADMIN_TOKEN=$(field "$LOGIN" "d['data']['authToken']")
-create() { # create <name> <script>: the hook URL
-  local body
-  body=$(python3 -c 'import json,sys; print(json.dumps({"type":"webhook-incoming","name":sys.argv[1],"enabled":True,"username":"rocket.cat","channel":"#general","scriptEnabled":True,"script":sys.argv[2]}))' "$1" "$2")
-  local made
-  made=$(curl -sf -X POST "$LIFTOFF_URL/api/v1/integrations.create" -H 'content-type: application/json' \
-    -H "X-User-Id: $ADMIN_ID" -H "X-Auth-Token: $ADMIN_TOKEN" -d "$body")
-  field "$made" "'$LIFTOFF_URL/hooks/' + d['integration']['_id'] + '/' + d['integration']['token']"
-}
+login "$LIFTOFF_URL"
 PLAIN_SCRIPT='class Script { process_incoming_request({ request }) { return { content: { text: "[plain] " + request.content.text } }; } }'
 FETCH_SCRIPT="class Script { async process_incoming_request({ request }) { const r = await fetch('$API_URL', { method: 'POST', body: { q: request.content.text } }); const j = await r.json(); return { content: { text: '[fetched ' + j.success + '] ' + request.content.text } }; } }"
-PLAIN_URL=$(create bench-script "$PLAIN_SCRIPT")
-FETCH_URL=$(create bench-fetch "$FETCH_SCRIPT")
+create_hook "$LIFTOFF_URL" bench-script "$PLAIN_SCRIPT"
+PLAIN_URL="$LIFTOFF_URL$HOOK_PATH"
+create_hook "$LIFTOFF_URL" bench-fetch "$FETCH_SCRIPT"
+FETCH_URL="$LIFTOFF_URL$HOOK_PATH"
 for u in "$PLAIN_URL" "$FETCH_URL"; do
   answer=$(curl -s -X POST "$u" -H 'content-type: application/json' -d "$BODY")
   [ "$answer" = '{"success":true}' ] || { echo "hook check failed: $answer" >&2; exit 1; }

@@ -25,18 +25,13 @@ CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
 RATE=${RATE:-5000}
 LATENCY_DURATION=${LATENCY_DURATION:-20}
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-TOOLS=${TOOLS:-$TARGET_DIR/bench-tools}
 BODY=${BODY:-'{"text":"Build #1234 of liftoff passed","attachments":[{"title":"CI","title_link":"https://ci.example.com/1234","text":"all 312 tests green","color":"#36a64f"}]}'}
-export BODY
-
-log() { printf '\n== %s\n' "$*" >&2; }
+export BODY CONNS WRK_THREADS
+. "$ROOT/bench/hooks/lib.sh"
+TOOLS=${TOOLS:-$TARGET_DIR/bench-tools}
 
 # --- tools ---------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+need_wrk
 OHA=$(command -v oha || true)
 if [ -z "$OHA" ]; then
   OHA="$TOOLS/bin/oha"
@@ -45,35 +40,7 @@ if [ -z "$OHA" ]; then
     CARGO_TARGET_DIR="$TARGET_DIR/oha-build" cargo install oha --locked --root "$TOOLS" >&2
   fi
 fi
-command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
-
-log "building liftoff and plain_http (release)"
-(cd "$ROOT" && cargo build --release -p liftoff --bin liftoff --example plain_http >&2)
-LIFTOFF="$TARGET_DIR/release/liftoff"
-PLAIN="$TARGET_DIR/release/examples/plain_http"
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start <name> <cmd...>: runs it with stdout to $WORK/<name>.out, waits for "listening on", sets URL and PID.
-start() {
-  local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PID=$!
-  PIDS+=("$PID")
-  for _ in $(seq 1 200); do
-    URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/$name.out" 2>/dev/null | sed 's/listening on //' || true)
-    [ -n "$URL" ] && return 0
-    sleep 0.05
-  done
-  echo "$name did not start" >&2; cat "$WORK/$name.err" >&2; exit 1
-}
+build_release
 
 # rss_watch <pid> <file>: samples VmRSS (kB) every 0.2 s into <file> until killed.
 rss_watch() {
@@ -83,12 +50,6 @@ rss_watch() {
   done
 }
 max_of() { sort -n "$1" | tail -1; }
-
-# wrk_run <url> <seconds>: prints the WRK_JSON summary.
-wrk_run() {
-  wrk -t"$WRK_THREADS" -c"$CONNS" -d"$2"s --latency -s "$ROOT/bench/hooks/post.lua" "$1" | grep '^WRK_JSON' | sed 's/^WRK_JSON //'
-}
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$1"; }
 
 # --- machine -------------------------------------------------------------------------------
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -106,29 +67,19 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "$PLAIN_JSON" >&2
 
 # --- liftoff --------------------------------------------------------------------------------
-start liftoff env -i PATH="$PATH" PORT=0 BIND_IP=127.0.0.1 DATABASE_URL="sqlite://$WORK/liftoff.db" \
-  ADMIN_USERNAME=admin ADMIN_PASS=bench-pass ADMIN_EMAIL=admin@example.com RUST_LOG=warn \
-  OVERWRITE_SETTING_API_Enable_Rate_Limiter=false "$LIFTOFF"
+start_liftoff liftoff "sqlite://$WORK/liftoff.db"
 LIFTOFF_URL=$URL
 LIFTOFF_PID=$PID
 RSS_IDLE=$(awk '/VmRSS/ {print $2}' "/proc/$LIFTOFF_PID/status")
 
-api() { # api <path> <json>  (as admin)
-  curl -sf -X POST "$LIFTOFF_URL/api/v1/$1" -H 'content-type: application/json' \
-    -H "X-User-Id: $ADMIN_ID" -H "X-Auth-Token: $ADMIN_TOKEN" -d "$2"
-}
-LOGIN=$(curl -sf -X POST "$LIFTOFF_URL/api/v1/login" -H 'content-type: application/json' -d '{"user":"admin","password":"bench-pass"}')
-ADMIN_ID=$(field "$LOGIN" "d['data']['userId']")
-ADMIN_TOKEN=$(field "$LOGIN" "d['data']['authToken']")
-PLAIN_HOOK=$(api integrations.create '{"type":"webhook-incoming","name":"bench","enabled":true,"username":"rocket.cat","channel":"#general","scriptEnabled":false}')
+login "$LIFTOFF_URL"
+create_hook "$LIFTOFF_URL" bench
+HOOK_URL="$LIFTOFF_URL$HOOK_PATH"
+PLAIN_ID=$HOOK_ID
 SCRIPT='class Script { process_incoming_request({ request }) { const c = request.content; return { content: { text: "[" + request.headers["content-type"] + "] " + c.text, attachments: c.attachments } }; } }'
-SCRIPT_BODY=$(python3 -c 'import json,sys; print(json.dumps({"type":"webhook-incoming","name":"bench-script","enabled":True,"username":"rocket.cat","channel":"#general","scriptEnabled":True,"script":sys.argv[1]}))' "$SCRIPT")
-SCRIPT_HOOK=$(api integrations.create "$SCRIPT_BODY")
-hook_url() { field "$1" "'$LIFTOFF_URL/hooks/' + d['integration']['_id'] + '/' + d['integration']['token']"; }
-HOOK_URL=$(hook_url "$PLAIN_HOOK")
-SCRIPT_URL=$(hook_url "$SCRIPT_HOOK")
-HOOK_ID=$(field "$PLAIN_HOOK" "d['integration']['_id']")
-SCRIPT_ID=$(field "$SCRIPT_HOOK" "d['integration']['_id']")
+create_hook "$LIFTOFF_URL" bench-script "$SCRIPT"
+SCRIPT_URL="$LIFTOFF_URL$HOOK_PATH"
+SCRIPT_ID=$HOOK_ID
 curl -sf -X POST "$SCRIPT_URL" -H 'content-type: application/json' -d "$BODY" >/dev/null
 
 RSS_FILE="$WORK/rss"
@@ -173,7 +124,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 5. durability check --------------------------------------------------------------------
 kill -TERM "$LIFTOFF_PID"; wait "$LIFTOFF_PID" 2>/dev/null || true
-python3 - "$WORK/liftoff.db" "$HOOK_ID" "$SCRIPT_ID" "$WARM_JSON" "$HOOK_JSON" "$SWARM_JSON" "$SCRIPT_JSON" \
+python3 - "$WORK/liftoff.db" "$PLAIN_ID" "$SCRIPT_ID" "$WARM_JSON" "$HOOK_JSON" "$SWARM_JSON" "$SCRIPT_JSON" \
   "$LAT_JSON" "$SLAT_JSON" "$PLAIN_JSON" "$RSS_IDLE" "$RSS_MAX" "$RSS_FIXED" "$CPU" "$NPROC" "$LOAD_BEFORE" "$LOAD_AFTER" \
   "$RATE" "$CONNS" "$WRK_THREADS" "$DURATION" "$LATENCY_DURATION" "$CPU_HOOK" "$CPU_SCRIPT" "$(getconf CLK_TCK)" <<'PY'
 import json, sqlite3, sys

@@ -12,6 +12,9 @@
 //! The one-busy-room shape stores ~9% of the integrations (909 of 10,000) on one room and
 //! measures that room's `channels.getIntegrations` and the own-only first page beside
 //! `/api/info`: listing cost must not grow with what the page does not show.
+//!
+//! With `PG_URL=postgres://user@host:port` (a server where that user may create databases) the
+//! same runs use a fresh PostgreSQL database per shape instead of SQLite.
 
 use clap::Parser;
 use liftoff::config::Config;
@@ -60,9 +63,15 @@ async fn login(client: &reqwest::Client, base: &str, user: &str, pass: &str) -> 
 
 async fn bench(size: usize, busy_room: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bench.db");
+    let database = match std::env::var("PG_URL") {
+        Ok(server) => {
+            fresh_pg_database(server, format!("liftoff_bench_listing_{size}{}", if busy_room { "_busy" } else { "" }))
+                .await
+        }
+        Err(_) => format!("sqlite://{}", dir.path().join("bench.db").display()),
+    };
     let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
-    let store = liftoff::open_store(&format!("sqlite://{}", db.display())).await.unwrap();
+    let store = liftoff::open_store(&database).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = liftoff::build_state(config, store.clone(), addr.port()).await.unwrap();
@@ -143,7 +152,11 @@ async fn bench(size: usize, busy_room: bool) {
     }
     let stored = per_task * 64;
     let shape = if busy_room { ", 1 in 11 on room-7" } else { "" };
-    println!("\n{stored} integrations stored{shape} (seeded in {:.1} s)", seed_start.elapsed().as_secs_f64());
+    let backend = database.split(':').next().unwrap_or_default();
+    println!(
+        "\n{stored} integrations stored{shape} in {backend} (seeded in {:.1} s)",
+        seed_start.elapsed().as_secs_f64()
+    );
     println!("{:<58} {:>9} {:>9} {:>8}", "request", "p50 ms", "p99 ms", "total");
     let regex = r#"{"name":{"$regex":"team 42$","$options":"i"}}"#;
     let busy_cases = [
@@ -194,6 +207,19 @@ async fn bench(size: usize, busy_room: bool) {
         let (p50, p99, total) = measure(&client, &url, auth, runs).await;
         println!("{name:<58} {p50:>9.2} {p99:>9.2} {total:>8}");
     }
+}
+
+/// Creates (or empties) database `name` on the PostgreSQL server and returns its URL.
+async fn fresh_pg_database(server: String, name: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls).unwrap();
+        // Separate statements: neither may run inside the implicit transaction of a batch.
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        format!("{server}/{name}")
+    })
+    .await
+    .unwrap()
 }
 
 /// The first channel of integration `i`: spread over the rooms, or with one busy room.

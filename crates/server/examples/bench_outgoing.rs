@@ -10,7 +10,12 @@
 //! cargo build --release -p liftoff --examples
 //! target/release/examples/bench_outgoing            # LIFTOFF_BIN=target/release/liftoff
 //! RATE=1000 SECONDS=10 INTEGRATIONS=5 target/release/examples/bench_outgoing
+//! NODES=2 DATABASE_URL=postgres://postgres@127.0.0.1:5432/fresh target/release/examples/bench_outgoing
 //! ```
+//!
+//! `NODES` servers share one database (`DATABASE_URL`, which must be a fresh PostgreSQL
+//! database when there are several; by default each run gets its own SQLite file), and the
+//! posts alternate between them.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -63,7 +68,8 @@ impl Drop for Server {
     }
 }
 
-fn start_server() -> Server {
+/// One server on `database` (a fresh SQLite file in its own directory when `None`).
+fn start_server(database: Option<&str>) -> Server {
     let bin = std::env::var("LIFTOFF_BIN").unwrap_or_else(|_| {
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
         format!("{target}/release/liftoff")
@@ -72,7 +78,10 @@ fn start_server() -> Server {
     let mut child = Command::new(&bin)
         .env("PORT", "0")
         .env("BIND_IP", "127.0.0.1")
-        .env("DATABASE_URL", format!("sqlite://{}/bench.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            database.map(str::to_owned).unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display())),
+        )
         .env("ADMIN_USERNAME", "admin")
         .env("ADMIN_PASS", "admin-pass")
         .env("ADMIN_EMAIL", "admin@example.com")
@@ -108,7 +117,7 @@ struct Phase {
 /// Posts `rate` messages per second for `seconds`, open loop.
 async fn post_at_rate(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     auth: &(String, String),
     rid: &str,
     rate: u64,
@@ -122,6 +131,7 @@ async fn post_at_rate(
     for n in 0..total {
         let due = started + every * n as u32;
         tokio::time::sleep_until(due.into()).await;
+        let base = &bases[n as usize % bases.len()];
         let (http, url, results) = (http.clone(), format!("{base}/api/v1/chat.postMessage"), results.clone());
         let (uid, token, rid) = (auth.0.clone(), auth.1.clone(), rid.to_owned());
         tasks.push(tokio::spawn(async move {
@@ -163,7 +173,12 @@ async fn main() {
     let app = Router::new().fallback(receive).with_state(rx.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let server = start_server();
+    let database = std::env::var("DATABASE_URL").ok();
+    let nodes = env_num("NODES", 1).max(1);
+    assert!(nodes == 1 || database.is_some(), "several NODES need a shared DATABASE_URL");
+    let servers: Vec<Server> = (0..nodes).map(|_| start_server(database.as_deref())).collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+    let server = &servers[0];
     let http = reqwest::Client::builder().pool_max_idle_per_host(512).build().unwrap();
     let login: Value = http
         .post(format!("{}/api/v1/login", server.url))
@@ -199,7 +214,7 @@ async fn main() {
         assert_eq!(r["success"], true, "{r}");
     }
     println!(
-        "machine: {} cores, {}; rate {rate} msg/s for {seconds} s, {integrations} outgoing integrations (one URL each)",
+        "machine: {} cores, {}; rate {rate} msg/s for {seconds} s, {integrations} outgoing integrations (one URL each), {nodes} node(s) on {}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
@@ -209,19 +224,20 @@ async fn main() {
                 .unwrap_or("")
                 .trim()
                 .to_owned()))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        database.as_deref().map(|d| d.split(':').next().unwrap_or(d)).unwrap_or("sqlite")
     );
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
         println!("load average before: {}", load.trim());
     }
 
     // Warm-up (connections, caches).
-    post_at_rate(&http, &server.url, &auth, &rid, 100, 1).await;
+    post_at_rate(&http, &bases, &auth, &rid, 100, 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     rx.hits.lock().unwrap().clear();
 
     // Phase 1: fast receiver.
-    let phase = post_at_rate(&http, &server.url, &auth, &rid, rate, seconds).await;
+    let phase = post_at_rate(&http, &bases, &auth, &rid, rate, seconds).await;
     let expected = phase.posted * integrations as usize;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -264,7 +280,7 @@ async fn main() {
 
     // Phase 2: the same load with one receiver answering after 1 s.
     rx.slow.lock().unwrap().push("/hook0".into());
-    let phase = post_at_rate(&http, &server.url, &auth, &rid, rate, seconds).await;
+    let phase = post_at_rate(&http, &bases, &auth, &rid, rate, seconds).await;
     println!("\n== one receiver answers after 1 s ==");
     println!(
         "chat.postMessage latency: p50 {:.2} ms, p99 {:.2} ms (fast receiver: p50 {:.2} ms, p99 {:.2} ms)",

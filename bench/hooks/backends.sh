@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# /hooks durable throughput on SQLite, on PostgreSQL with one node, and on PostgreSQL with two
+# nodes sharing one database, in one run on this machine.
+#
+#   1. liftoff on SQLite (synchronous=FULL, group commit), wrk closed loop on one hook;
+#   2. liftoff on a fresh PostgreSQL database (synchronous_commit as the server has it, `on`
+#      by default: every message is committed before its 200), same load;
+#   3. two liftoff nodes on one fresh PostgreSQL database, the hook created through the first;
+#      two wrk processes at the same time, half the connections each, one per node.
+# Every run is checked afterwards: the database holds at least as many hook messages as there
+# were 200 answers.
+#
+# PG_URL (default postgres://postgres@127.0.0.1:5432) is a server where this user may create
+# and drop databases. Environment: DURATION (s, default 15), CONNS (default 64), WRK_THREADS
+# (default 1), CARGO_TARGET_DIR. Installs wrk with apt-get when missing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DURATION=${DURATION:-15}
+CONNS=${CONNS:-64}
+WRK_THREADS=${WRK_THREADS:-1}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+BODY=${BODY:-'{"text":"Build #1234 of liftoff passed","attachments":[{"title":"CI","title_link":"https://ci.example.com/1234","text":"all 312 tests green","color":"#36a64f"}]}'}
+export BODY CONNS WRK_THREADS
+. "$ROOT/bench/hooks/lib.sh"
+need_wrk
+command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
+build_release
+
+DATABASES=()
+drop_databases() {
+  for d in "${DATABASES[@]}"; do psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+trap 'cleanup; drop_databases' EXIT
+fresh_database() { # fresh_database <name>: prints its URL
+  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+  psql "$PG_URL/postgres" -qc "CREATE DATABASE $1" >/dev/null
+  DATABASES+=("$1")
+  echo "$PG_URL/$1"
+}
+SYNC=$(psql "$PG_URL/postgres" -Atc 'show synchronous_commit')
+
+# stop <pid>: SIGTERM and wait, so every answered message is committed and counted.
+stop() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
+
+# run <label> <url...>: warms up, then drives each url with its share of the connections at
+# the same time; prints one JSON line {label, ok, seconds, p50_us, p99_us, non2xx}.
+run() {
+  local label=$1; shift
+  local n=$# i=0 pids=()
+  for u in "$@"; do CONNS=$((CONNS / n)) wrk_run "$u" 2 >/dev/null & pids+=($!); done
+  wait "${pids[@]}"
+  pids=()
+  for u in "$@"; do
+    i=$((i + 1))
+    (CONNS=$((CONNS / n)) wrk_run "$u" "$DURATION" >"$WORK/$label.$i.json") & pids+=($!)
+  done
+  wait "${pids[@]}"
+  python3 - "$label" "$WORK/$label".*.json <<'PY'
+import json, sys
+label, runs = sys.argv[1], [json.load(open(p)) for p in sys.argv[2:]]
+ok = sum(r["requests"] - r["non2xx"] for r in runs)
+seconds = max(r["duration_us"] for r in runs) / 1e6
+print(json.dumps({"label": label, "ok": ok, "seconds": seconds, "rps": ok / seconds,
+                  "p50_us": max(r["p50_us"] for r in runs), "p99_us": max(r["p99_us"] for r in runs),
+                  "non2xx": sum(r["non2xx"] for r in runs)}))
+PY
+}
+
+# stored <database url> <hook id>: messages the hook posted.
+stored() {
+  case $1 in
+    sqlite://*) python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM messages WHERE json_extract(doc, \"$.bot.i\") = ?", (sys.argv[2],)).fetchone()[0])' "${1#sqlite://}" "$2" ;;
+    *) psql "$1" -Atc "SELECT count(*) FROM messages WHERE doc->'bot'->>'i' = '$2'" ;;
+  esac
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+RESULTS=()
+# measure <label> <database url> <nodes>
+measure() {
+  local label=$1 db=$2 nodes=$3 urls=() node_pids=()
+  for n in $(seq 1 "$nodes"); do
+    start_liftoff "$label-$n" "$db"
+    urls+=("$URL"); node_pids+=("$PID")
+  done
+  login "${urls[0]}"
+  create_hook "${urls[0]}" "bench-$label"
+  local targets=()
+  for u in "${urls[@]}"; do targets+=("$u$HOOK_PATH"); done
+  log "$label: $nodes node(s), wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s in all"
+  local line
+  line=$(run "$label" "${targets[@]}")
+  for p in "${node_pids[@]}"; do stop "$p"; done
+  local kept
+  kept=$(stored "$db" "$HOOK_ID")
+  RESULTS+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["stored"]=int(sys.argv[2]); print(json.dumps(d))' "$line" "$kept")")
+  echo "${RESULTS[-1]}" >&2
+}
+
+measure sqlite "sqlite://$WORK/bench.db" 1
+measure postgres-1-node "$(fresh_database liftoff_bench_one)" 1
+measure postgres-2-nodes "$(fresh_database liftoff_bench_two)" 2
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+python3 - "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER" "$SYNC" "$CONNS" "$WRK_THREADS" "$DURATION" "${RESULTS[@]}" <<'PY'
+import json, sys
+nproc, before, after, sync, conns, threads, duration = sys.argv[1:8]
+rows = [json.loads(r) for r in sys.argv[8:]]
+print()
+print(f"{nproc} cores; load average before {before}, after {after}; PostgreSQL synchronous_commit={sync}")
+print(f"wrk -t{threads} -c{conns} -d{duration}s in all (split evenly over the nodes)")
+print()
+print("| run | hooks/s | of SQLite | p50 / p99 | non-2xx | stored / answered |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+base = rows[0]["rps"]
+failed = False
+for r in rows:
+    print(f"| {r['label']} | {r['rps']:,.0f} | {r['rps'] / base * 100:.0f}% | {r['p50_us'] / 1000:.2f} / {r['p99_us'] / 1000:.2f} ms | {r['non2xx']} | {r['stored']:,} / {r['ok']:,}+ |")
+    failed |= r["stored"] < r["ok"]
+if failed:
+    print("FAIL: fewer stored messages than 200 answers")
+    sys.exit(1)
+PY
