@@ -163,6 +163,44 @@ async fn integrations_changed_on_one_node_are_in_force_on_the_other() {
     .await;
 }
 
+/// Names of the integrations whose name starts with "listed", as `integrations.list` on `c`
+/// gives them (answered from the node's in-memory index).
+async fn listed(c: &Client) -> Vec<String> {
+    let (status, body) =
+        c.get("integrations.list", &[("query", r#"{"name":{"$regex":"^listed","$options":"i"}}"#)]).await;
+    assert_eq!(status, 200, "{body}");
+    body["integrations"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn listings_follow_changes_made_on_the_other_node() {
+    let Some((a, b)) = two_nodes() else { return };
+    let (admin_a, admin_b) = (a.admin().await, b.admin().await);
+    // B lists first, so its index is loaded before A changes anything.
+    assert!(listed(&admin_b).await.is_empty());
+    let incoming = |name: &str, id: Option<&Value>| {
+        let mut body = json!({"type": "webhook-incoming", "name": name, "enabled": true, "username": "rocket.cat", "channel": "#general", "scriptEnabled": false});
+        if let Some(id) = id {
+            body["integrationId"] = id.clone();
+        }
+        body
+    };
+    let (status, created) = admin_a.post("integrations.create", incoming("Listed one", None)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["integration"]["_id"].clone();
+    within_1s("integrations.create in listings", || async { listed(&admin_b).await == ["Listed one"] }).await;
+    let (status, body) = admin_a.put("integrations.update", incoming("Listed two", Some(&id))).await;
+    assert_eq!(status, 200, "{body}");
+    within_1s("integrations.update in listings", || async { listed(&admin_b).await == ["Listed two"] }).await;
+    let (status, page) = admin_b.get("channels.getIntegrations", &[("roomName", "general")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page["integrations"].as_array().unwrap().iter().any(|i| i["_id"] == id), "{page}");
+    let (status, body) =
+        admin_a.post("integrations.remove", json!({"type": "webhook-incoming", "integrationId": id})).await;
+    assert_eq!(status, 200, "{body}");
+    within_1s("integrations.remove in listings", || async { listed(&admin_b).await.is_empty() }).await;
+}
+
 /// `future.then_is(status)`: whether the status a request future yields is `status`.
 trait ThenIs {
     fn then_is(self, status: u16) -> impl std::future::Future<Output = bool>;

@@ -4,6 +4,8 @@
 use super::PgStore;
 use super::docs::{conflict_or_backend, exec, id_of, json, one, pg, str_of};
 use super::listing::{Table, find};
+use super::listing_index::CHANGED_PREFIX;
+use crate::integration_index;
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use deadpool_postgres::GenericClient;
 use query::sql::SqlSchema;
@@ -48,6 +50,13 @@ static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
         ("_updatedAt", "integration_history.updated_at"),
     ],
 });
+
+/// Tells every node (this one included) that integration `id` changed: the kind other nodes'
+/// caches follow, and the id their listing indexes re-read.
+async fn announce(c: &impl GenericClient, id: &str) -> StoreResult<()> {
+    super::notify::changed(c, "integrations").await?;
+    super::notify::changed(c, &format!("{CHANGED_PREFIX}{id}")).await
+}
 
 fn created_by(doc: &Doc) -> Option<&str> {
     doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
@@ -120,8 +129,10 @@ impl PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         put(&tx, &doc, insert).await?;
-        super::notify::changed(&tx, "integrations").await?;
+        let id = id_of(&doc)?;
+        announce(&tx, id).await?;
         tx.commit().await.map_err(pg)?;
+        self.index.mark(id);
         self.bump_integrations_generation();
         Ok(())
     }
@@ -134,8 +145,9 @@ impl PgStore {
         };
         exec(&tx, "DELETE FROM integration_channels WHERE integration_id = $1", &[&id]).await?;
         exec(&tx, "DELETE FROM integration_history WHERE integration_id = $1", &[&id]).await?;
-        super::notify::changed(&tx, "integrations").await?;
+        announce(&tx, id).await?;
         tx.commit().await.map_err(pg)?;
+        self.index.mark(id);
         self.bump_integrations_generation();
         Ok(Some(doc))
     }
@@ -152,7 +164,20 @@ impl PgStore {
 
     pub(super) async fn integrations_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         let c = self.conn().await?;
-        find(&c, &INTEGRATIONS, q).await
+        if !integration_index::answers(&q) {
+            return find(&c, &INTEGRATIONS, q).await;
+        }
+        let Some((ids, total)) = self.index.find(&c, &q, usize::MAX).await? else {
+            return find(&c, &INTEGRATIONS, q).await;
+        };
+        let found = super::docs::rows(&c, "SELECT id, doc FROM integrations WHERE id = ANY($1)", &[&ids]).await?;
+        let mut by_id = std::collections::HashMap::with_capacity(found.len());
+        for row in &found {
+            let id: String = row.try_get(0).map_err(pg)?;
+            by_id.insert(id, super::docs::doc_at(row, 1)?);
+        }
+        // In the index's order; one removed since the match is left out.
+        Ok((ids.iter().filter_map(|id| by_id.remove(id)).collect(), total))
     }
 
     pub(super) async fn history_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {

@@ -5,6 +5,7 @@ mod changes;
 mod docs;
 mod integrations;
 mod listing;
+mod listing_index;
 mod membership;
 mod message_batch;
 mod notify;
@@ -45,6 +46,8 @@ pub struct PgStore {
     listener: tokio::task::JoinHandle<()>,
     /// New messages, committed in groups.
     messages: message_batch::MessageBatcher,
+    /// The integrations' listing fields in memory, kept current across nodes.
+    index: listing_index::PgIndex,
 }
 
 impl PgStore {
@@ -61,6 +64,7 @@ impl PgStore {
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let store = Self {
+            index: listing_index::PgIndex::start(&changes),
             messages: message_batch::MessageBatcher::start(pool.clone()),
             pool,
             node_id,

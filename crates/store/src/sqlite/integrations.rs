@@ -3,8 +3,9 @@
 
 use super::SqliteStore;
 use super::docs::{backend, exec, id_of, one, str_of, text};
-use super::index::{self, IntegrationIndex};
+use super::index;
 use super::listing::{Table, find, fully_pushed};
+use crate::integration_index;
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use query::sql::SqlSchema;
 use rusqlite::{Connection, params};
@@ -106,7 +107,7 @@ impl SqliteStore {
         self.read(move |c| {
             let mut guard = index.write().expect("integration index lock");
             if let Some(ix) = guard.as_mut() {
-                ix.apply(&id, IntegrationIndex::read_entry(c, &id)?);
+                ix.apply(&id, index::read_entry(c, &id)?);
             }
             Ok(())
         })
@@ -121,7 +122,7 @@ impl SqliteStore {
         self.read(move |c| {
             let mut guard = index.write().expect("integration index lock");
             if guard.is_none() {
-                *guard = Some(IntegrationIndex::load(c)?);
+                *guard = Some(index::load(c)?);
             }
             Ok(())
         })
@@ -173,9 +174,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        let indexed =
-            q.filter.reads_only(index::FIELDS) && q.sort_keys.iter().all(|(k, _)| index::FIELDS.contains(&k.as_str()));
-        if !indexed {
+        if !integration_index::answers(&q) {
             return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
         }
         // The filter and order read only fields the in-memory index holds: match there off the

@@ -25,7 +25,7 @@ use writer::Writer;
 pub struct SqliteStore {
     writer: Writer,
     /// Loaded on first use by listings that filter only on indexed fields.
-    integration_index: std::sync::Arc<std::sync::RwLock<Option<index::IntegrationIndex>>>,
+    integration_index: std::sync::Arc<std::sync::RwLock<Option<crate::integration_index::IntegrationIndex>>>,
     readers: Pool,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     path: PathBuf,
