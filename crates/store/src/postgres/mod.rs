@@ -6,11 +6,13 @@ mod docs;
 mod integrations;
 mod listing;
 mod membership;
+mod message_search;
 mod notify;
 mod outbox;
 mod rooms;
 mod schema;
 mod store_impl;
+mod team_members;
 mod users;
 
 use crate::{StoreError, StoreResult};
