@@ -84,6 +84,7 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("set-owner", &["admin", "owner"]),
     ("start-discussion", &["admin", "user", "guest", "app"]),
     ("start-discussion-other-user", &["admin", "user", "owner", "app"]),
+    ("toggle-room-e2e-encryption", &["owner", "admin"]),
     ("unarchive-room", &["admin"]),
     ("user-generate-access-token", &["admin"]),
     ("view-all-team-channels", &["admin", "owner"]),

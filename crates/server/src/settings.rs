@@ -33,7 +33,7 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Message_AllowStarring", json!(true)),
         ("Threads_enabled", json!(true)),
         ("Discussion_enabled", json!(true)),
-        ("Accounts_AllowUserProfileChange", json!(true)),
+        ("E2E_Enable", json!(false)),
         // Liftoff's own settings.
         ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),

@@ -220,3 +220,35 @@ async fn tokens_need_the_deployment_switch() {
     let denied = alice.post("users.createToken", json!({"userId": alice.user_id()})).await;
     assert_failure(&denied, "Not authorized [error-not-authorized]", Some("error-not-authorized"));
 }
+
+#[tokio::test]
+async fn encrypted_flag_of_groups() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let (_, g) = alice.post("groups.create", json!({"name": "secret", "members": ["bob"]})).await;
+    let gid = g["group"]["_id"].as_str().unwrap().to_owned();
+
+    let (status, body) = alice.post("groups.setEncrypted", json!({"roomId": gid, "encrypted": true})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["group"]["encrypted"], true);
+    let (_, info) = bob.get("groups.info", &[("roomId", &gid)]).await;
+    assert_eq!(info["group"]["encrypted"], true);
+    let (_, history) = bob.get("groups.messages", &[("roomId", &gid)]).await;
+    assert_eq!(history["messages"][0]["t"], "room_e2e_enabled");
+
+    // Members without `toggle-room-e2e-encryption` cannot change it.
+    let denied = bob.post("groups.setEncrypted", json!({"roomId": gid, "encrypted": false})).await;
+    assert_failure(
+        &denied,
+        "You do not have permission to toggle E2E encryption [error-action-not-allowed]",
+        Some("error-action-not-allowed"),
+    );
+    assert_failure(
+        &alice.post("groups.setEncrypted", json!({"roomId": gid})).await,
+        "The bodyParam \"encrypted\" is required",
+        None,
+    );
+    let (_, body) = alice.post("groups.setEncrypted", json!({"roomId": gid, "encrypted": false})).await;
+    assert_eq!(body["group"]["encrypted"], false);
+}

@@ -20,6 +20,7 @@ mod permissions;
 mod presence;
 mod roles;
 mod room_actions;
+mod room_encryption;
 mod room_lists;
 mod room_roles;
 mod room_settings;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(message_lists::routes())
         .merge(threads::routes())
         .merge(room_actions::routes())
+        .merge(room_encryption::routes())
         .merge(integrations::routes())
         .merge(signing_secret::routes())
         .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
