@@ -61,6 +61,11 @@ pub struct Config {
     /// rocketchat.internal.admin.test is (re)created.
     #[arg(long, env = "TEST_MODE", default_value_t = false, value_parser = clap::builder::FalseyValueParser::new())]
     pub test_mode: bool,
+
+    /// Rocket.Chat's switch for `users.createToken`: personal login tokens are made only when
+    /// this is `true`/`yes`.
+    #[arg(long, env = "CREATE_TOKENS_FOR_USERS", default_value_t = false, value_parser = clap::builder::FalseyValueParser::new())]
+    pub create_tokens_for_users: bool,
 }
 
 impl Config {

@@ -29,6 +29,11 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Accounts_RequireNameForSignUp", json!(true)),
         ("Initial_Channel_Created", json!(false)),
         ("API_Enable_Direct_Message_History_EndPoint", json!(false)),
+        ("Message_AllowPinning", json!(true)),
+        ("Message_AllowStarring", json!(true)),
+        ("Threads_enabled", json!(true)),
+        ("Discussion_enabled", json!(true)),
+        ("E2E_Enable", json!(false)),
         // Liftoff's own settings.
         ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),

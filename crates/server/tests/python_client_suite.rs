@@ -95,6 +95,8 @@ async fn rocketchat_api_own_test_suite() {
         ("ADMIN_NAME", "user1"),
         ("ADMIN_PASS", SUITE_PASSWORD),
         ("ADMIN_EMAIL", "email@domain.com"),
+        // As the client's own test setup runs Rocket.Chat, so `users.createToken` may work.
+        ("CREATE_TOKENS_FOR_USERS", "true"),
     ]);
     let url = server.url.clone();
     let plugin_dir = repo_root().join("clients/python");

@@ -213,12 +213,35 @@ pub trait Store: Send + Sync + 'static {
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
     async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
 
+    /// A page of messages matching a filter (callers AND in the room and what the caller may
+    /// see), and how many match in all.
+    async fn find_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
+    /// Sets (and with `Value::Null`, removes) top-level fields of a subscription and its
+    /// `_updatedAt`; `false` when the user is not subscribed.
+    async fn update_subscription(&self, rid: &str, uid: &str, set: Doc) -> StoreResult<bool>;
+
     // --- teams ------------------------------------------------------------------------------
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
     async fn team_by_name(&self, name: &str) -> StoreResult<Option<Doc>>;
     async fn team_member(&self, team_id: &str, user_id: &str) -> StoreResult<Option<Doc>>;
     /// Deletes a team: erases `rooms_to_remove` and the main room, detaches its other rooms.
     async fn delete_team(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()>;
+    /// Every team, oldest first.
+    async fn teams(&self) -> StoreResult<Vec<Doc>>;
+    /// The member records (`teamId`, `userId`, `roles`, `createdAt`, ...) of a team.
+    async fn team_members(&self, team_id: &str) -> StoreResult<Vec<Doc>>;
+    /// The member records of one user, one per team the user belongs to.
+    async fn team_memberships(&self, user_id: &str) -> StoreResult<Vec<Doc>>;
+    /// Inserts or replaces a member record (keyed by `teamId` and `userId`).
+    async fn put_team_member(&self, member: Doc) -> StoreResult<()>;
+    /// Removes a member record; `false` when there was none.
+    async fn remove_team_member(&self, team_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Replaces a team document; `Conflict("name")` when another team has its name.
+    async fn replace_team(&self, team: Doc) -> StoreResult<()>;
+    /// Makes the existing room `team.roomId` a team's main room: stores the team and its
+    /// members and sets the room's `teamMain` and `teamId`, in one write. `NotFound` without
+    /// the room, `Conflict("name")` when a team has the name.
+    async fn convert_room_to_team(&self, team: Doc, members: Vec<Doc>) -> StoreResult<()>;
 
     // --- integrations and their history -----------------------------------------------------
     async fn insert_integration(&self, integration: Doc) -> StoreResult<()>;

@@ -4,6 +4,7 @@ mod auth;
 mod channels;
 mod chat;
 mod checks;
+mod directory;
 mod groups;
 mod im;
 mod integration_schemas;
@@ -12,10 +13,14 @@ mod licenses;
 mod limit;
 pub mod listing;
 mod lookup;
+mod message_actions;
+mod message_lists;
 pub mod pagination;
 mod permissions;
 mod presence;
 mod roles;
+mod room_actions;
+mod room_encryption;
 mod room_lists;
 mod room_roles;
 mod room_settings;
@@ -24,7 +29,13 @@ mod rooms;
 mod schema;
 mod settings;
 mod signing_secret;
+mod statistics;
+mod team_lists;
+mod team_members;
+mod team_rooms;
 mod teams;
+mod threads;
+mod user_account;
 mod users;
 
 use crate::error::ApiError;
@@ -38,6 +49,9 @@ pub fn router(state: AppState) -> Router<AppState> {
     let v1 = Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(user_account::routes())
+        .merge(statistics::routes())
+        .merge(directory::routes())
         .merge(permissions::routes())
         .merge(channels::routes())
         .merge(groups::routes())
@@ -52,7 +66,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(room_lists::routes())
         .merge(rooms::routes())
         .merge(teams::routes())
+        .merge(team_members::routes())
+        .merge(team_rooms::routes())
+        .merge(team_lists::routes())
         .merge(chat::routes())
+        .merge(message_actions::routes())
+        .merge(message_lists::routes())
+        .merge(threads::routes())
+        .merge(room_actions::routes())
+        .merge(room_encryption::routes())
         .merge(integrations::routes())
         .merge(signing_secret::routes())
         .route_layer(middleware::from_fn_with_state(state, limit::limit_api));

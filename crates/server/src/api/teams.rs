@@ -51,7 +51,7 @@ async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body)
     Ok(success(json!({"team": team})))
 }
 
-async fn find_team(state: &AppState, args: &Args) -> ApiResult<Doc> {
+pub(super) async fn find_team(state: &AppState, args: &Args) -> ApiResult<Doc> {
     let team = if let Some(id) = arg_str(args, "teamId").filter(|s| !s.is_empty()) {
         state.store().team_by_id(&id).await?
     } else if let Some(name) = arg_str(args, "teamName").filter(|s| !s.is_empty()) {

@@ -250,14 +250,16 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     message.insert("u".into(), brief_user(user));
     message.insert("_updatedAt".into(), json!(now));
     message.entry("urls").or_insert(json!([]));
-    message.insert("mentions".into(), json!([]));
+    message.insert("mentions".into(), super::mentions::mentions(state, &text).await?);
     message.insert("channels".into(), json!([]));
     message.insert("md".into(), markdown(text));
     message.retain(|_, v| !v.is_null());
     let raised = raise(state, Event::SendMessage { room, message: &message, edited: false }).await?;
     let committed = raised.commit(state, Change::InsertMessage(message)).await?;
     crate::observability::metrics::message_posted();
-    committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))
+    let message = committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))?;
+    super::message_actions::count_thread_reply(state, &message).await?;
+    Ok(message)
 }
 
 /// The outcome per destination, in order.

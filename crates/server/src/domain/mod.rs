@@ -1,15 +1,24 @@
 //! Workspace logic shared by the REST handlers and the webhook engines: users, rooms and
 //! their access rules, and message posting.
 
+pub mod discussions;
 pub mod dm;
 pub mod events;
 pub mod integration_kinds;
 pub mod integrations;
+pub mod mentions;
+pub mod message_actions;
 pub mod message_edits;
 pub mod messages;
 pub mod outbox;
+pub mod room_encryption;
+pub mod room_history;
 pub mod rooms;
+pub mod statistics;
+pub mod team_members;
+pub mod team_rooms;
 pub mod teams;
+pub mod user_account;
 pub mod users;
 
 use serde_json::Value;

@@ -293,12 +293,14 @@ pub async fn leave_room(state: &AppState, room: &Doc, user: &Doc, t: &str) -> Ap
     let Some(sub) = state.store().subscription(rid, uid).await? else {
         return Err(ApiError::meteor_details("error-user-not-in-room", "You are not in this room", details));
     };
+    // As Rocket.Chat: an owner leaves only when another owner remains, even from a room where
+    // nobody else is left.
     if has_role(&sub, "owner") {
         let others = state.store().subscriptions_of_room(rid).await?;
         let other_owner = others
             .iter()
             .any(|s| super::get_path(s, "u._id").and_then(Value::as_str) != Some(uid) && has_role(s, "owner"));
-        if !other_owner && others.len() > 1 {
+        if !other_owner {
             return Err(ApiError::meteor_details(
                 "error-you-are-last-owner",
                 "You are the last owner. Please set new owner before leaving the room.",

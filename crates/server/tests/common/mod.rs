@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod receiver;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

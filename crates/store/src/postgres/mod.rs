@@ -8,11 +8,13 @@ mod listing;
 mod listing_index;
 mod membership;
 mod message_batch;
+mod message_search;
 mod notify;
 mod outbox;
 mod rooms;
 mod schema;
 mod store_impl;
+mod team_members;
 mod users;
 
 use crate::{StoreError, StoreResult};

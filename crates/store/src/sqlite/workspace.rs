@@ -310,6 +310,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn find_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.find_message_docs(query).await
+    }
+
+    async fn update_subscription(&self, rid: &str, uid: &str, set: Doc) -> StoreResult<bool> {
+        self.set_subscription_fields(rid, uid, set).await
+    }
+
+    async fn teams(&self) -> StoreResult<Vec<Doc>> {
+        self.all_teams().await
+    }
+
+    async fn team_members(&self, team_id: &str) -> StoreResult<Vec<Doc>> {
+        self.members_of_team(team_id).await
+    }
+
+    async fn team_memberships(&self, user_id: &str) -> StoreResult<Vec<Doc>> {
+        self.memberships_of_user(user_id).await
+    }
+
+    async fn put_team_member(&self, member: Doc) -> StoreResult<()> {
+        self.write_team_member(member).await
+    }
+
+    async fn remove_team_member(&self, team_id: &str, user_id: &str) -> StoreResult<bool> {
+        self.delete_team_member(team_id, user_id).await
+    }
+
+    async fn replace_team(&self, team: Doc) -> StoreResult<()> {
+        self.write_team(team).await
+    }
+
+    async fn convert_room_to_team(&self, team: Doc, members: Vec<Doc>) -> StoreResult<()> {
+        self.team_from_room(team, members).await
+    }
+
     async fn team_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
         self.read_one("SELECT doc FROM teams WHERE id = ?1", id).await
     }

@@ -1,0 +1,38 @@
+//! Filtered reads of messages (pins, stars, threads, searches) through the query engine, and
+//! field updates of one subscription (favourites, ignored users).
+
+use super::PgStore;
+use super::docs::{exec, one, pg};
+use super::listing::{Table, find};
+use super::rooms::merge_set;
+use crate::ids::now_iso;
+use crate::{Doc, DocQuery, StoreResult};
+use query::sql::SqlSchema;
+use serde_json::json;
+use std::sync::LazyLock;
+use tokio_postgres::types::Json;
+
+static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "messages",
+    schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
+    sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
+});
+
+impl PgStore {
+    pub(super) async fn find_message_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let c = self.conn().await?;
+        find(&c, &MESSAGES, q).await
+    }
+
+    pub(super) async fn set_subscription_fields(&self, rid: &str, uid: &str, set: Doc) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let sql = "SELECT doc FROM subscriptions WHERE rid = $1 AND uid = $2 FOR UPDATE";
+        let Some(mut sub) = one(&tx, sql, &[&rid, &uid]).await? else { return Ok(false) };
+        merge_set(&mut sub, set);
+        sub.insert("_updatedAt".into(), json!(now_iso()));
+        exec(&tx, "UPDATE subscriptions SET doc = $3 WHERE rid = $1 AND uid = $2", &[&rid, &uid, &Json(&sub)]).await?;
+        tx.commit().await.map_err(pg)?;
+        Ok(true)
+    }
+}

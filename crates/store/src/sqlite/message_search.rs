@@ -1,0 +1,39 @@
+//! Filtered reads of messages (pins, stars, threads, searches) through the query engine, and
+//! field updates of one subscription (favourites, ignored users).
+
+use super::SqliteStore;
+use super::docs::{exec, one, text};
+use super::listing::{Table, find};
+use crate::ids::now_iso;
+use crate::{Doc, DocQuery, StoreResult};
+use query::sql::SqlSchema;
+use rusqlite::params;
+use serde_json::json;
+use std::sync::LazyLock;
+
+static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "messages",
+    schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
+    sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
+});
+
+impl SqliteStore {
+    pub(super) async fn find_message_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.read(move |c| find(c, &MESSAGES, q)).await
+    }
+
+    pub(super) async fn set_subscription_fields(&self, rid: &str, uid: &str, set: Doc) -> StoreResult<bool> {
+        let (rid, uid) = (rid.to_owned(), uid.to_owned());
+        self.write(move |c| {
+            let Some(mut sub) = one(c, "SELECT doc FROM subscriptions WHERE rid = ?1 AND uid = ?2", [&rid, &uid])?
+            else {
+                return Ok(false);
+            };
+            super::rooms::merge_set(&mut sub, set);
+            sub.insert("_updatedAt".into(), json!(now_iso()));
+            exec(c, "UPDATE subscriptions SET doc = ?3 WHERE rid = ?1 AND uid = ?2", params![rid, uid, text(&sub)])?;
+            Ok(true)
+        })
+        .await
+    }
+}
