@@ -138,6 +138,19 @@ struct Sample {
     rate: f64,
     p50: f64,
     p99: f64,
+    /// CPU time of this process (all threads, user + system) per operation, µs: the client's
+    /// own cost, which depends less on what else the machine is running than the rates do.
+    cpu: f64,
+}
+
+/// User + system CPU time of this process so far, µs (from /proc/self/stat, 1/100 s ticks).
+fn process_cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the command name, which is in parentheses: state is field 3, utime 14, stime 15
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) * 10_000.0
 }
 
 fn load_average() -> String {
@@ -312,6 +325,7 @@ impl Pools {
 
     /// TASKS tasks doing `case` with `client` for `dur`; latencies in µs.
     async fn run(&self, client: Client, case: Case, dur: Duration, seed: u64) -> Res<Sample> {
+        let cpu0 = process_cpu_us();
         let start = Instant::now();
         let deadline = start + dur;
         let mut tasks = Vec::with_capacity(TASKS);
@@ -333,8 +347,9 @@ impl Pools {
             all.extend(t.await??);
         }
         let elapsed = start.elapsed().as_secs_f64();
+        let cpu = (process_cpu_us() - cpu0) / all.len().max(1) as f64;
         all.sort_unstable();
-        Ok(Sample { rate: all.len() as f64 / elapsed, p50: percentile(&all, 0.50), p99: percentile(&all, 0.99) })
+        Ok(Sample { rate: all.len() as f64 / elapsed, p50: percentile(&all, 0.50), p99: percentile(&all, 0.99), cpu })
     }
 }
 
@@ -409,7 +424,7 @@ async fn main() -> Res<()> {
     let (table, raw, settings) = result?;
     println!("\n{settings}; pool size {POOL_SIZE}, {TASKS} tasks, {ROUNDS} rounds, medians:\n");
     println!("{table}");
-    println!("per round (client: rate / p50 µs / p99 µs):\n{raw}");
+    println!("per round (load average at its start; client: rate / p50 µs / p99 µs / client CPU µs per op):\n{raw}");
     println!("load average before: {load_before}; after: {load_after}");
     Ok(())
 }
@@ -468,13 +483,20 @@ async fn bench(url: &str, db: &str) -> Res<(String, String, String)> {
     let mut raw = String::new();
     for round in 0..ROUNDS {
         for (ci, case) in Case::ALL.into_iter().enumerate() {
-            let mut line = format!("round {} {:<17}", round + 1, case.name());
+            let mut line = format!("round {} {:<17} load {}", round + 1, case.name(), load_average());
             for k in 0..Client::ALL.len() {
                 let client = Client::ALL[(k + round) % Client::ALL.len()];
                 let s = pools.run(client, case, case.duration(), (round * 10 + ci) as u64 + 100).await?;
                 let idx = Client::ALL.iter().position(|c| *c == client).unwrap();
                 results[ci][idx].push(s);
-                line.push_str(&format!(" | {}: {:.0} / {:.0} / {:.0}", client.name(), s.rate, s.p50, s.p99));
+                line.push_str(&format!(
+                    " | {}: {:.0} / {:.0} / {:.0} / {:.1}",
+                    client.name(),
+                    s.rate,
+                    s.p50,
+                    s.p99,
+                    s.cpu
+                ));
             }
             eprintln!("{line}");
             raw.push_str(&line);
@@ -490,12 +512,13 @@ async fn bench(url: &str, db: &str) -> Res<(String, String, String)> {
          |---|---|---:|---:|---:|---:|---:|\n",
     );
     for (ci, case) in Case::ALL.into_iter().enumerate() {
-        let metrics: [(&str, fn(&Sample) -> f64); 3] =
-            [(case.unit(), |s| s.rate), ("p50 µs", |s| s.p50), ("p99 µs", |s| s.p99)];
+        let metrics: [(&str, fn(&Sample) -> f64); 4] =
+            [(case.unit(), |s| s.rate), ("p50 µs", |s| s.p50), ("p99 µs", |s| s.p99), ("client CPU µs/op", |s| s.cpu)];
         for (metric, get) in metrics {
+            let p = if metric.contains("CPU") { 1 } else { 0 };
             let m: Vec<f64> = results[ci].iter().map(|v| median(v.iter().map(get).collect())).collect();
             table.push_str(&format!(
-                "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |\n",
+                "| {} | {} | {:.p$} | {:.p$} | {:.p$} | {:.2} | {:.2} |\n",
                 case.name(),
                 metric,
                 m[0],
