@@ -11,6 +11,7 @@ pub mod postgres;
 mod query;
 pub mod sqlite;
 mod store;
+pub mod thread;
 
 pub use query::DocQuery;
 pub use store::{AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, Store, StoreError, StoreResult};

@@ -61,7 +61,8 @@ pub struct Claimed {
 /// with the outbox rows of the deliveries the event causes, in one transaction.
 #[derive(Debug, Clone)]
 pub enum Change {
-    /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`.
+    /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`; a thread reply
+    /// (`tmid`) also updates its thread's first message (see [`crate::thread::count_reply`]).
     InsertMessage(Doc),
     /// Replaces a stored message (`NotFound` when there is none).
     ReplaceMessage(Doc),

@@ -204,31 +204,3 @@ pub async fn follow_thread(state: &AppState, user: &Doc, mid: &str, follow: bool
     thread.insert("replies".into(), Value::Array(replies));
     replace(state, thread).await
 }
-
-/// Rocket.Chat's `updateRepliesByThreadId` after a reply is stored: the thread's parent counts
-/// it (`tcount`), dates it (`tlm`) and gains the reply's author (and, on the first reply, its
-/// own author) as followers.
-pub async fn count_thread_reply(state: &AppState, reply: &Doc) -> ApiResult<()> {
-    let Some(tmid) = reply.get("tmid").and_then(Value::as_str) else {
-        return Ok(());
-    };
-    let Some(mut parent) = state.store().message_by_id(tmid).await? else {
-        return Ok(());
-    };
-    let mut replies: Vec<Value> = parent.get("replies").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut followers = vec![get_path(reply, "u._id").cloned().unwrap_or(Value::Null)];
-    if replies.is_empty() {
-        followers.insert(0, get_path(&parent, "u._id").cloned().unwrap_or(Value::Null));
-    }
-    for f in followers.into_iter().filter(|f| !f.is_null()) {
-        if !replies.contains(&f) {
-            replies.push(f);
-        }
-    }
-    let count = parent.get("tcount").and_then(Value::as_i64).unwrap_or(0) + 1;
-    parent.insert("replies".into(), Value::Array(replies));
-    parent.insert("tcount".into(), json!(count));
-    parent.insert("tlm".into(), reply.get("ts").cloned().unwrap_or_else(|| json!(now_iso())));
-    parent.insert("_updatedAt".into(), json!(now_iso()));
-    replace(state, parent).await
-}

@@ -257,9 +257,7 @@ pub async fn post_message(state: &AppState, room: &Doc, user: &Doc, fields: Doc)
     let raised = raise(state, Event::SendMessage { room, message: &message, edited: false }).await?;
     let committed = raised.commit(state, Change::InsertMessage(message)).await?;
     crate::observability::metrics::message_posted();
-    let message = committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))?;
-    super::message_actions::count_thread_reply(state, &message).await?;
-    Ok(message)
+    committed.doc.ok_or_else(|| ApiError::Internal("the inserted message was not given back".into()))
 }
 
 /// The outcome per destination, in order.

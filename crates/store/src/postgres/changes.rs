@@ -32,6 +32,7 @@ impl PgStore {
         match change {
             Change::InsertMessage(message) => {
                 put_message(&tx, &message).await?;
+                super::message_search::count_thread_reply(&tx, &message).await?;
                 done.doc = Some(message);
                 rooms_changed = false;
             }

@@ -1,5 +1,6 @@
-//! Filtered reads of messages (pins, stars, threads, searches) through the query engine, and
-//! field updates of one subscription (favourites, ignored users).
+//! Filtered reads of messages (pins, stars, threads, searches) through the query engine, the
+//! thread bookkeeping of a reply, and field updates of one subscription (favourites, ignored
+//! users).
 
 use super::PgStore;
 use super::docs::{exec, one, pg};
@@ -7,6 +8,7 @@ use super::listing::{Table, find};
 use super::rooms::merge_set;
 use crate::ids::now_iso;
 use crate::{Doc, DocQuery, StoreResult};
+use deadpool_postgres::GenericClient;
 use query::sql::SqlSchema;
 use serde_json::json;
 use std::sync::LazyLock;
@@ -17,6 +19,17 @@ static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
     schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
     sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
 });
+
+/// Counts a thread reply on its thread's first message, locked for the rest of the
+/// transaction that stores the reply.
+pub(super) async fn count_thread_reply(c: &impl GenericClient, reply: &Doc) -> StoreResult<()> {
+    let Some(tmid) = reply.get("tmid").and_then(serde_json::Value::as_str) else { return Ok(()) };
+    let Some(mut parent) = one(c, "SELECT doc FROM messages WHERE id = $1 FOR UPDATE", &[&tmid]).await? else {
+        return Ok(());
+    };
+    crate::thread::count_reply(&mut parent, reply);
+    exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&tmid, &Json(&parent)]).await.map(drop)
+}
 
 impl PgStore {
     pub(super) async fn find_message_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {

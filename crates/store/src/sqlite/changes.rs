@@ -17,6 +17,7 @@ pub(super) fn apply(c: &Connection, change: Change) -> StoreResult<(Committed, b
     match change {
         Change::InsertMessage(message) => {
             put_message(c, &message)?;
+            super::messages::count_thread_reply(c, &message)?;
             applied(Some(message))
         }
         Change::ReplaceMessage(message) => {
