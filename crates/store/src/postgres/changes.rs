@@ -15,9 +15,10 @@ use serde_json::json;
 
 impl PgStore {
     pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
-        // New messages go through the group commit; one it hands back is written alone below.
+        // New messages go through the group commit; one it hands back is written alone below,
+        // as are thread replies, which also lock and count on their thread's first message.
         let (change, deliveries) = match change {
-            Change::InsertMessage(message) => match self.messages.insert(message, deliveries).await? {
+            Change::InsertMessage(message) if !message.contains_key("tmid") => match self.messages.insert(message, deliveries).await? {
                 Ok(message) => return Ok(Committed { applied: true, doc: Some(message) }),
                 Err(alone) => (Change::InsertMessage(alone.message), alone.deliveries),
             },
