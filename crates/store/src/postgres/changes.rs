@@ -12,10 +12,12 @@ use super::rooms::{
 use crate::ids::now_iso;
 use crate::{Change, Committed, Delivery, StoreResult};
 use serde_json::json;
+use std::time::Instant;
 
 impl PgStore {
     pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
         let mut c = self.conn().await?;
+        let started = Instant::now();
         let tx = c.transaction().await.map_err(pg)?;
         let mut done = Committed { applied: true, doc: None };
         // Rooms and memberships are cached by other nodes (permissions per room, hook plans).
@@ -74,6 +76,7 @@ impl PgStore {
         }
         if !done.applied {
             tx.commit().await.map_err(pg)?;
+            self.commit_observer.committed(1, started);
             return Ok(done);
         }
         insert_deliveries(&tx, &deliveries).await?;
@@ -81,6 +84,7 @@ impl PgStore {
             changed(&tx, "rooms").await?;
         }
         tx.commit().await.map_err(pg)?;
+        self.commit_observer.committed(1, started);
         if let Some((id, room)) = updated_room {
             // Read back: a message posted meanwhile may have moved the counters.
             let c = self.conn().await?;

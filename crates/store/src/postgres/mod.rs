@@ -42,6 +42,8 @@ pub struct PgStore {
     /// Kinds of records changed on any node (see `notify`).
     changes: tokio::sync::broadcast::Sender<String>,
     listener: tokio::task::JoinHandle<()>,
+    /// Told of each committed change and each batch of finished attempts.
+    commit_observer: crate::CommitObserverSlot,
 }
 
 impl PgStore {
@@ -64,6 +66,7 @@ impl PgStore {
             integrations_generation: generation,
             changes,
             listener,
+            commit_observer: Default::default(),
         };
         let mut conn = store.conn().await?;
         schema::migrate(&mut conn).await?;
