@@ -1,9 +1,38 @@
-//! Every metric Liftoff exposes, registered once in one registry.
+//! Every metric Liftoff exposes, registered once in one registry, and the switch that turns
+//! recording on.
 
 use prometheus::{
     Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     exponential_buckets,
 };
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static METRICS: OnceLock<Metrics> = OnceLock::new();
+
+/// The metrics, when recording is on.
+pub fn enabled() -> Option<&'static Metrics> {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return None;
+    }
+    METRICS.get()
+}
+
+/// The metrics once built, whether or not recording is on.
+pub fn built() -> Option<&'static Metrics> {
+    METRICS.get()
+}
+
+/// Builds the metrics (once) and turns recording on.
+pub fn enable() -> Result<(), prometheus::Error> {
+    if METRICS.get().is_none() {
+        let _ = METRICS.set(build()?);
+    }
+    ENABLED.store(true, Ordering::SeqCst);
+    Ok(())
+}
 
 pub struct Metrics {
     pub registry: Registry,
@@ -24,7 +53,7 @@ fn counters(name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, pr
     IntCounterVec::new(Opts::new(name, help), labels)
 }
 
-pub fn build() -> Result<Metrics, prometheus::Error> {
+fn build() -> Result<Metrics, prometheus::Error> {
     let m = Metrics {
         registry: Registry::new(),
         http_requests: counters(
@@ -73,8 +102,11 @@ pub fn build() -> Result<Metrics, prometheus::Error> {
             .buckets(exponential_buckets(1.0, 2.0, 11)?),
         )?,
         commit_duration: Histogram::with_opts(
-            HistogramOpts::new("liftoff_store_commit_duration_seconds", "Duration of each committed database transaction")
-                .buckets(exponential_buckets(0.0005, 2.0, 14)?),
+            HistogramOpts::new(
+                "liftoff_store_commit_duration_seconds",
+                "Duration of each committed database transaction",
+            )
+            .buckets(exponential_buckets(0.0005, 2.0, 14)?),
         )?,
     };
     let r = &m.registry;

@@ -16,32 +16,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use families::Metrics;
 use prometheus::{Encoder, TextEncoder};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use store::Store;
-
-static ENABLED: AtomicBool = AtomicBool::new(false);
-static METRICS: OnceLock<Metrics> = OnceLock::new();
-
-/// The metrics, when recording is on.
-fn metrics() -> Option<&'static Metrics> {
-    if !ENABLED.load(Ordering::Relaxed) {
-        return None;
-    }
-    METRICS.get()
-}
 
 /// Turns recording on and serves `GET /metrics` on `ip:port` until the process ends; the
 /// outbox gauges are read from `store` at each scrape.
 pub async fn start(ip: &str, port: u16, store: Arc<dyn Store>) -> Result<(), String> {
-    let built = families::build().map_err(|e| format!("metrics: {e}"))?;
-    let _ = METRICS.set(built);
     let listener = tokio::net::TcpListener::bind((ip, port))
         .await
         .map_err(|e| format!("cannot listen for metrics on {ip}:{port}: {e}"))?;
-    ENABLED.store(true, Ordering::SeqCst);
+    families::enable().map_err(|e| format!("metrics: {e}"))?;
     tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "metrics listening");
     let app = Router::new().route("/metrics", get(scrape)).with_state(store);
     tokio::spawn(async move {
@@ -53,7 +38,7 @@ pub async fn start(ip: &str, port: u16, store: Arc<dyn Store>) -> Result<(), Str
 }
 
 async fn scrape(State(store): State<Arc<dyn Store>>) -> Response {
-    let Some(m) = METRICS.get() else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(m) = families::built() else { return StatusCode::NOT_FOUND.into_response() };
     outbox::refresh(m, &*store).await;
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
