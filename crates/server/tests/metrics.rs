@@ -101,7 +101,10 @@ async fn metrics_count_requests_hooks_messages_and_commits() {
         assert_eq!(status, 200);
     }
     let http = reqwest::Client::new();
-    assert_eq!(http.post(hook_url(&admin.base, &hook)).json(&json!({"text": "from hook"})).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.post(hook_url(&admin.base, &hook)).json(&json!({"text": "from hook"})).send().await.unwrap().status(),
+        200
+    );
     let wrong = format!("{}/hooks/{}/wrong-token", admin.base, hook["_id"].as_str().unwrap());
     assert_eq!(http.post(&wrong).json(&json!({"text": "x"})).send().await.unwrap().status(), 404);
     let stray = format!("{}/no/such/path-7f3a", admin.base);
@@ -233,8 +236,9 @@ async fn metrics_count_script_runs_by_outcome() {
             hook_url(&admin.base, &hook)
         }
     };
-    let ok = script_hook("class Script { process_incoming_request({ request }) { return { content: { text: 'hi' } }; } }")
-        .await;
+    let ok =
+        script_hook("class Script { process_incoming_request({ request }) { return { content: { text: 'hi' } }; } }")
+            .await;
     let throws = script_hook("class Script { process_incoming_request() { throw new Error('boom'); } }").await;
     let spins = script_hook("class Script { process_incoming_request() { for (;;) {} } }").await;
     let before = scrape(&port).await;

@@ -44,7 +44,10 @@ async fn request_ids_are_echoed_or_generated() {
 /// Request logs name the route, never a hook's token, even at the most verbose level.
 #[tokio::test]
 async fn request_logs_hide_hook_tokens() {
-    let server = Server::start_logging(&[("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"), ("RUST_LOG", "liftoff=trace,tower_http=trace")]);
+    let server = Server::start_logging(&[
+        ("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false"),
+        ("RUST_LOG", "liftoff=trace,tower_http=trace"),
+    ]);
     let admin = server.admin().await;
     let (status, created) = admin
         .post(
@@ -54,7 +57,8 @@ async fn request_logs_hide_hook_tokens() {
         )
         .await;
     assert_eq!(status, 200, "{created}");
-    let (id, token) = (created["integration"]["_id"].as_str().unwrap(), created["integration"]["token"].as_str().unwrap());
+    let (id, token) =
+        (created["integration"]["_id"].as_str().unwrap(), created["integration"]["token"].as_str().unwrap());
     let http = reqwest::Client::new();
     let hook = format!("{}/hooks/{id}/{token}", admin.base);
     assert_eq!(http.post(&hook).json(&json!({"text": "logged"})).send().await.unwrap().status(), 200);

@@ -190,8 +190,10 @@ impl SqliteStore {
     pub(super) async fn outbox_depth(&self) -> StoreResult<OutboxStats> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT count(*), min(due_at) FROM outbox").map_err(backend)?;
-            stmt.query_row([], |r| Ok(OutboxStats { pending: r.get::<_, i64>(0)?.max(0) as u64, earliest_due_ms: r.get(1)? }))
-                .map_err(backend)
+            stmt.query_row([], |r| {
+                Ok(OutboxStats { pending: r.get::<_, i64>(0)?.max(0) as u64, earliest_due_ms: r.get(1)? })
+            })
+            .map_err(backend)
         })
         .await
     }
