@@ -162,8 +162,8 @@ async fn metrics_follow_outgoing_deliveries_and_the_outbox() {
     rx.reply("/slow", vec![Reply::empty(200).after(Duration::from_millis(1500))]);
     let (server, port) = start(&[
         ("OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses", "true"),
-        // The first retry of `powers-of-two` waits 2 s: long enough to watch the outbox.
-        ("OVERWRITE_SETTING_Integrations_Outgoing_Retry_Delay_Percent", "100"),
+        // The first retry of `powers-of-two` then waits 4 s: long enough to watch the outbox.
+        ("OVERWRITE_SETTING_Integrations_Outgoing_Retry_Delay_Percent", "200"),
     ]);
     let admin = server.admin().await;
     let prepare = "class Script { prepare_outgoing_request({ request }) { return request; } }";
