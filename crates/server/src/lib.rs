@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::state::{AppState, Inner};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use store::Store;
@@ -68,11 +69,12 @@ pub fn app(state: AppState) -> Router {
         .merge(hooks::routes())
         .merge(web::routes())
         .merge(observability::probes::routes())
-        .fallback(api::not_found)
+        // A route layer skips the fallback: it is counted through its own layer.
+        .fallback(api::not_found.layer(axum::middleware::from_fn(observability::metrics::layer)))
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(axum::middleware::from_fn(observability::metrics::layer))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(observability::http_span::make_span))
         .layer(axum::middleware::from_fn(observability::request_id::layer))
         .with_state(state)
 }
@@ -114,6 +116,7 @@ pub async fn build_state(config: Config, store: Arc<dyn Store>, port: u16) -> Re
         ));
     }
     state.store.set_claim_lease(lease);
+    state.store.set_commit_observer(Arc::new(observability::metrics::store_committed));
     state.scripts.set_fetcher(Arc::new(scripts::fetch::HostFetcher::new(&state)));
     bootstrap::run(&state).await.map_err(|e| format!("first-start setup failed: {e:?}"))?;
     Ok(state)
@@ -131,7 +134,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     coherence::start(&state);
     if state.settings.bool("Prometheus_Enabled") {
         let port = u16::try_from(state.settings.int("Prometheus_Port")).map_err(|_| "invalid Prometheus_Port")?;
-        observability::metrics::start(&state.config.bind_ip, port).await?;
+        observability::metrics::start(&state.config.bind_ip, port, state.store.clone()).await?;
     }
     tracing::info!(address = %local, root_url = %state.root_url, "liftoff listening");
     // A line for scripts and tests that start the binary with PORT=0.

@@ -243,7 +243,7 @@ async fn discussions_are_rooms_announced_in_their_parent() {
     ]);
     let admin = server.admin().await;
     let rx = Receiver::start().await;
-    outgoing(&admin, format!("{}/created", rx.url), "roomCreated", "all_public_channels").await;
+    outgoing(&admin, format!("{}/created", rx.base), "roomCreated", "all_public_channels").await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let rid = channel(&alice, "ops", &["bob"]).await;
@@ -262,7 +262,7 @@ async fn discussions_are_rooms_announced_in_their_parent() {
     assert_eq!(found["messages"][0]["t"], "discussion-created");
     let (_, history) = bob.get("channels.messages", &[("roomId", &drid)]).await;
     assert!(history["messages"].as_array().unwrap().iter().any(|m| m["msg"] == "first"), "{history}");
-    let created_events = rx.wait("/created", 2).await;
+    let created_events = rx.bodies("/created", 2).await;
     assert!(created_events.iter().any(|e| e["channel_id"] == json!(drid)), "{created_events:?}");
 
     assert_failure(

@@ -233,8 +233,8 @@ async fn kick_and_add_all_raise_room_events() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let rid = create(&alice, "channels.create", "ops", &["bob"]).await;
-    outgoing(&admin, format!("{}/left", rx.url), "roomLeft", "#ops").await;
-    outgoing(&admin, format!("{}/joined", rx.url), "roomJoined", "#ops").await;
+    outgoing(&admin, format!("{}/left", rx.base), "roomLeft", "#ops").await;
+    outgoing(&admin, format!("{}/joined", rx.base), "roomJoined", "#ops").await;
 
     assert_failure(
         &bob.post("channels.kick", json!({"roomId": rid, "username": "alice"})).await,
@@ -256,7 +256,7 @@ async fn kick_and_add_all_raise_room_events() {
         "User is not in this room [error-user-not-in-room]",
         Some("error-user-not-in-room"),
     );
-    let left = rx.wait("/left", 1).await;
+    let left = rx.bodies("/left", 1).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["user_name"], "bob");
 
@@ -273,7 +273,7 @@ async fn kick_and_add_all_raise_room_events() {
         assert!(names.contains(&json!(name)), "{names:?}");
     }
     // Every active user who was not a member joins (admin, rocket.cat, bob), in no promised order.
-    let joined = rx.wait("/joined", 3).await;
+    let joined = rx.bodies("/joined", 3).await;
     let mut who: Vec<String> = joined.iter().map(|j| j["user_name"].as_str().unwrap().to_owned()).collect();
     who.sort();
     assert!(who.contains(&"admin".to_owned()) && who.contains(&"bob".to_owned()), "{who:?}");

@@ -38,8 +38,8 @@ async fn members_join_update_and_leave_the_main_room() {
     let carol = server.user("carol").await;
     let tid = team(&alice, "infra", 0).await;
     let rx = Receiver::start().await;
-    outgoing(&admin, format!("{}/joined", rx.url), "roomJoined", "#infra").await;
-    outgoing(&admin, format!("{}/left", rx.url), "roomLeft", "#infra").await;
+    outgoing(&admin, format!("{}/joined", rx.base), "roomJoined", "#infra").await;
+    outgoing(&admin, format!("{}/left", rx.base), "roomLeft", "#infra").await;
 
     let (status, body) =
         alice.post("teams.addMembers", json!({"teamName": "infra", "members": [{"userId": bob.user_id()}]})).await;
@@ -49,7 +49,7 @@ async fn members_join_update_and_leave_the_main_room() {
     assert_eq!(members["members"][0]["roles"], json!(["owner"]));
     let (_, channel) = bob.get("channels.info", &[("roomName", "infra")]).await;
     assert_eq!(channel["channel"]["usersCount"], 2);
-    assert_eq!(rx.wait("/joined", 1).await[0]["user_name"], "bob");
+    assert_eq!(rx.bodies("/joined", 1).await[0]["user_name"], "bob");
     // Filters of the member list.
     let (_, only_bob) = alice.get("teams.members", &[("teamId", &tid), ("username", "BO")]).await;
     assert_eq!(member_ids(&only_bob), vec![bob.user_id().to_owned()]);
@@ -68,7 +68,7 @@ async fn members_join_update_and_leave_the_main_room() {
     assert_eq!(alice.post("teams.removeMember", json!({"teamId": tid, "userId": bob.user_id()})).await.0, 200);
     let (_, members) = alice.get("teams.members", &[("teamId", &tid)]).await;
     assert_eq!(member_ids(&members), vec![alice.user_id().to_owned()]);
-    assert_eq!(rx.wait("/left", 1).await[0]["user_name"], "bob");
+    assert_eq!(rx.bodies("/left", 1).await[0]["user_name"], "bob");
     assert_failure(
         &alice.post("teams.removeMember", json!({"teamId": tid, "userId": alice.user_id()})).await,
         "last-owner-can-not-be-removed",

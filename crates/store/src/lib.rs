@@ -7,14 +7,19 @@
 
 pub mod ids;
 mod integration_index;
+mod observer;
 pub mod postgres;
 mod query;
 pub mod sqlite;
 mod store;
 pub mod thread;
 
+pub use observer::CommitObserver;
+pub(crate) use observer::CommitObserverSlot;
 pub use query::DocQuery;
-pub use store::{AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, Store, StoreError, StoreResult};
+pub use store::{
+    AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, OutboxStats, Store, StoreError, StoreResult,
+};
 
 /// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).
 pub type Doc = serde_json::Map<String, serde_json::Value>;

@@ -106,6 +106,15 @@ pub struct AttemptRecord {
     pub history: Option<Doc>,
 }
 
+/// How deep the outbox is, counted over every node sharing the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Deliveries not finished yet: waiting, claimed or waiting for a retry.
+    pub pending: u64,
+    /// The earliest due time (ms since the epoch) among them; `None` when there are none.
+    pub earliest_due_ms: Option<i64>,
+}
+
 /// Everything Liftoff persists, in the workspace's terms. Every write returns only once it is
 /// durable.
 ///
@@ -280,6 +289,8 @@ pub trait Store: Send + Sync + 'static {
     async fn release_claimed_deliveries(&self) -> StoreResult<usize>;
     /// URLs with unclaimed deliveries and the earliest due time of each.
     async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// How many deliveries the outbox holds and the earliest due time among them.
+    async fn outbox_stats(&self) -> StoreResult<OutboxStats>;
 
     /// Whether other processes may share this database (then deliveries enqueued elsewhere
     /// are found by polling, and claims carry a lease).
@@ -298,6 +309,9 @@ pub trait Store: Send + Sync + 'static {
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
         None
     }
+
+    /// Watches every committed transaction of the backend's write paths (metrics).
+    fn set_commit_observer(&self, _observer: crate::CommitObserver) {}
 
     /// Flushes and closes the backend.
     async fn close(&self);

@@ -81,6 +81,7 @@ pub async fn run(state: &AppState, integration: &Doc, request: Value) -> Result<
     let key = ScriptKey::new(id, version);
     let result =
         state.scripts.call(key, source, script::methods::PROCESS_INCOMING_REQUEST, json!({ "request": request })).await;
+    crate::observability::metrics::script_ran(script::methods::PROCESS_INCOMING_REQUEST, &result);
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(CallError::Evaluation(e)) => {

@@ -1,6 +1,8 @@
-//! Operability: health probes for load balancers and orchestrators, and request ids that tie
-//! every log line of a request together.
+//! Operability: health probes for load balancers and orchestrators, request ids that tie
+//! every log line of a request together, request spans that keep secrets out of logs, and
+//! Prometheus metrics.
 
+pub mod http_span;
 pub mod metrics;
 pub mod probes;
 pub mod request_id;

@@ -10,17 +10,38 @@ use super::index::Hook;
 use super::retry;
 use crate::domain::str_of;
 use crate::domain::truthy;
+use crate::observability::metrics;
 use crate::scripts::has_runnable_script;
 use crate::state::AppState;
 use script::{CallError, CallOutcome, ScriptKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Instant;
 use store::ids::now_ms;
 use store::{Delivery, Doc};
 
 pub enum Finish {
     Done(Option<Doc>),
     Retry { due_at: i64, attempt: u32, history: Option<Doc> },
+}
+
+/// Terminal steps where the integration's script chose not to call or not to go on.
+const CANCELLED_STEPS: [&str; 3] =
+    ["after-prepare-no-opts", "after-prepare-no-url_or_method", "after-process-false-result"];
+
+impl Finish {
+    /// How the attempt ended, for metrics: `success`, `retry`, `failed` (given up),
+    /// `cancelled` (by the script), `dropped` (integration gone or disabled) or `postponed`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Finish::Done(None) => "dropped",
+            Finish::Retry { history: None, .. } => "postponed",
+            Finish::Retry { .. } => "retry",
+            Finish::Done(Some(h)) if h.get("error") == Some(&Value::Bool(true)) => "failed",
+            Finish::Done(Some(h)) if CANCELLED_STEPS.contains(&str_of(h, "step")) => "cancelled",
+            Finish::Done(Some(_)) => "success",
+        }
+    }
 }
 
 /// Runs a script method; `Err` carries the history step and error of a failed run.
@@ -32,7 +53,9 @@ async fn run_script(
 ) -> Result<CallOutcome, (String, Value)> {
     let version = crate::scripts::version(&hook.doc);
     let source: Arc<str> = Arc::from(str_of(&hook.doc, "scriptCompiled"));
-    match state.scripts.call(ScriptKey::new(hook.id.clone(), version), source, method, arg).await {
+    let result = state.scripts.call(ScriptKey::new(hook.id.clone(), version), source, method, arg).await;
+    metrics::script_ran(method, &result);
+    match result {
         Ok(outcome) => Ok(outcome),
         // A script that cannot be loaded (or scripts turned off) is as if there were none.
         Err(CallError::Evaluation(e)) => {
@@ -186,7 +209,10 @@ pub async fn attempt(state: &AppState, d: Delivery) -> Finish {
         .set("url", json!(str_of(&request, "url")))
         .set("httpCallData", request.get("data").cloned().unwrap_or(Value::Null));
 
-    let resp = match call(&state.settings, &state.outgoing, &d, &hook, &request, body).await {
+    let started = Instant::now();
+    let called = call(&state.settings, &state.outgoing, &d, &hook, &request, body).await;
+    metrics::outgoing_call_took(started.elapsed());
+    let resp = match called {
         Ok(resp) => resp,
         Err(failure) => {
             h.step("after-http-call")

@@ -93,6 +93,7 @@ async fn run_delivery(state: AppState, calls: Arc<Semaphore>, d: Delivery) {
         let _permit = calls.acquire_owned().await;
         attempt(&state, d).await
     };
+    crate::observability::metrics::delivery_finished(finish.outcome());
     let (reschedule, history) = match finish {
         Finish::Done(h) => (None, h),
         Finish::Retry { due_at, attempt, history } => (Some((due_at, attempt)), history),

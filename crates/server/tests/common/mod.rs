@@ -22,6 +22,8 @@ pub struct Server {
     env: Vec<(String, String)>,
     /// The server's own PostgreSQL database when `TEST_DATABASE_URL` is set.
     pg: Option<std::sync::Arc<pg::TestDatabase>>,
+    /// Whether the server's log goes to [`Server::log`] rather than the test's stderr.
+    log_to_file: bool,
 }
 
 impl Server {
@@ -31,12 +33,30 @@ impl Server {
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::start_new(env, false)
+    }
+
+    /// Like [`Server::start_with`], with the server's log kept for [`Server::log`].
+    pub fn start_logging(env: &[(&str, &str)]) -> Self {
+        Self::start_new(env, true)
+    }
+
+    fn start_new(env: &[(&str, &str)], log_to_file: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
-        let mut server = Server { url: String::new(), child: None, dir, env, pg };
+        let mut server = Server { url: String::new(), child: None, dir, env, pg, log_to_file };
         server.spawn();
         server
+    }
+
+    /// What the server logged so far (servers started with [`Server::start_logging`]).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
     }
 
     /// What `DATABASE_URL` this server runs on.
@@ -74,7 +94,12 @@ impl Server {
             .env("ADMIN_EMAIL", "admin@example.com")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(if self.log_to_file {
+                let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path());
+                Stdio::from(log.expect("server log file"))
+            } else {
+                Stdio::inherit()
+            });
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -103,6 +128,7 @@ impl Server {
                 dir: tempfile::tempdir().expect("temp dir"),
                 env: env.clone(),
                 pg: Some(pg.clone()),
+                log_to_file: false,
             })
             .collect();
         let children: Vec<Child> = nodes.iter().map(Server::launch).collect();

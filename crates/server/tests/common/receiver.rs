@@ -1,53 +1,135 @@
-//! An HTTP receiver for outgoing webhooks, and the integration that points at it.
+//! A scriptable HTTP receiver on loopback for outgoing webhooks: records every hit and answers
+//! from a per-path script.
 
-use super::Client;
-use serde_json::{Value, json};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Records the JSON bodies posted to it, by path.
-pub struct Receiver {
-    pub url: String,
-    pub hits: Hits,
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub content_type: &'static str,
+    pub delay: Duration,
 }
 
-/// Calls received: request path and JSON body.
-pub type Hits = Arc<Mutex<Vec<(String, Value)>>>;
+impl Reply {
+    pub fn json(status: u16, v: Value) -> Self {
+        Reply { status, body: v.to_string(), content_type: "application/json", delay: Duration::ZERO }
+    }
+    pub fn text(status: u16, s: &str) -> Self {
+        Reply { status, body: s.into(), content_type: "text/plain", delay: Duration::ZERO }
+    }
+    pub fn empty(status: u16) -> Self {
+        Self::text(status, "")
+    }
+    pub fn after(mut self, d: Duration) -> Self {
+        self.delay = d;
+        self
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub raw: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    hits: Mutex<Vec<Hit>>,
+    script: Mutex<HashMap<String, VecDeque<Reply>>>,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub base: String,
+    inner: Arc<Inner>,
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_owned();
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let hit = Hit {
+        path: path.clone(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: serde_json::from_str(&raw).unwrap_or(Value::Null),
+        raw,
+        at: Instant::now(),
+    };
+    inner.hits.lock().unwrap().push(hit);
+    let reply = {
+        let mut script = inner.script.lock().unwrap();
+        match script.get_mut(&path) {
+            Some(q) if q.len() > 1 => q.pop_front().unwrap(),
+            Some(q) if q.len() == 1 => q[0].clone(),
+            _ => Reply::empty(200),
+        }
+    };
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let status = StatusCode::from_u16(reply.status).unwrap();
+    (status, [("content-type", reply.content_type)], reply.body).into_response()
+}
 
 impl Receiver {
     pub async fn start() -> Self {
-        use axum::extract::State;
-        use axum::http::Uri;
-        let hits: Hits = Arc::default();
-        let app = axum::Router::new().fallback(|State(h): State<Hits>, uri: Uri, body: axum::body::Bytes| async move {
-            let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            h.lock().unwrap().push((uri.path().to_owned(), v));
-            axum::Json(json!({}))
-        });
-        let app = app.with_state(hits.clone());
+        let inner = Arc::new(Inner::default());
+        let app = Router::new().fallback(handle).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Receiver { url, hits }
+        Receiver { base, inner }
     }
 
-    /// Waits (bounded) until `n` bodies arrived on `path`; what arrived by then is returned.
-    pub async fn wait(&self, path: &str, n: usize) -> Vec<Value> {
-        for _ in 0..200 {
-            let got: Vec<Value> =
-                self.hits.lock().unwrap().iter().filter(|(p, _)| p == path).map(|(_, v)| v.clone()).collect();
-            if got.len() >= n {
-                return got;
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Answers for `path`, in order; the last one is repeated.
+    pub fn reply(&self, path: &str, replies: Vec<Reply>) {
+        self.inner.script.lock().unwrap().insert(path.to_owned(), replies.into());
+    }
+
+    pub fn hits(&self, path: &str) -> Vec<Hit> {
+        self.inner.hits.lock().unwrap().iter().filter(|h| h.path == path).cloned().collect()
+    }
+
+    /// Waits until `path` got at least `n` hits (panics after `timeout`).
+    pub async fn wait(&self, path: &str, n: usize, timeout: Duration) -> Vec<Hit> {
+        let start = Instant::now();
+        loop {
+            let hits = self.hits(path);
+            if hits.len() >= n {
+                return hits;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(start.elapsed() < timeout, "{path}: {} of {n} hits after {timeout:?}", hits.len());
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        self.hits.lock().unwrap().iter().filter(|(p, _)| p == path).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// The JSON bodies `path` received, once there are at least `n` (panics after 10 s).
+    pub async fn bodies(&self, path: &str, n: usize) -> Vec<Value> {
+        self.wait(path, n, Duration::from_secs(10)).await.into_iter().map(|h| h.body).collect()
     }
 }
 
 /// An outgoing integration for `event` in `channel`, posting to `url`.
-pub async fn outgoing(admin: &Client, url: String, event: &str, channel: &str) {
-    let body = json!({
+pub async fn outgoing(admin: &super::Client, url: String, event: &str, channel: &str) {
+    let body = serde_json::json!({
         "type": "webhook-outgoing", "name": event, "enabled": true, "username": "rocket.cat",
         "event": event, "channel": channel, "urls": [url], "scriptEnabled": false, "token": "tok",
     });

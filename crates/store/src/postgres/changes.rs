@@ -12,19 +12,23 @@ use super::rooms::{
 use crate::ids::now_iso;
 use crate::{Change, Committed, Delivery, StoreResult};
 use serde_json::json;
+use std::time::Instant;
 
 impl PgStore {
     pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
         // New messages go through the group commit; one it hands back is written alone below,
         // as are thread replies, which also lock and count on their thread's first message.
         let (change, deliveries) = match change {
-            Change::InsertMessage(message) if !message.contains_key("tmid") => match self.messages.insert(message, deliveries).await? {
-                Ok(message) => return Ok(Committed { applied: true, doc: Some(message) }),
-                Err(alone) => (Change::InsertMessage(alone.message), alone.deliveries),
-            },
+            Change::InsertMessage(message) if !message.contains_key("tmid") => {
+                match self.messages.insert(message, deliveries).await? {
+                    Ok(message) => return Ok(Committed { applied: true, doc: Some(message) }),
+                    Err(alone) => (Change::InsertMessage(alone.message), alone.deliveries),
+                }
+            }
             other => (other, deliveries),
         };
         let mut c = self.conn().await?;
+        let started = Instant::now();
         let tx = c.transaction().await.map_err(pg)?;
         let mut done = Committed { applied: true, doc: None };
         // Rooms and memberships are cached by other nodes (permissions per room, hook plans).
@@ -84,6 +88,7 @@ impl PgStore {
         }
         if !done.applied {
             tx.commit().await.map_err(pg)?;
+            self.commit_observer.committed(1, started);
             return Ok(done);
         }
         insert_deliveries(&tx, &deliveries).await?;
@@ -91,6 +96,7 @@ impl PgStore {
             changed(&tx, "rooms").await?;
         }
         tx.commit().await.map_err(pg)?;
+        self.commit_observer.committed(1, started);
         if let Some((id, room)) = updated_room {
             // Read back: a message posted meanwhile may have moved the counters.
             let c = self.conn().await?;

@@ -7,7 +7,7 @@
 
 use super::docs::{id_of, pg, str_of};
 use super::outbox::insert_deliveries;
-use crate::{Delivery, Doc, StoreError, StoreResult};
+use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
@@ -35,9 +35,10 @@ pub(super) struct MessageBatcher {
 }
 
 impl MessageBatcher {
-    pub fn start(pool: Pool) -> Self {
+    /// Commits with `pool`, reporting each batch to `observer`.
+    pub fn start(pool: Pool, observer: CommitObserverSlot) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(pool, rx));
+        tokio::spawn(run(pool, observer, rx));
         Self { queue }
     }
 
@@ -53,7 +54,7 @@ impl MessageBatcher {
     }
 }
 
-async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: Pool, observer: CommitObserverSlot, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(job) = rx.recv().await {
         batch.push(job);
@@ -63,7 +64,11 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let written = write(&pool, &batch).await;
+        if written.is_ok() {
+            observer.committed(batch.len(), started);
+        }
         if let Err(e) = &written {
             tracing::debug!(error = %e, messages = batch.len(), "batched insert failed; writing one by one");
         }

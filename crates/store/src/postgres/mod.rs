@@ -50,6 +50,8 @@ pub struct PgStore {
     messages: message_batch::MessageBatcher,
     /// The integrations' listing fields in memory, kept current across nodes.
     index: listing_index::PgIndex,
+    /// Told of each committed change and each batch of finished attempts.
+    commit_observer: crate::CommitObserverSlot,
 }
 
 impl PgStore {
@@ -65,15 +67,17 @@ impl PgStore {
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
+        let commit_observer = crate::CommitObserverSlot::default();
         let store = Self {
             index: listing_index::PgIndex::start(&changes),
-            messages: message_batch::MessageBatcher::start(pool.clone()),
+            messages: message_batch::MessageBatcher::start(pool.clone(), commit_observer.clone()),
             pool,
             node_id,
             lease_ms: AtomicI64::new(DEFAULT_LEASE_MS),
             integrations_generation: generation,
             changes,
             listener,
+            commit_observer,
         };
         let mut conn = store.conn().await?;
         schema::migrate(&mut conn).await?;

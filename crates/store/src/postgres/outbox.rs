@@ -11,7 +11,7 @@ use super::APP_PREFIX;
 use super::PgStore;
 use super::docs::{doc_at, exec, json, pg, rows};
 use super::integrations::upsert_history;
-use crate::{AttemptRecord, Claimed, Delivery, StoreResult};
+use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, StoreResult};
 use deadpool_postgres::GenericClient;
 
 pub(super) async fn insert_deliveries(c: &impl GenericClient, deliveries: &[Delivery]) -> StoreResult<()> {
@@ -95,6 +95,7 @@ impl PgStore {
     /// attempt's history; a delivery whose claim was lost is left to the node that holds it.
     pub(super) async fn finish(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
         let mut c = self.conn().await?;
+        let started = std::time::Instant::now();
         let tx = c.transaction().await.map_err(pg)?;
         for r in &records {
             let held = match r.reschedule {
@@ -119,7 +120,9 @@ impl PgStore {
                 upsert_history(&tx, h).await?;
             }
         }
-        tx.commit().await.map_err(pg)
+        tx.commit().await.map_err(pg)?;
+        self.commit_observer.committed(records.len(), started);
+        Ok(())
     }
 
     /// Gives back this node's claims (on a clean stop), so other nodes take them at once.
@@ -128,6 +131,15 @@ impl PgStore {
         exec(&c, "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1", &[&self.node_id])
             .await
             .map(|n| n as usize)
+    }
+
+    /// Every node's deliveries: the table is the shared outbox.
+    pub(super) async fn outbox_depth(&self) -> StoreResult<OutboxStats> {
+        let c = self.conn().await?;
+        let found = rows(&c, "SELECT count(*), min(due_at) FROM outbox", &[]).await?;
+        let Some(r) = found.first() else { return Ok(OutboxStats::default()) };
+        let pending: i64 = r.try_get(0).map_err(pg)?;
+        Ok(OutboxStats { pending: pending.max(0) as u64, earliest_due_ms: r.try_get(1).map_err(pg)? })
     }
 
     pub(super) async fn pending_urls(&self, now: i64) -> StoreResult<Vec<(String, i64)>> {

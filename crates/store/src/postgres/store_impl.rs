@@ -245,6 +245,14 @@ impl Store for PgStore {
         self.pending_urls(now_ms()).await
     }
 
+    async fn outbox_stats(&self) -> StoreResult<crate::OutboxStats> {
+        self.outbox_depth().await
+    }
+
+    fn set_commit_observer(&self, observer: crate::CommitObserver) {
+        self.commit_observer.set(observer);
+    }
+
     async fn prune_history(
         &self,
         max_per_integration: Option<usize>,

@@ -7,7 +7,7 @@
 
 use super::SqliteStore;
 use super::docs::{backend, exec, parse, text};
-use crate::{AttemptRecord, Claimed, Delivery, StoreResult};
+use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, StoreResult};
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
@@ -183,6 +183,17 @@ impl SqliteStore {
                 .map_err(backend)?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    pub(super) async fn outbox_depth(&self) -> StoreResult<OutboxStats> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT count(*), min(due_at) FROM outbox").map_err(backend)?;
+            stmt.query_row([], |r| {
+                Ok(OutboxStats { pending: r.get::<_, i64>(0)?.max(0) as u64, earliest_due_ms: r.get(1)? })
+            })
+            .map_err(backend)
         })
         .await
     }

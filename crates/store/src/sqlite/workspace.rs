@@ -446,6 +446,14 @@ impl Store for SqliteStore {
         self.pending_urls().await
     }
 
+    async fn outbox_stats(&self) -> StoreResult<crate::OutboxStats> {
+        self.outbox_depth().await
+    }
+
+    fn set_commit_observer(&self, observer: crate::CommitObserver) {
+        self.writer.observe_commits(observer);
+    }
+
     async fn prune_history(
         &self,
         max_per_integration: Option<usize>,

@@ -2,9 +2,10 @@
 //! transaction, commits once, and only then acknowledges each caller. A write that fails rolls
 //! back to its own savepoint without disturbing the others in the batch.
 
-use crate::{StoreError, StoreResult};
+use crate::{CommitObserver, CommitObserverSlot, StoreError, StoreResult};
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// How many queued writes one transaction takes at most.
@@ -25,16 +26,24 @@ enum Message {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Message>,
+    observer: CommitObserverSlot,
 }
 
 impl Writer {
     pub fn start(conn: Connection) -> (Self, std::thread::JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
+        let observer = CommitObserverSlot::default();
+        let watched = observer.clone();
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, watched))
             .expect("spawn the SQLite writer thread");
-        (Self { queue }, handle)
+        (Self { queue, observer }, handle)
+    }
+
+    /// Told of every group transaction that commits.
+    pub fn observe_commits(&self, observer: CommitObserver) {
+        self.observer.set(observer);
     }
 
     /// Runs `f` inside the next group transaction and resolves once that transaction committed.
@@ -69,7 +78,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Message>, observer: CommitObserverSlot) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut closing = None;
     while closing.is_none() {
@@ -86,7 +95,10 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
             }
         }
         if !batch.is_empty() {
-            commit_batch(&conn, &mut batch);
+            let (writes, started) = (batch.len(), Instant::now());
+            if commit_batch(&conn, &mut batch) {
+                observer.committed(writes, started);
+            }
         }
     }
     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
@@ -109,14 +121,15 @@ fn rollback_job(conn: &Connection) -> rusqlite::Result<()> {
     run_cached(conn, "RELEASE job")
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
+/// Runs and commits one group; `true` when a transaction committed.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) -> bool {
     if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         let err = e.to_string();
         for job in batch.drain(..) {
             let (_, ack) = job(Err(StoreError::Backend(err.clone())));
             ack(Err(StoreError::Backend(err.clone())));
         }
-        return;
+        return false;
     }
     let mut acks = Vec::with_capacity(batch.len());
     // A lone write needs no savepoint: if it fails, rolling back the transaction undoes it.
@@ -142,14 +155,16 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
         for ack in acks {
             ack(Ok(()));
         }
-        return;
+        return false;
     }
     let commit = run_cached(conn, "COMMIT").map_err(|e| {
         tracing::error!(error = %e, "group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
         e.to_string()
     });
+    let committed = commit.is_ok();
     for ack in acks {
         ack(commit.clone().map_err(StoreError::Backend));
     }
+    committed
 }
