@@ -6,6 +6,7 @@
 //! operations atomic in its own way. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod ids;
+pub mod migrate;
 pub mod postgres;
 mod query;
 pub mod sqlite;

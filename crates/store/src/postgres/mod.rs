@@ -3,10 +3,12 @@
 
 mod changes;
 mod docs;
+mod export;
 mod integrations;
 mod listing;
 mod membership;
 mod notify;
+mod nul;
 mod outbox;
 mod rooms;
 mod schema;
