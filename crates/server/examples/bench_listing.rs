@@ -14,7 +14,7 @@
 //! `/api/info`: listing cost must not grow with what the page does not show.
 
 use clap::Parser;
-use liftoff::config::Config;
+use liftoff::config::Cli;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ async fn login(client: &reqwest::Client, base: &str, user: &str, pass: &str) -> 
 async fn bench(size: usize, busy_room: bool) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
-    let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
+    let config = Cli::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]).config;
     let store = liftoff::open_store(&format!("sqlite://{}", db.display())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
