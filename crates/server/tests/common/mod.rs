@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod receiver;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -21,6 +22,8 @@ pub struct Server {
     env: Vec<(String, String)>,
     /// The server's own PostgreSQL database when `TEST_DATABASE_URL` is set.
     pg: Option<std::sync::Arc<pg::TestDatabase>>,
+    /// The database given to [`Server::start_on`], instead of one of the server's own.
+    database: Option<String>,
 }
 
 impl Server {
@@ -33,26 +36,40 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
-        let mut server = Server { url: String::new(), child: None, dir, env, pg };
+        let mut server = Server { url: String::new(), child: None, dir, env, pg, database: None };
+        server.spawn();
+        server
+    }
+
+    /// A server on the database `database_url` names, whatever `TEST_DATABASE_URL` says.
+    pub fn start_on(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let database = Some(database_url.to_owned());
+        let mut server = Server { url: String::new(), child: None, dir, env, pg: None, database };
         server.spawn();
         server
     }
 
     /// What `DATABASE_URL` this server runs on.
     pub fn database_url(&self) -> String {
-        match &self.pg {
-            Some(db) => db.url.clone(),
-            None => format!("sqlite://{}", self.db_path().display()),
+        match (&self.database, &self.pg) {
+            (Some(url), _) => url.clone(),
+            (None, Some(db)) => db.url.clone(),
+            (None, None) => format!("sqlite://{}", self.dir.path().join("liftoff.db").display()),
         }
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.pg.is_none()
+        self.database_url().starts_with("sqlite:")
     }
 
     /// The SQLite file (meaningful only when [`Server::is_sqlite`]).
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("liftoff.db")
+        match self.database.as_deref().and_then(|u| u.strip_prefix("sqlite://")) {
+            Some(path) => PathBuf::from(path),
+            None => self.dir.path().join("liftoff.db"),
+        }
     }
 
     fn spawn(&mut self) {
@@ -102,6 +119,7 @@ impl Server {
                 dir: tempfile::tempdir().expect("temp dir"),
                 env: env.clone(),
                 pg: Some(pg.clone()),
+                database: None,
             })
             .collect();
         let children: Vec<Child> = nodes.iter().map(Server::launch).collect();
