@@ -1,7 +1,38 @@
 //! PostgreSQL text cannot hold the NUL character, and JSONB refuses it even escaped
-//! (`\u0000`). Records copied from SQLite may have one; it becomes U+FFFD.
+//! (`\u0000`). Documents written and records copied from SQLite may have one; it becomes U+FFFD.
+
+use crate::Doc;
+use serde_json::Value;
 
 const REPLACEMENT: char = '\u{FFFD}';
+
+/// Whether a key or string anywhere in the document holds a NUL.
+pub fn doc_has_nul(doc: &Doc) -> bool {
+    doc.iter().any(|(k, v)| k.contains('\0') || value_has_nul(v))
+}
+
+fn value_has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(value_has_nul),
+        Value::Object(map) => doc_has_nul(map),
+        _ => false,
+    }
+}
+
+/// The document with every NUL in its keys and strings replaced.
+pub fn doc_without_nul(doc: &Doc) -> Doc {
+    doc.iter().map(|(k, v)| (text_without_nul(k).unwrap_or_else(|| k.clone()), value_without_nul(v))).collect()
+}
+
+fn value_without_nul(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(text_without_nul(s).unwrap_or_else(|| s.clone())),
+        Value::Array(items) => Value::Array(items.iter().map(value_without_nul).collect()),
+        Value::Object(map) => Value::Object(doc_without_nul(map)),
+        other => other.clone(),
+    }
+}
 
 /// The text with every NUL replaced; `None` when there is none.
 pub fn text_without_nul(text: &str) -> Option<String> {
@@ -54,6 +85,19 @@ mod tests {
         assert_eq!(json_without_nul(r#"{"path":"C:\\u0000"}"#), None);
         let fixed = json_without_nul(r#"{"a":"\\\u0000"}"#).unwrap();
         assert_eq!(fixed, r#"{"a":"\\\ufffd"}"#);
+    }
+
+    #[test]
+    fn nul_anywhere_in_a_document_is_replaced() {
+        let doc = serde_json::json!({"msg": "a\u{0}b", "list": [{"k\u{0}": 1}], "n": 2});
+        let doc = doc.as_object().unwrap();
+        assert!(doc_has_nul(doc));
+        let fixed = doc_without_nul(doc);
+        assert!(!doc_has_nul(&fixed));
+        assert_eq!(
+            serde_json::Value::Object(fixed),
+            serde_json::json!({"msg": "a\u{FFFD}b", "list": [{"k\u{FFFD}": 1}], "n": 2})
+        );
     }
 
     #[test]
