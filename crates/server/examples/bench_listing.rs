@@ -17,7 +17,7 @@
 //! same runs use a fresh PostgreSQL database per shape instead of SQLite.
 
 use clap::Parser;
-use liftoff::config::Config;
+use liftoff::config::Cli;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,7 +70,7 @@ async fn bench(size: usize, busy_room: bool) {
         }
         Err(_) => format!("sqlite://{}", dir.path().join("bench.db").display()),
     };
-    let config = Config::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]);
+    let config = Cli::parse_from(["liftoff", "--admin-username", "admin", "--admin-pass", "pw", "--port", "0"]).config;
     let store = liftoff::open_store(&database).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

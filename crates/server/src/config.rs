@@ -1,6 +1,6 @@
 //! Run-time configuration: Rocket.Chat's own environment variables, also accepted as flags.
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Settings:
@@ -22,8 +22,31 @@ First start:
 Logs:
   RUST_LOG selects what is logged (default \"info\"); LOG_FORMAT=json writes JSON lines.";
 
-#[derive(Debug, Clone, Parser)]
+/// The command line: without a subcommand, the server starts.
+#[derive(Debug, Parser)]
 #[command(name = "liftoff", version, about = "A Rocket.Chat-compatible integrations server", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Copies every record of one database into another, empty one (SQLite and PostgreSQL,
+    /// either way); stop every server using the source first.
+    MigrateData {
+        /// The database to copy: sqlite://<path> or postgres://... (as DATABASE_URL).
+        #[arg(long, value_name = "DATABASE_URL")]
+        from: String,
+        /// The empty database to copy into (created if missing for SQLite).
+        #[arg(long, value_name = "DATABASE_URL")]
+        to: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Port to listen on (0 picks a free port and logs it).
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -37,7 +60,7 @@ pub struct Config {
     #[arg(long, env = "ROOT_URL")]
     pub root_url: Option<String>,
 
-    /// sqlite://<path> (created if missing).
+    /// sqlite://<path> (created if missing) or postgres://user[:password]@host[:port]/dbname.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/liftoff.db")]
     pub database_url: String,
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod integration_cache;
+pub mod migrate_data;
 pub mod observability;
 pub mod outgoing;
 pub mod permissions;
@@ -31,6 +32,7 @@ use axum::handler::Handler;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use store::Store;
+use store::migrate::Transfer;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -42,6 +44,11 @@ const BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Opens the database named by `DATABASE_URL`: `sqlite://<path>` or
 /// `postgres://user[:password]@host[:port]/dbname` (also `postgresql://`).
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
+    open_transfer(url).await.map(|store| store as Arc<dyn Store>)
+}
+
+/// Opens a database as [`open_store`] does, with its raw records exposed for copying.
+pub async fn open_transfer(url: &str) -> Result<Arc<dyn Transfer>, String> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let store = SqliteStore::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
         Ok(Arc::new(store))
@@ -54,7 +61,7 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
 }
 
 /// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

@@ -1,5 +1,5 @@
 use clap::Parser;
-use liftoff::config::Config;
+use liftoff::config::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    let config = Config::parse();
+    let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
@@ -15,7 +15,11 @@ async fn main() {
     } else {
         subscriber.init();
     }
-    if let Err(e) = liftoff::serve(config).await {
+    let result = match cli.command {
+        Some(Command::MigrateData { from, to }) => liftoff::migrate_data::run(&from, &to).await,
+        None => liftoff::serve(cli.config).await,
+    };
+    if let Err(e) = result {
         tracing::error!("{e}");
         eprintln!("liftoff: {e}");
         std::process::exit(1);

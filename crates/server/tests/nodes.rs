@@ -1,13 +1,22 @@
 //! Several nodes on one PostgreSQL database: first start together, tokens and changes seen by
-//! every node within a second, incoming hooks through any node. Runs only when
+//! every node within a second, incoming hooks through any node, outgoing deliveries made once
+//! whichever node enqueued them, and finished by the survivor when a node dies. Runs only when
 //! `TEST_DATABASE_URL` is set (each test makes its own database).
 mod common;
+use common::receiver::{Receiver, Reply};
 use common::*;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 fn two_nodes() -> Option<(Server, Server)> {
-    match Server::start_nodes(2, &[("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")]) {
+    two_nodes_with(&[])
+}
+
+fn two_nodes_with(extra: &[(&str, &str)]) -> Option<(Server, Server)> {
+    let mut env = vec![("OVERWRITE_SETTING_API_Enable_Rate_Limiter", "false")];
+    env.extend_from_slice(extra);
+    match Server::start_nodes(2, &env) {
         Some(mut nodes) => {
             let b = nodes.pop().unwrap();
             let a = nodes.pop().unwrap();
@@ -210,4 +219,140 @@ impl<F: std::future::Future<Output = reqwest::StatusCode>> ThenIs for F {
     async fn then_is(self, status: u16) -> bool {
         self.await.as_u16() == status
     }
+}
+
+/// Outgoing webhooks may call the loopback receiver; retries come after 1% of Rocket.Chat's delays.
+const OUTGOING: &[(&str, &str)] = &[
+    ("OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses", "true"),
+    ("OVERWRITE_SETTING_Integrations_Outgoing_Retry_Delay_Percent", "1"),
+];
+
+async fn create_outgoing(admin: &Client, url: &str, trigger: &str) -> String {
+    let (status, created) = admin
+        .post(
+            "integrations.create",
+            json!({"type": "webhook-outgoing", "name": trigger, "enabled": true, "username": "rocket.cat",
+                   "event": "sendMessage", "channel": "#general", "urls": [url], "triggerWords": [trigger],
+                   "scriptEnabled": false, "retryFailedCalls": true, "retryCount": 5,
+                   "retryDelay": "increments-of-two"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    created["integration"]["_id"].as_str().unwrap().to_owned()
+}
+
+/// Posts `count` messages "<trigger> <i>" to #general at once, through each client in turn.
+async fn post_through(clients: &[&Client], trigger: &str, count: usize) {
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let via = clients[i % clients.len()].clone();
+        let text = format!("{trigger} {i}");
+        posts.spawn(async move {
+            let (status, body) = via.post("chat.postMessage", json!({"roomId": "GENERAL", "text": text})).await;
+            assert_eq!(status, 200, "{body}");
+        });
+    }
+    while let Some(done) = posts.join_next().await {
+        done.unwrap();
+    }
+}
+
+/// How many hits each message text got.
+fn hits_per_text(hits: &[common::receiver::Hit]) -> HashMap<String, usize> {
+    let mut per = HashMap::new();
+    for h in hits {
+        *per.entry(h.body["text"].as_str().unwrap_or_default().to_owned()).or_insert(0) += 1;
+    }
+    per
+}
+
+#[tokio::test]
+async fn deliveries_enqueued_through_both_nodes_arrive_exactly_once() {
+    let Some((a, b)) = two_nodes_with(OUTGOING) else { return };
+    let rx = Receiver::start().await;
+    let admin_a = a.admin().await;
+    create_outgoing(&admin_a, &rx.url("/once"), "ping").await;
+    // Node B knows the new integration within a second (the coherence promise).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut admin_b = b.client();
+    admin_b.auth = admin_a.auth.clone();
+
+    post_through(&[&admin_a, &admin_b], "ping", 200).await;
+    rx.wait("/once", 200, Duration::from_secs(60)).await;
+    // Anything delivered twice would arrive within this.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hits = rx.hits("/once");
+    let per = hits_per_text(&hits);
+    for i in 0..200 {
+        assert_eq!(per.get(&format!("ping {i}")), Some(&1), "ping {i}");
+    }
+    assert_eq!(hits.len(), 200);
+    let ids: std::collections::HashSet<&str> = hits.iter().map(|h| h.body["message_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 200, "one delivery per message");
+}
+
+/// Every history record of an integration, a page at a time.
+async fn all_history(admin: &Client, integration: &str) -> Vec<Value> {
+    let mut records = Vec::new();
+    loop {
+        let offset = records.len().to_string();
+        let (status, page) =
+            admin.get("integrations.history", &[("id", integration), ("count", "100"), ("offset", &offset)]).await;
+        assert_eq!(status, 200, "{page}");
+        let found = page["history"].as_array().unwrap();
+        records.extend(found.iter().cloned());
+        if found.is_empty() || records.len() as u64 >= page["total"].as_u64().unwrap() {
+            return records;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_killed_node_leaves_its_pending_deliveries_to_the_other() {
+    let mut env = OUTGOING.to_vec();
+    env.extend([
+        ("OVERWRITE_SETTING_Integrations_Outgoing_Claim_Lease", "3000"),
+        ("OVERWRITE_SETTING_Integrations_Outgoing_Timeout", "1000"),
+    ]);
+    let Some((mut a, b)) = two_nodes_with(&env) else { return };
+    let rx = Receiver::start().await;
+    // Each delivery fails twice, slowly, before it goes through: attempts are in flight and
+    // retries pending when node A dies.
+    rx.fail_first_attempts("/flaky", 2, Reply::text(503, "busy").after(Duration::from_millis(200)));
+    let admin_a = a.admin().await;
+    let integration = create_outgoing(&admin_a, &rx.url("/flaky"), "flaky").await;
+    const COUNT: usize = 40;
+    post_through(&[&admin_a], "flaky", COUNT).await;
+    rx.wait("/flaky", COUNT / 2, Duration::from_secs(30)).await;
+    a.kill9();
+
+    let start = Instant::now();
+    loop {
+        let per = hits_per_text(&rx.hits("/flaky"));
+        if (0..COUNT).all(|i| per.get(&format!("flaky {i}")).is_some_and(|n| *n >= 3)) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "not every delivery went through: {per:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let admin_b = b.admin().await;
+    let start = Instant::now();
+    let records = loop {
+        let records = all_history(&admin_b, &integration).await;
+        let done = records.iter().filter(|r| r["error"] != true).count();
+        if done >= COUNT {
+            // A second completion of any delivery would be recorded within this.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            break all_history(&admin_b, &integration).await;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{done} of {COUNT} completed attempts recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut completed: HashMap<&str, usize> = HashMap::new();
+    for r in records.iter().filter(|r| r["error"] != true) {
+        assert_eq!(r["step"], "after-http-call", "{r}");
+        *completed.entry(r["deliveryId"].as_str().unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(completed.len(), COUNT, "{completed:?}");
+    assert!(completed.values().all(|n| *n == 1), "a delivery completed twice: {completed:?}");
 }

@@ -3,11 +3,10 @@
 //! retention, the address guard, signatures, and delivery across kill -9.
 
 mod common;
+use common::receiver::{Receiver, Reply};
 use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-use common::receiver::{Receiver, Reply};
 
 const WAIT: Duration = Duration::from_secs(10);
 

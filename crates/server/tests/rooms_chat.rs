@@ -526,3 +526,17 @@ async fn wrongly_typed_fields_are_400_and_change_nothing() {
     assert_failure(&r, "/active must be boolean", Some("invalid-params"));
     assert_failure(&admin.get("users.info", &[("username", "u1")]).await, "User not found.", None);
 }
+
+#[tokio::test]
+async fn a_message_with_a_nul_character_is_stored() {
+    let server = Server::start();
+    let admin = server.admin().await;
+    let (status, body) = admin.post("chat.postMessage", json!({"roomId": "GENERAL", "text": "a\u{0}b"})).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["message"]["_id"].as_str().unwrap().to_owned();
+    let (status, got) = admin.get("chat.getMessage", &[("msgId", &id)]).await;
+    assert_eq!(status, 200, "{got}");
+    // PostgreSQL cannot store NUL: it keeps U+FFFD instead.
+    let expected = if server.is_sqlite() { "a\u{0}b" } else { "a\u{FFFD}b" };
+    assert_eq!(got["message"]["msg"], expected);
+}

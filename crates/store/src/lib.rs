@@ -7,6 +7,7 @@
 
 pub mod ids;
 mod integration_index;
+pub mod migrate;
 mod observer;
 pub mod postgres;
 mod query;

@@ -24,6 +24,8 @@ pub struct Server {
     pg: Option<std::sync::Arc<pg::TestDatabase>>,
     /// Whether the server's log goes to [`Server::log`] rather than the test's stderr.
     log_to_file: bool,
+    /// The database given to [`Server::start_on`], instead of one of the server's own.
+    database: Option<String>,
 }
 
 impl Server {
@@ -45,7 +47,17 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let pg = pg::TestDatabase::create().map(std::sync::Arc::new);
-        let mut server = Server { url: String::new(), child: None, dir, env, pg, log_to_file };
+        let mut server = Server { url: String::new(), child: None, dir, env, pg, log_to_file, database: None };
+        server.spawn();
+        server
+    }
+
+    /// A server on the database `database_url` names, whatever `TEST_DATABASE_URL` says.
+    pub fn start_on(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let database = Some(database_url.to_owned());
+        let mut server = Server { url: String::new(), child: None, dir, env, pg: None, log_to_file: false, database };
         server.spawn();
         server
     }
@@ -61,19 +73,23 @@ impl Server {
 
     /// What `DATABASE_URL` this server runs on.
     pub fn database_url(&self) -> String {
-        match &self.pg {
-            Some(db) => db.url.clone(),
-            None => format!("sqlite://{}", self.db_path().display()),
+        match (&self.database, &self.pg) {
+            (Some(url), _) => url.clone(),
+            (None, Some(db)) => db.url.clone(),
+            (None, None) => format!("sqlite://{}", self.dir.path().join("liftoff.db").display()),
         }
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.pg.is_none()
+        self.database_url().starts_with("sqlite:")
     }
 
     /// The SQLite file (meaningful only when [`Server::is_sqlite`]).
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("liftoff.db")
+        match self.database.as_deref().and_then(|u| u.strip_prefix("sqlite://")) {
+            Some(path) => PathBuf::from(path),
+            None => self.dir.path().join("liftoff.db"),
+        }
     }
 
     fn spawn(&mut self) {
@@ -129,6 +145,7 @@ impl Server {
                 env: env.clone(),
                 pg: Some(pg.clone()),
                 log_to_file: false,
+                database: None,
             })
             .collect();
         let children: Vec<Child> = nodes.iter().map(Server::launch).collect();

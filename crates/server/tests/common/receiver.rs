@@ -1,5 +1,4 @@
-//! A scriptable HTTP receiver on loopback for outgoing webhooks: records every hit and answers
-//! from a per-path script.
+//! A scriptable HTTP receiver on loopback: records every hit and answers from a per-path script.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -48,6 +47,8 @@ pub struct Hit {
 struct Inner {
     hits: Mutex<Vec<Hit>>,
     script: Mutex<HashMap<String, VecDeque<Reply>>>,
+    /// Per path: how many attempts of each delivery fail, and with what.
+    failing_attempts: Mutex<HashMap<String, (usize, Reply)>>,
 }
 
 #[derive(Clone)]
@@ -69,8 +70,17 @@ async fn handle(State(inner): State<Arc<Inner>>, uri: Uri, headers: HeaderMap, b
         raw,
         at: Instant::now(),
     };
-    inner.hits.lock().unwrap().push(hit);
-    let reply = {
+    let delivery = hit.headers.get("webhook-id").cloned();
+    let earlier_attempts = {
+        let mut hits = inner.hits.lock().unwrap();
+        let n = hits.iter().filter(|h| h.path == path && h.headers.get("webhook-id") == delivery.as_ref()).count();
+        hits.push(hit);
+        n
+    };
+    let failing = inner.failing_attempts.lock().unwrap().get(&path).cloned();
+    let reply = if let Some((_, reply)) = failing.filter(|(n, _)| earlier_attempts < *n) {
+        reply
+    } else {
         let mut script = inner.script.lock().unwrap();
         match script.get_mut(&path) {
             Some(q) if q.len() > 1 => q.pop_front().unwrap(),
@@ -87,9 +97,14 @@ async fn handle(State(inner): State<Arc<Inner>>, uri: Uri, headers: HeaderMap, b
 
 impl Receiver {
     pub async fn start() -> Self {
+        Self::start_at("127.0.0.1:0").await
+    }
+
+    /// A receiver on a given address, e.g. one that was down so far (see [`unused_address`]).
+    pub async fn start_at(address: &str) -> Self {
         let inner = Arc::new(Inner::default());
         let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Receiver { base, inner }
@@ -97,6 +112,12 @@ impl Receiver {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The first `n` attempts of each delivery to `path` (told apart by `webhook-id`) get
+    /// `reply`; later ones are answered as usual.
+    pub fn fail_first_attempts(&self, path: &str, n: usize, reply: Reply) {
+        self.inner.failing_attempts.lock().unwrap().insert(path.to_owned(), (n, reply));
     }
 
     /// Answers for `path`, in order; the last one is repeated.
@@ -125,6 +146,12 @@ impl Receiver {
     pub async fn bodies(&self, path: &str, n: usize) -> Vec<Value> {
         self.wait(path, n, Duration::from_secs(10)).await.into_iter().map(|h| h.body).collect()
     }
+}
+
+/// A loopback address nothing listens on (yet): calls to it are refused.
+pub fn unused_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
 }
 
 /// An outgoing integration for `event` in `channel`, posting to `url`.

@@ -1,8 +1,10 @@
 //! Small helpers to read and write JSON documents through tokio-postgres.
 
+use super::nul::{doc_has_nul, doc_without_nul};
 use crate::{Doc, StoreError, StoreResult};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
+use std::borrow::Cow;
 use tokio_postgres::Row;
 use tokio_postgres::types::{Json, ToSql};
 
@@ -71,7 +73,8 @@ pub fn id_of(doc: &Doc) -> StoreResult<&str> {
     str_of(doc, "_id").ok_or_else(|| StoreError::Backend("document without a string _id".into()))
 }
 
-/// A document as a JSONB parameter.
-pub fn json(doc: &Doc) -> Json<&Doc> {
-    Json(doc)
+/// A document as a JSONB parameter; NUL characters, which PostgreSQL cannot store, become
+/// U+FFFD.
+pub fn json(doc: &Doc) -> Json<Cow<'_, Doc>> {
+    if doc_has_nul(doc) { Json(Cow::Owned(doc_without_nul(doc))) } else { Json(Cow::Borrowed(doc)) }
 }

@@ -5,13 +5,12 @@
 //! room, the outbox rows — and acknowledges each caller once it committed. A batch that fails
 //! as a whole hands its messages back to be written one by one, so a bad message fails alone.
 
-use super::docs::{id_of, pg, str_of};
+use super::docs::{id_of, json, pg, str_of};
 use super::outbox::insert_deliveries;
 use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::types::Json;
 
 /// How many queued messages one transaction takes at most.
 const MAX_BATCH: usize = 512;
@@ -97,7 +96,7 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
         ids.push(id_of(m)?);
         rids.push(rid);
         stamps.push(ts);
-        docs.push(Json(m));
+        docs.push(json(m));
         let room = rooms.entry(rid).or_insert((0, ts, m));
         *room = (room.0 + 1, ts, m);
     }
@@ -116,7 +115,7 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
         .await
         .map_err(pg)?;
     for (rid, (added, ts, last)) in rooms {
-        tx.execute(&bump, &[&rid, &added, &ts, &Json(last)]).await.map_err(pg)?;
+        tx.execute(&bump, &[&rid, &added, &ts, &json(last)]).await.map_err(pg)?;
     }
     let deliveries: Vec<Delivery> = batch.iter().flat_map(|j| j.deliveries.iter().cloned()).collect();
     insert_deliveries(&tx, &deliveries).await?;

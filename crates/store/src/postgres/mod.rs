@@ -3,6 +3,7 @@
 
 mod changes;
 mod docs;
+mod export;
 mod integrations;
 mod listing;
 mod listing_index;
@@ -10,6 +11,7 @@ mod membership;
 mod message_batch;
 mod message_search;
 mod notify;
+mod nul;
 mod outbox;
 mod rooms;
 mod schema;

@@ -3,6 +3,7 @@
 
 mod changes;
 mod docs;
+mod export;
 mod index;
 mod integrations;
 mod listing;
