@@ -64,10 +64,9 @@ fn redact(url: &str) -> String {
 }
 
 pub fn app(state: AppState) -> Router {
-    api::router(state.clone())
-        .merge(hooks::routes())
+    let documented = api::routes(state.clone()).merge(hooks::routes()).merge(observability::probes::routes());
+    api::docs::with_document(documented)
         .merge(web::routes())
-        .merge(observability::probes::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

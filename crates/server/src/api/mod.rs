@@ -4,6 +4,7 @@ mod auth;
 mod channels;
 mod chat;
 mod checks;
+pub mod docs;
 mod groups;
 mod im;
 mod integration_schemas;
@@ -29,13 +30,13 @@ mod users;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
+use docs::Routes;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let v1 = Router::new()
+pub fn routes(state: AppState) -> Routes {
+    let v1 = Routes::new()
         .merge(auth::routes())
         .merge(users::routes())
         .merge(permissions::routes())
@@ -55,11 +56,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(chat::routes())
         .merge(integrations::routes())
         .merge(signing_secret::routes())
-        .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
-    Router::new()
-        .nest("/api/v1", v1)
-        .merge(auth::info_routes())
-        .layer(SetResponseHeaderLayer::overriding(
+        .wrap(&[429], |v1| v1.route_layer(middleware::from_fn_with_state(state, limit::limit_api)));
+    Routes::new().nest("/api/v1", v1).merge(auth::info_routes()).wrap(&[], |api| {
+        api.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ))
@@ -67,6 +66,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             HeaderName::from_static("pragma"),
             HeaderValue::from_static("no-cache"),
         ))
+    })
 }
 
 pub async fn not_found() -> ApiError {
