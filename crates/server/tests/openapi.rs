@@ -188,3 +188,19 @@ async fn schemathesis_finds_no_error_and_no_undocumented_answer() {
     let (status, me) = admin.get("me", &[]).await;
     assert_eq!(status, 200, "{me}");
 }
+
+/// What schemathesis found on PostgreSQL: a NUL character in an argument was a 500 there.
+#[tokio::test]
+async fn nul_characters_in_arguments_are_a_400_on_every_backend() {
+    let server = Server::start();
+    let admin = server.admin().await;
+    let refused = |(status, body): (reqwest::StatusCode, Value)| {
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["errorType"], "error-invalid-params", "{body}");
+    };
+    refused(admin.get("groups.roles", &[("roomName", "a\0b")]).await);
+    refused(admin.post("channels.join", serde_json::json!({"roomId": "x\u{0}"})).await);
+    refused(admin.post_raw("channels.setTopic", "application/x-www-form-urlencoded", "roomId=%00").await);
+    let (status, _) = admin.get("groups.roles", &[("roomName", "ab")]).await;
+    assert_ne!(status, 500);
+}
