@@ -125,7 +125,7 @@ fn has_nul(value: &Value) -> bool {
 
 /// Arguments with a NUL character anywhere are refused: PostgreSQL cannot store or compare
 /// such text, and no stored name or id contains one.
-fn without_nul(args: Args) -> Result<Args, ApiError> {
+pub fn without_nul(args: Args) -> Result<Args, ApiError> {
     if args.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
         return Err(ApiError::invalid_params_typed("Arguments must not contain NUL characters"));
     }
