@@ -101,17 +101,35 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             }
         })?;
         if is_form {
-            return Ok(Body(form_args(&bytes)));
+            return without_nul(form_args(&bytes)).map(Body);
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Body(Map::new()));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(Value::Object(map)) => without_nul(map).map(Body),
             Ok(_) => Err(ApiError::invalid_params_typed("must be object")),
             Err(e) => Err(ApiError::failure(format!("Invalid JSON body: {e}"), "error-invalid-json")),
         }
     }
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Arguments with a NUL character anywhere are refused: PostgreSQL cannot store or compare
+/// such text, and no stored name or id contains one.
+pub fn without_nul(args: Args) -> Result<Args, ApiError> {
+    if args.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+        return Err(ApiError::invalid_params_typed("Arguments must not contain NUL characters"));
+    }
+    Ok(args)
 }
 
 /// Form pairs (a query string or an urlencoded body) as arguments.
@@ -151,7 +169,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(Query(form_args(parts.uri.query().unwrap_or_default().as_bytes())))
+        without_nul(form_args(parts.uri.query().unwrap_or_default().as_bytes())).map(Query)
     }
 }
 

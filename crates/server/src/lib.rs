@@ -72,10 +72,9 @@ pub(crate) fn redact(url: &str) -> String {
 }
 
 pub fn app(state: AppState) -> Router {
-    api::router(state.clone())
-        .merge(hooks::routes())
+    let documented = api::routes(state.clone()).merge(hooks::routes()).merge(observability::probes::routes());
+    api::docs::with_document(documented)
         .merge(web::routes())
-        .merge(observability::probes::routes())
         // A route layer skips the fallback: it is counted through its own layer.
         .fallback(api::not_found.layer(axum::middleware::from_fn(observability::metrics::layer)))
         .method_not_allowed_fallback(api::not_found)

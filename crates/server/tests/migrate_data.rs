@@ -54,6 +54,23 @@ async fn ok(c: &Client, path: &str, body: Value) -> Value {
     reply
 }
 
+/// Posts "a", NUL, "b" to #general through an incoming script and returns the message's id.
+async fn nul_message(admin: &Client) -> String {
+    let script = "class Script { process_incoming_request() { return { content: { text: 'a' + String.fromCharCode(0) + 'b' } }; } }";
+    let made = ok(
+        admin,
+        "integrations.create",
+        json!({"type": "webhook-incoming", "name": "nul", "enabled": true, "username": "rocket.cat",
+               "channel": "#general", "scriptEnabled": true, "script": script}),
+    )
+    .await;
+    let hook = format!("/hooks/{}/{}", id(&made["integration"]), made["integration"]["token"].as_str().unwrap());
+    assert_eq!(admin.post(&hook, json!({})).await.0, 200);
+    let page = get_ok(admin, "channels.messages", &[("roomId", "GENERAL"), ("count", "100")]).await;
+    let found = page["messages"].as_array().unwrap().iter().find(|m| m["msg"] == "a\u{0}b").expect("the NUL message");
+    id(found)
+}
+
 async fn get_ok(c: &Client, path: &str, query: &[(&str, &str)]) -> Value {
     let (status, reply) = c.get(path, query).await;
     assert_eq!(status, 200, "{path}: {reply}");
@@ -86,8 +103,9 @@ impl Workspace {
             general_messages.push(id(&posted["message"]));
         }
         ok(&alice, "chat.postMessage", json!({"roomId": team_room, "text": "team talk"})).await;
-        // PostgreSQL cannot store NUL: the copy into it replaces it.
-        let nul = ok(&alice, "chat.postMessage", json!({"roomId": group, "text": "a\u{0}b"})).await;
+        // PostgreSQL cannot store NUL: the copy into it replaces it. Requests may not carry one
+        // (400), but a script can produce one.
+        let nul = nul_message(&admin).await;
         let incoming = ok(
             &admin,
             "integrations.create",
@@ -113,7 +131,7 @@ impl Workspace {
             .await;
             outgoing.push((id(&created["integration"]), address, trigger));
         }
-        Workspace { alice, group, team, team_room, hook, general_messages, nul_message: id(&nul["message"]), outgoing }
+        Workspace { alice, group, team, team_room, hook, general_messages, nul_message: nul, outgoing }
     }
 
     /// Posts the trigger word of outgoing integration `n` and waits for its first failed attempt.

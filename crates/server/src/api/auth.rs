@@ -1,15 +1,16 @@
 //! `login`, `logout`, `me` and `/api/info`.
 
+use super::docs::{Answer, Method, Routes};
+use super::schema::Ty;
 use crate::auth::{hash_login_token, password_digest, verify_password_digest};
 use crate::domain::str_of;
 use crate::domain::users::me;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, MaybeCaller};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use store::Doc;
 use store::ids::{now_iso, secret};
@@ -17,12 +18,31 @@ use store::ids::{now_iso, secret};
 /// The Rocket.Chat version whose REST API Liftoff speaks.
 pub const COMPATIBLE_VERSION: &str = "7.10.0";
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/login", post(login)).route("/logout", post(logout).get(logout)).route("/me", get(get_me))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/login", login)
+        .summary("Log in with a password or a resume token")
+        .body(&[
+            ("user", Ty::Any),
+            ("username", Ty::Str),
+            ("email", Ty::Str),
+            ("password", Ty::Any),
+            ("resume", Ty::Str),
+        ])
+        .errors(&[401])
+        .route(&[Method::Get, Method::Post], "/logout", logout)
+        .summary("Revoke the caller's login token")
+        .answers(Answer::Object)
+        .get("/me", get_me)
+        .summary("The caller's own user")
 }
 
-pub fn info_routes() -> Router<AppState> {
-    Router::new().route("/api/info", get(info)).route("/api/info/", get(info))
+pub fn info_routes() -> Routes {
+    Routes::new()
+        .get("/api/info", info)
+        .summary("Server version (more for callers with view-statistics)")
+        .get("/api/info/", info)
+        .summary("Server version (more for callers with view-statistics)")
 }
 
 fn unauthorized() -> ApiError {

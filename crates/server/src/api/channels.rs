@@ -1,8 +1,11 @@
 //! `channels.*` (public rooms). The handlers shared with `groups.*` take a [`Kind`].
 
 use super::checks::match_fields;
-use super::listing::ListParams;
-use super::lookup::{find_channel, find_group, group_not_found, room_param_required, user_from_params};
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
+use super::lookup::{
+    ROOM_ARGS, USER_ARGS, find_channel, find_group, group_not_found, room_param_required, user_from_params,
+};
 use super::pagination::Page;
 use super::schema::Ty;
 use crate::domain::rooms::{
@@ -13,10 +16,8 @@ use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use store::{Doc, MessageQuery};
 
@@ -49,24 +50,69 @@ impl Kind {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/channels.create", post(|s: State<AppState>, c: Caller, b: Body| create(s, c, b, Kind::Channel)))
-        .route("/channels.info", get(|s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel)))
-        .route("/channels.delete", post(|s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel)))
-        .route("/channels.list", get(list_channels))
-        .route(
-            "/channels.list.joined",
-            get(|s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel)),
-        )
-        .route("/channels.members", get(|s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel)))
-        .route("/channels.messages", get(|s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel)))
-        .route("/channels.history", get(|s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel)))
-        .route("/channels.invite", post(|s: State<AppState>, c: Caller, b: Body| invite(s, c, b, Kind::Channel)))
-        .route("/channels.addOwner", post(|s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel)))
-        .route("/channels.join", post(join))
-        .route("/channels.leave", post(|s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel)))
-        .route("/channels.archive", post(|s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel)))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/channels.create", |s: State<AppState>, c: Caller, b: Body| create(s, c, b, Kind::Channel))
+        .summary("Create a public channel")
+        .body(&[
+            ("name", Ty::Str),
+            ("members", Ty::StrList),
+            ("readOnly", Ty::Bool),
+            ("excludeSelf", Ty::Bool),
+            ("customFields", Ty::Obj),
+            ("extraData", Ty::Obj),
+        ])
+        .get("/channels.info", |s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel))
+        .summary("A room")
+        .query(ROOM_ARGS)
+        .post("/channels.delete", |s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel))
+        .summary("Delete a room")
+        .body(ROOM_ARGS)
+        .get("/channels.list", list_channels)
+        .summary("Rooms of this kind")
+        .query(LIST_ARGS)
+        .get("/channels.list.joined", |s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel))
+        .summary("Rooms the caller joined")
+        .query(LIST_ARGS)
+        .get("/channels.members", |s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel))
+        .summary("Members of a room")
+        .query(ROOM_ARGS)
+        .query(LIST_ARGS)
+        .query(&[("status", Ty::StrList), ("filter", Ty::Str)])
+        .get("/channels.messages", |s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel))
+        .summary("Messages of a room")
+        .query(ROOM_ARGS)
+        .query(LIST_ARGS)
+        .get("/channels.history", |s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel))
+        .summary("Messages of a room between two dates")
+        .query(ROOM_ARGS)
+        .query(&[
+            ("latest", Ty::Str),
+            ("oldest", Ty::Str),
+            ("inclusive", Ty::Bool),
+            ("offset", Ty::Num),
+            ("count", Ty::Num),
+            ("unreads", Ty::Bool),
+        ])
+        .post("/channels.invite", |s: State<AppState>, c: Caller, b: Body| invite(s, c, b, Kind::Channel))
+        .summary("Add users to a room")
+        .body(ROOM_ARGS)
+        .body(USER_ARGS)
+        .body(&[("userIds", Ty::StrList)])
+        .post("/channels.addOwner", |s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel))
+        .summary("Make a member an owner")
+        .body(ROOM_ARGS)
+        .body(USER_ARGS)
+        .post("/channels.join", join)
+        .summary("Join a public channel")
+        .body(ROOM_ARGS)
+        .body(&[("joinCode", Ty::Str)])
+        .post("/channels.leave", |s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel))
+        .summary("Leave a room")
+        .body(ROOM_ARGS)
+        .post("/channels.archive", |s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel))
+        .summary("Archive a room")
+        .body(ROOM_ARGS)
 }
 
 fn names_list(v: Option<&Value>) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
 use super::checks::{ajv_type_errors, match_fields, typed_body};
+use super::docs::Routes;
 use super::schema::{Branch, Ty, one_of};
 use crate::domain::message_edits::{Edit, delete_message, update_message};
 use crate::domain::messages::{
@@ -11,21 +12,38 @@ use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 use store::ids::now_ms;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chat.postMessage", post(post_message_route))
-        .route("/chat.sendMessage", post(send_message))
-        .route("/chat.update", post(update))
-        .route("/chat.delete", post(delete))
-        .route("/chat.getMessage", get(get_message))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/chat.postMessage", post_message_route)
+        .summary("Post a message to a room or a user")
+        .body(&[
+            ("roomId", Ty::Str),
+            ("channel", Ty::StrOrList),
+            ("text", Ty::Str),
+            ("alias", Ty::Str),
+            ("emoji", Ty::Str),
+            ("avatar", Ty::Str),
+            ("attachments", Ty::ObjList),
+            ("tmid", Ty::Str),
+        ])
+        .post("/chat.sendMessage", send_message)
+        .summary("Send a message object")
+        .body(&[("message", Ty::Obj)])
+        .post("/chat.update", update)
+        .summary("Edit a message")
+        .body(&[("roomId", Ty::Str), ("msgId", Ty::Str), ("text", Ty::Str), ("customFields", Ty::Obj)])
+        .post("/chat.delete", delete)
+        .summary("Delete a message")
+        .body(&[("roomId", Ty::Str), ("msgId", Ty::Str), ("asUser", Ty::Bool)])
+        .get("/chat.getMessage", get_message)
+        .summary("One message")
+        .query(&[("msgId", Ty::Str)])
 }
 
 /// `chat.postMessage`'s schema: one of a `roomId` (which may carry `tmid`) or a `channel`.

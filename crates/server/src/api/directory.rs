@@ -1,21 +1,20 @@
 //! `directory` (`browseChannels`: channels, users or teams by name) and `spotlight` (users and
 //! rooms matching a text, as the search box shows them).
 
+use super::docs::Routes;
 use super::pagination::Page;
 use crate::domain::{str_of, strings};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use query::Sort;
 use serde_json::{Map, Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/directory", get(directory)).route("/spotlight", get(spotlight))
+pub fn routes() -> Routes {
+    Routes::new().get("/directory", directory).get("/spotlight", spotlight)
 }
 
 const ROOM_FIELDS: &[&str] = &[

@@ -1,41 +1,73 @@
 //! `im.*` and its alias `dm.*`: direct-message rooms. Rocket.Chat's handlers:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/api/server/v1/im.ts>
 
-use super::listing::ListParams;
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
 use super::pagination::Page;
 use super::room_views::room_counters;
+use super::schema::Ty;
 use crate::domain::dm::{create_direct_message, open_direct_room};
 use crate::domain::rooms::{can_access_room, public_room, system_message};
 use crate::domain::{doc, get_path, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use store::{Doc, MessageQuery};
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> Routes {
+    let mut router = Routes::new();
     for family in ["im", "dm"] {
         router = router
-            .route(&format!("/{family}.create"), post(create))
-            .route(&format!("/{family}.list"), get(list))
-            .route(&format!("/{family}.list.everyone"), get(list_everyone))
-            .route(&format!("/{family}.history"), get(history))
-            .route(&format!("/{family}.messages"), get(messages))
-            .route(&format!("/{family}.messages.others"), get(messages_others))
-            .route(&format!("/{family}.members"), get(members))
-            .route(&format!("/{family}.counters"), get(counters))
-            .route(&format!("/{family}.open"), post(|s: State<AppState>, c: Caller, b: Body| open_close(s, c, b, true)))
-            .route(
-                &format!("/{family}.close"),
-                post(|s: State<AppState>, c: Caller, b: Body| open_close(s, c, b, false)),
-            )
-            .route(&format!("/{family}.setTopic"), post(set_topic))
-            .route(&format!("/{family}.delete"), post(delete));
+            .post(&format!("/{family}.create"), create)
+            .summary("Open a direct-message room with one or more users")
+            .body(&[("username", Ty::Str), ("usernames", Ty::Str), ("excludeSelf", Ty::Bool)])
+            .get(&format!("/{family}.list"), list)
+            .summary("Direct-message rooms of the caller")
+            .query(LIST_ARGS)
+            .get(&format!("/{family}.list.everyone"), list_everyone)
+            .summary("All direct-message rooms (administration)")
+            .query(LIST_ARGS)
+            .get(&format!("/{family}.history"), history)
+            .summary("Messages of a direct-message room between two dates")
+            .query(&[
+                ("roomId", Ty::Str),
+                ("latest", Ty::Str),
+                ("oldest", Ty::Str),
+                ("inclusive", Ty::Bool),
+                ("offset", Ty::Num),
+                ("count", Ty::Num),
+                ("unreads", Ty::Bool),
+            ])
+            .get(&format!("/{family}.messages"), messages)
+            .summary("Messages of a direct-message room")
+            .query(&[("roomId", Ty::Str), ("username", Ty::Str)])
+            .query(LIST_ARGS)
+            .get(&format!("/{family}.messages.others"), messages_others)
+            .summary("Messages of any direct-message room (administration)")
+            .query(&[("roomId", Ty::Str)])
+            .query(LIST_ARGS)
+            .get(&format!("/{family}.members"), members)
+            .summary("Members of a direct-message room")
+            .query(&[("roomId", Ty::Str), ("username", Ty::Str), ("status", Ty::StrList), ("filter", Ty::Str)])
+            .query(LIST_ARGS)
+            .get(&format!("/{family}.counters"), counters)
+            .summary("Unread counters of a direct-message room")
+            .query(&[("roomId", Ty::Str), ("userId", Ty::Str)])
+            .post(&format!("/{family}.open"), |s: State<AppState>, c: Caller, b: Body| open_close(s, c, b, true))
+            .summary("Show a direct-message room in the caller's list")
+            .body(&[("roomId", Ty::Str)])
+            .post(&format!("/{family}.close"), |s: State<AppState>, c: Caller, b: Body| open_close(s, c, b, false))
+            .summary("Hide a direct-message room from the caller's list")
+            .body(&[("roomId", Ty::Str)])
+            .post(&format!("/{family}.setTopic"), set_topic)
+            .summary("Set the topic of a direct-message room")
+            .body(&[("roomId", Ty::Str), ("topic", Ty::Str)])
+            .post(&format!("/{family}.delete"), delete)
+            .summary("Delete a direct-message room")
+            .body(&[("roomId", Ty::Str), ("username", Ty::Str)]);
     }
     router
 }

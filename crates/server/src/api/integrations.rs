@@ -1,8 +1,9 @@
 //! `integrations.*`, `channels.getIntegrations` and `groups.getIntegrations`.
 
+use super::docs::Routes;
 use super::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
-use super::listing::{ListParams, only_known};
-use super::lookup::{channel_not_found, group_not_found, room_param_required};
+use super::listing::{LIST_ARGS, ListParams, only_known};
+use super::lookup::{ROOM_ARGS, channel_not_found, group_not_found, room_param_required};
 use super::schema::{Branch, Ty, one_of};
 use crate::domain::integration_kinds::{INCOMING, OUTGOING, creator};
 use crate::domain::integrations::{create_incoming, create_outgoing, delete, update_incoming, update_outgoing};
@@ -12,26 +13,50 @@ use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::permissions::Grants;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post, put};
 use query::Filter;
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/integrations.list", get(list))
-        .route("/integrations.get", get(get_one))
-        .route("/integrations.create", post(create))
-        .route("/integrations.update", put(update))
-        .route("/integrations.remove", post(remove))
-        .route("/integrations.history", get(history))
-        .route("/integrations.clearHistory", post(clear_history))
-        .route("/integrations.replayOutgoing", post(replay_outgoing))
-        .route("/channels.getIntegrations", get(channel_integrations))
-        .route("/groups.getIntegrations", get(group_integrations))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/integrations.list", list)
+        .summary("Integrations the caller may manage")
+        .query(LIST_ARGS)
+        .query(&[("name", Ty::Str), ("type", Ty::Str)])
+        .get("/integrations.get", get_one)
+        .summary("One integration")
+        .query(&[("integrationId", Ty::Str), ("createdBy", Ty::Str)])
+        .post("/integrations.create", create)
+        .summary("Create an incoming or outgoing integration")
+        .body_one_of(&[&CREATE_INCOMING, &CREATE_OUTGOING])
+        .put("/integrations.update", update)
+        .summary("Change an integration")
+        .body_one_of(&[&UPDATE_INCOMING, &UPDATE_OUTGOING])
+        .post("/integrations.remove", remove)
+        .summary("Delete an integration")
+        .body(&[("type", Ty::Str), ("integrationId", Ty::Str), ("target_url", Ty::Str)])
+        .get("/integrations.history", history)
+        .summary("Delivery history of an outgoing integration")
+        .query(&[("id", Ty::Str)])
+        .query(LIST_ARGS)
+        .post("/integrations.clearHistory", clear_history)
+        .summary("Clear the delivery history of an outgoing integration")
+        .body(&[("integrationId", Ty::Str)])
+        .post("/integrations.replayOutgoing", replay_outgoing)
+        .summary("Send a recorded outgoing delivery again")
+        .body(&[("integrationId", Ty::Str), ("historyId", Ty::Str)])
+        .get("/channels.getIntegrations", channel_integrations)
+        .summary("Integrations of public channels")
+        .query(ROOM_ARGS)
+        .query(LIST_ARGS)
+        .query(&[("includeAllPublicChannels", Ty::Bool)])
+        .get("/groups.getIntegrations", group_integrations)
+        .summary("Integrations of private groups")
+        .query(ROOM_ARGS)
+        .query(LIST_ARGS)
+        .query(&[("includeAllPrivateGroups", Ty::Bool)])
 }
 
 fn require_any_integration_permission(grants: &Grants) -> ApiResult<()> {

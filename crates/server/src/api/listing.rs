@@ -3,6 +3,7 @@
 //! permission scope, so it can only narrow what the caller may see.
 
 use super::pagination::Page;
+use super::schema::Ty;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Args, arg_str};
 use crate::state::AppState;
@@ -10,6 +11,10 @@ use query::params::{ParamError, parse_fields_param, parse_query_param, parse_sor
 use query::{Filter, Projection, Sort};
 use serde_json::Value;
 use store::{Doc, DocQuery};
+
+/// The arguments [`ListParams::from_args`] reads.
+pub const LIST_ARGS: &[(&str, Ty)] =
+    &[("offset", Ty::Num), ("count", Ty::Num), ("sort", Ty::Str), ("query", Ty::Str), ("fields", Ty::Str)];
 
 pub struct ListParams {
     pub page: Page,

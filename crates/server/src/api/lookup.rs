@@ -1,6 +1,7 @@
 //! Rooms and users named by request arguments (`roomId`/`roomName`, `userId`/`username`),
 //! with Rocket.Chat's exact errors for each endpoint family.
 
+use super::schema::Ty;
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult};
@@ -8,6 +9,11 @@ use crate::http::{Args, arg_str};
 use crate::state::AppState;
 use serde_json::Value;
 use store::Doc;
+
+/// The arguments that name a room.
+pub const ROOM_ARGS: &[(&str, Ty)] = &[("roomId", Ty::Str), ("roomName", Ty::Str)];
+/// The arguments [`user_from_params`] reads.
+pub const USER_ARGS: &[(&str, Ty)] = &[("userId", Ty::Str), ("username", Ty::Str), ("user", Ty::Str)];
 
 const CHANNEL_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any channel";
 const GROUP_NOT_FOUND: &str = "The required \"roomId\" or \"roomName\" param provided does not match any group";

@@ -1,28 +1,27 @@
 //! `chat.react`, `chat.pinMessage`, `chat.unPinMessage`, `chat.starMessage`,
 //! `chat.unStarMessage`, `chat.followMessage`, `chat.unfollowMessage`, `chat.ignoreUser`.
 
+use super::docs::Routes;
 use crate::domain::message_actions::{follow_thread, pin_message, set_reaction, star_message, unpin_message};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chat.react", post(react))
-        .route("/chat.pinMessage", post(pin))
-        .route("/chat.unPinMessage", post(unpin))
-        .route("/chat.starMessage", post(|s: State<AppState>, c: Caller, b: Body| star(s, c, b, true)))
-        .route("/chat.unStarMessage", post(|s: State<AppState>, c: Caller, b: Body| star(s, c, b, false)))
-        .route("/chat.followMessage", post(|s: State<AppState>, c: Caller, b: Body| follow(s, c, b, true)))
-        .route("/chat.unfollowMessage", post(|s: State<AppState>, c: Caller, b: Body| follow(s, c, b, false)))
-        .route("/chat.ignoreUser", get(ignore_user))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/chat.react", react)
+        .post("/chat.pinMessage", pin)
+        .post("/chat.unPinMessage", unpin)
+        .post("/chat.starMessage", |s: State<AppState>, c: Caller, b: Body| star(s, c, b, true))
+        .post("/chat.unStarMessage", |s: State<AppState>, c: Caller, b: Body| star(s, c, b, false))
+        .post("/chat.followMessage", |s: State<AppState>, c: Caller, b: Body| follow(s, c, b, true))
+        .post("/chat.unfollowMessage", |s: State<AppState>, c: Caller, b: Body| follow(s, c, b, false))
+        .get("/chat.ignoreUser", ignore_user)
 }
 
 /// The message named by a required string `messageId`, or `error-message-not-found`.

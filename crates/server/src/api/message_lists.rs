@@ -3,29 +3,28 @@
 //! `chat.syncMessages`. Each filter is the room AND what the endpoint lists AND the caller's
 //! `query`; the caller must be able to access the room.
 
+use super::docs::Routes;
 use super::listing::{DATE_FIELDS, ListParams};
 use crate::domain::rooms::can_access_room;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use query::Filter;
 use query::filter::escape_pcre;
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chat.getPinnedMessages", get(pinned))
-        .route("/chat.getStarredMessages", get(starred))
-        .route("/chat.getMentionedMessages", get(mentioned))
-        .route("/channels.getAllUserMentionsByChannel", get(mentions_by_channel))
-        .route("/chat.getDiscussions", get(discussions))
-        .route("/chat.search", get(search))
-        .route("/chat.syncMessages", get(sync_messages))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/chat.getPinnedMessages", pinned)
+        .get("/chat.getStarredMessages", starred)
+        .get("/chat.getMentionedMessages", mentioned)
+        .get("/channels.getAllUserMentionsByChannel", mentions_by_channel)
+        .get("/chat.getDiscussions", discussions)
+        .get("/chat.search", search)
+        .get("/chat.syncMessages", sync_messages)
 }
 
 /// A filter built from trusted JSON (constant shapes and escaped user text).

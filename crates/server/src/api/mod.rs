@@ -5,6 +5,7 @@ mod channels;
 mod chat;
 mod checks;
 mod directory;
+pub mod docs;
 mod groups;
 mod im;
 mod integration_schemas;
@@ -40,13 +41,13 @@ mod users;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
+use docs::Routes;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let v1 = Router::new()
+pub fn routes(state: AppState) -> Routes {
+    let v1 = Routes::new()
         .merge(auth::routes())
         .merge(users::routes())
         .merge(user_account::routes())
@@ -77,11 +78,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(room_encryption::routes())
         .merge(integrations::routes())
         .merge(signing_secret::routes())
-        .route_layer(middleware::from_fn_with_state(state, limit::limit_api));
-    Router::new()
-        .nest("/api/v1", v1)
-        .merge(auth::info_routes())
-        .layer(SetResponseHeaderLayer::overriding(
+        .wrap(&[429], |v1| v1.route_layer(middleware::from_fn_with_state(state, limit::limit_api)));
+    Routes::new().nest("/api/v1", v1).merge(auth::info_routes()).wrap(&[], |api| {
+        api.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ))
@@ -89,6 +88,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             HeaderName::from_static("pragma"),
             HeaderValue::from_static("no-cache"),
         ))
+    })
 }
 
 pub async fn not_found() -> ApiError {

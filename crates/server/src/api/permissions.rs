@@ -1,20 +1,25 @@
 //! `permissions.listAll`, `permissions.update`, `roles.list`.
 
+use super::docs::Routes;
+use super::schema::Ty;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/permissions.listAll", get(list_all))
-        .route("/permissions.update", post(update))
-        .route("/roles.list", get(roles_list))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/permissions.listAll", list_all)
+        .summary("Permissions and the roles holding them")
+        .query(&[("updatedSince", Ty::Str)])
+        .post("/permissions.update", update)
+        .summary("Set the roles of permissions")
+        .body(&[("permissions", Ty::ObjList)])
+        .get("/roles.list", roles_list)
+        .summary("Roles")
 }
 
 async fn list_all(State(state): State<AppState>, _caller: Caller, Query(q): Query) -> ApiResult<Response> {

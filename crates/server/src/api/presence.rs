@@ -2,21 +2,27 @@
 //! presence is the status last set through the API. Rocket.Chat's handlers:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/api/server/v1/users.ts>
 
-use super::lookup::user_from_params;
+use super::docs::Routes;
+use super::lookup::{USER_ARGS, user_from_params};
+use super::schema::Ty;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 const STATUSES: &[&str] = &["online", "away", "offline", "busy"];
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/users.setStatus", post(set_status)).route("/users.getPresence", get(get_presence))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/users.setStatus", set_status)
+        .summary("Set the caller's (or a user's) status")
+        .body(&[("status", Ty::Str), ("message", Ty::Str), ("userId", Ty::Str)])
+        .get("/users.getPresence", get_presence)
+        .summary("A user's presence")
+        .query(USER_ARGS)
 }
 
 /// Sets `status` and/or the status `message` of the caller, or of `userId` with

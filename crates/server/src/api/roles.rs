@@ -1,23 +1,28 @@
 //! `roles.sync`, `roles.getUsersInRole`, `roles.getUsersInPublicRoles`. Rocket.Chat's handlers:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/api/server/v1/roles.ts>
 
+use super::docs::Routes;
 use super::pagination::Page;
+use super::schema::Ty;
 use crate::domain::{get_path, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/roles.sync", get(sync))
-        .route("/roles.getUsersInRole", get(users_in_role))
-        .route("/roles.getUsersInPublicRoles", get(users_in_public_roles))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/roles.sync", sync)
+        .summary("Roles changed since a date")
+        .query(&[("updatedSince", Ty::Str)])
+        .get("/roles.getUsersInRole", users_in_role)
+        .summary("Users holding a role")
+        .query(&[("role", Ty::Str), ("roomId", Ty::Str), ("offset", Ty::Num), ("count", Ty::Num)])
+        .get("/roles.getUsersInPublicRoles", users_in_public_roles)
+        .summary("Users holding public roles")
 }
 
 fn has_role(doc: &Doc, role: &str) -> bool {

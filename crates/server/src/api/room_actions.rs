@@ -1,5 +1,6 @@
 //! `rooms.favorite`, `rooms.leave`, `rooms.cleanHistory`, `rooms.createDiscussion`.
 
+use super::docs::Routes;
 use super::lookup::find_any_room;
 use crate::domain::discussions::{NewDiscussion, create_discussion};
 use crate::domain::room_history::{CleanHistory, clean_room_history};
@@ -8,19 +9,17 @@ use crate::domain::{str_of, strings};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/rooms.favorite", post(favorite))
-        .route("/rooms.leave", post(leave))
-        .route("/rooms.cleanHistory", post(clean_history))
-        .route("/rooms.createDiscussion", post(create_discussion_route))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/rooms.favorite", favorite)
+        .post("/rooms.leave", leave)
+        .post("/rooms.cleanHistory", clean_history)
+        .post("/rooms.createDiscussion", create_discussion_route)
 }
 
 /// `toggleFavorite`: the caller's subscription gets `f`.

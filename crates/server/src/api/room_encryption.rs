@@ -1,19 +1,18 @@
 //! `groups.setEncrypted`.
 
+use super::docs::Routes;
 use super::lookup::find_group;
 use crate::domain::room_encryption::set_encrypted;
 use crate::domain::rooms::public_room;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/groups.setEncrypted", post(set))
+pub fn routes() -> Routes {
+    Routes::new().post("/groups.setEncrypted", set)
 }
 
 async fn set(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {

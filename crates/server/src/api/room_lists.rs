@@ -1,20 +1,27 @@
 //! `rooms.get` (the caller's rooms, for syncing clients) and `rooms.adminRooms` (every room,
 //! for administrators).
 
-use super::listing::ListParams;
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
+use super::schema::Ty;
 use crate::domain::rooms::public_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/rooms.get", get(rooms_get)).route("/rooms.adminRooms", get(admin_rooms))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/rooms.get", rooms_get)
+        .summary("Rooms the caller is subscribed to")
+        .query(&[("updatedSince", Ty::Str)])
+        .get("/rooms.adminRooms", admin_rooms)
+        .summary("All rooms (administration)")
+        .query(LIST_ARGS)
+        .query(&[("types", Ty::StrList), ("filter", Ty::Str)])
 }
 
 /// The rooms the caller is subscribed to, changed after `updatedSince` when given:

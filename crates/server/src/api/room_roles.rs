@@ -3,7 +3,9 @@
 //! (`removeUserFromRoom`) and `channels.addAll`.
 
 use super::channels::Kind;
-use super::lookup::user_from_params;
+use super::docs::Routes;
+use super::lookup::{ROOM_ARGS, USER_ARGS, user_from_params};
+use super::schema::Ty;
 use crate::domain::events::Event;
 use crate::domain::outbox::raise;
 use crate::domain::rooms::{add_member, public_room, system_message};
@@ -11,10 +13,8 @@ use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::{Map, Value, json};
 use store::Change;
 use store::Doc;
@@ -84,20 +84,30 @@ const CHANGES: &[(&str, RoleChange)] = &[
     ),
 ];
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> Routes {
+    let mut router = Routes::new();
     for (kind, family) in [(Kind::Channel, "channels"), (Kind::Group, "groups")] {
         for (name, change) in CHANGES {
             let change = *change;
-            router = router.route(
-                &format!("/{family}.{name}"),
-                post(move |s: State<AppState>, c: Caller, b: Body| change_role(s, c, b, kind, change)),
-            );
+            router = router
+                .post(&format!("/{family}.{name}"), move |s: State<AppState>, c: Caller, b: Body| {
+                    change_role(s, c, b, kind, change)
+                })
+                .summary(format!("Room roles: {name}"))
+                .body(ROOM_ARGS)
+                .body(USER_ARGS);
         }
         router = router
-            .route(&format!("/{family}.kick"), post(move |s: State<AppState>, c: Caller, b: Body| kick(s, c, b, kind)));
+            .post(&format!("/{family}.kick"), move |s: State<AppState>, c: Caller, b: Body| kick(s, c, b, kind))
+            .summary("Remove a member from a room")
+            .body(ROOM_ARGS)
+            .body(USER_ARGS);
     }
-    router.route("/channels.addAll", post(add_all))
+    router
+        .post("/channels.addAll", add_all)
+        .summary("Add every active user to a channel")
+        .body(ROOM_ARGS)
+        .body(&[("activeUsersOnly", Ty::Bool)])
 }
 
 pub fn roles_of(sub: &Doc) -> Vec<String> {

@@ -5,15 +5,16 @@
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/channel-settings/server/methods/saveRoomSettings.ts>
 
 use super::channels::Kind;
+use super::docs::Routes;
+use super::lookup::ROOM_ARGS;
+use super::schema::Ty;
 use crate::domain::rooms::{public_room, system_message, valid_room_name};
 use crate::domain::{doc, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::{Map, Value, json};
 use store::Doc;
 
@@ -37,22 +38,45 @@ fn endpoints() -> Vec<(&'static str, Handler)> {
     ]
 }
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> Routes {
+    let mut router = Routes::new();
     for kind in [Kind::Channel, Kind::Group] {
         let family = match kind {
             Kind::Channel => "channels",
             Kind::Group => "groups",
         };
         for (name, handler) in endpoints() {
-            router = router.route(
-                &format!("/{family}.{name}"),
-                post(move |s: State<AppState>, c: Caller, b: Body| handler(s, c, b, kind)),
-            );
+            router = router
+                .post(&format!("/{family}.{name}"), move |s: State<AppState>, c: Caller, b: Body| {
+                    handler(s, c, b, kind)
+                })
+                .summary(format!("Room settings: {name}"))
+                .body(ROOM_ARGS)
+                .body(SETTING_ARGS);
         }
     }
-    router.route("/channels.setJoinCode", post(set_join_code)).route("/channels.setDefault", post(set_default))
+    router
+        .post("/channels.setJoinCode", set_join_code)
+        .summary("Set the code needed to join a channel")
+        .body(ROOM_ARGS)
+        .body(&[("joinCode", Ty::Str)])
+        .post("/channels.setDefault", set_default)
+        .summary("Make a channel a default one")
+        .body(ROOM_ARGS)
+        .body(&[("default", Ty::Bool)])
 }
+
+/// The values the setters read.
+const SETTING_ARGS: &[(&str, Ty)] = &[
+    ("topic", Ty::Str),
+    ("description", Ty::Str),
+    ("announcement", Ty::Str),
+    ("purpose", Ty::Str),
+    ("readOnly", Ty::Bool),
+    ("name", Ty::Str),
+    ("type", Ty::Str),
+    ("customFields", Ty::Obj),
+];
 
 fn not_allowed() -> ApiError {
     ApiError::meteor_details(

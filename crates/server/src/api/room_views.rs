@@ -2,42 +2,43 @@
 //! role holders, moderators, online members, and `groups.listAll`.
 
 use super::channels::Kind;
-use super::listing::ListParams;
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
+use super::lookup::ROOM_ARGS;
 use super::room_roles::roles_of;
+use super::schema::Ty;
 use crate::domain::rooms::{can_access_room, public_room};
 use crate::domain::{get_path, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use store::{Doc, MessageQuery};
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> Routes {
+    let mut router = Routes::new();
     for (kind, family) in [(Kind::Channel, "channels"), (Kind::Group, "groups")] {
         router = router
-            .route(
-                &format!("/{family}.counters"),
-                get(move |s: State<AppState>, c: Caller, q: Query| counters(s, c, q, kind)),
-            )
-            .route(
-                &format!("/{family}.roles"),
-                get(move |s: State<AppState>, c: Caller, q: Query| roles(s, c, q, kind)),
-            )
-            .route(
-                &format!("/{family}.moderators"),
-                get(move |s: State<AppState>, c: Caller, q: Query| moderators(s, c, q, kind)),
-            )
-            .route(
-                &format!("/{family}.online"),
-                get(move |s: State<AppState>, c: Caller, q: Query| online(s, c, q, kind)),
-            );
+            .get(&format!("/{family}.counters"), move |s: State<AppState>, c: Caller, q: Query| counters(s, c, q, kind))
+            .summary("Unread counters of a room")
+            .query(ROOM_ARGS)
+            .query(&[("userId", Ty::Str)])
+            .get(&format!("/{family}.roles"), move |s: State<AppState>, c: Caller, q: Query| roles(s, c, q, kind))
+            .summary("Role holders of a room")
+            .query(ROOM_ARGS)
+            .get(&format!("/{family}.moderators"), move |s: State<AppState>, c: Caller, q: Query| {
+                moderators(s, c, q, kind)
+            })
+            .summary("Moderators of a room")
+            .query(ROOM_ARGS)
+            .get(&format!("/{family}.online"), move |s: State<AppState>, c: Caller, q: Query| online(s, c, q, kind))
+            .summary("Online members of a room")
+            .query(ROOM_ARGS)
+            .query(&[("query", Ty::Str)]);
     }
-    router.route("/groups.listAll", get(list_all_groups))
+    router.get("/groups.listAll", list_all_groups).summary("All private groups (administration)").query(LIST_ARGS)
 }
 
 /// Room counters for the caller, or for `userId` when the caller has

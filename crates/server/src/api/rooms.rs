@@ -1,18 +1,17 @@
 //! `rooms.info`.
 
-use super::lookup::find_any_room;
+use super::docs::Routes;
+use super::lookup::{ROOM_ARGS, find_any_room};
 use crate::domain::rooms::{can_access_room, public_room};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/rooms.info", get(info))
+pub fn routes() -> Routes {
+    Routes::new().get("/rooms.info", info).summary("One room the caller can see").query(ROOM_ARGS)
 }
 
 async fn info(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {

@@ -2,14 +2,13 @@
 //! changing workspace settings. Rocket.Chat's handlers:
 //! <https://github.com/RocketChat/Rocket.Chat/blob/develop/apps/meteor/app/api/server/v1/settings.ts>
 
-use super::listing::ListParams;
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, MaybeCaller, Query};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 /// Settings Rocket.Chat marks `public`: readable without logging in.
@@ -29,12 +28,20 @@ const PUBLIC: &[&str] = &[
 /// Settings kept for the server's own bookkeeping, never listed or changed through the API.
 const HIDDEN: &[&str] = &["Initial_Channel_Created"];
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/settings", get(list))
-        .route("/settings/{id}", get(get_one).post(update))
-        .route("/settings.public", get(list_public))
-        .route("/service.configurations", get(service_configurations))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/settings", list)
+        .summary("Settings (administration)")
+        .query(LIST_ARGS)
+        .get("/settings/{id}", get_one)
+        .summary("One setting")
+        .post("/settings/{id}", update)
+        .summary("One setting")
+        .get("/settings.public", list_public)
+        .summary("Public settings")
+        .query(LIST_ARGS)
+        .get("/service.configurations", service_configurations)
+        .summary("OAuth service configurations")
 }
 
 fn listing(state: &AppState, q: &store::Doc, visible: impl Fn(&str) -> bool) -> ApiResult<Response> {

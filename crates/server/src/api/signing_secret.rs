@@ -3,20 +3,23 @@
 //! such field, so it lives beside the integration's other fields as `signingSecret` and is
 //! kept by `integrations.update`.
 
+use super::docs::Routes;
+use super::schema::Ty;
 use crate::domain::integration_kinds::OUTGOING;
 use crate::domain::integration_kinds::creator;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/integrations.outgoing.setSigningSecret", post(set_signing_secret))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/integrations.outgoing.setSigningSecret", set_signing_secret)
+        .summary("Set the secret outgoing deliveries are signed with")
+        .body(&[("secret", Ty::Str)])
 }
 
 async fn set_signing_secret(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {

@@ -1,19 +1,18 @@
 //! `statistics` and `statistics.list` (permission `view-statistics`).
 
 use super::auth::COMPATIBLE_VERSION;
+use super::docs::Routes;
 use super::pagination::Page;
 use crate::domain::statistics::statistics;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/statistics", get(current)).route("/statistics.list", get(list))
+pub fn routes() -> Routes {
+    Routes::new().get("/statistics", current).get("/statistics.list", list)
 }
 
 fn require_view(state: &AppState, caller: &Caller) -> ApiResult<()> {

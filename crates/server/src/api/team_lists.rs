@@ -1,6 +1,7 @@
 //! Finding teams: `teams.listAll`, `teams.list`, `teams.autocomplete`; and making one from a
 //! room: `channels.convertToTeam`, `groups.convertToTeam`.
 
+use super::docs::Routes;
 use super::listing::ListParams;
 use super::lookup::{find_channel, find_group};
 use crate::domain::team_rooms::convert_to_team;
@@ -8,20 +9,18 @@ use crate::domain::{str_of, strings};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams.listAll", get(list_all))
-        .route("/teams.list", get(list))
-        .route("/teams.autocomplete", get(autocomplete))
-        .route("/channels.convertToTeam", post(channel_to_team))
-        .route("/groups.convertToTeam", post(group_to_team))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/teams.listAll", list_all)
+        .get("/teams.list", list)
+        .get("/teams.autocomplete", autocomplete)
+        .post("/channels.convertToTeam", channel_to_team)
+        .post("/groups.convertToTeam", group_to_team)
 }
 
 fn page_body(params: &ListParams, teams: Vec<Value>) -> Response {

@@ -1,5 +1,6 @@
 //! `teams.members`, `teams.addMembers`, `teams.updateMember`, `teams.removeMember`.
 
+use super::docs::Routes;
 use super::pagination::Page;
 use super::teams::find_team;
 use crate::domain::team_members::{MemberChange, add_members, remove_member, update_member};
@@ -7,19 +8,17 @@ use crate::domain::{str_of, strings};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams.members", get(members))
-        .route("/teams.addMembers", post(add))
-        .route("/teams.updateMember", post(update))
-        .route("/teams.removeMember", post(remove))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/teams.members", members)
+        .post("/teams.addMembers", add)
+        .post("/teams.updateMember", update)
+        .post("/teams.removeMember", remove)
 }
 
 async fn require_in_team(state: &AppState, caller: &Caller, team: &Doc, permissions: &[&str]) -> ApiResult<()> {

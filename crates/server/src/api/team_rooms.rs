@@ -1,6 +1,7 @@
 //! A team's rooms: `teams.listRooms`, `teams.listRoomsOfUser`, `teams.addRooms`,
 //! `teams.removeRoom`, `teams.updateRoom`.
 
+use super::docs::Routes;
 use super::pagination::Page;
 use super::teams::find_team;
 use crate::domain::rooms::public_room;
@@ -9,20 +10,18 @@ use crate::domain::{get_path, str_of, strings};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams.listRooms", get(list_rooms))
-        .route("/teams.listRoomsOfUser", get(list_rooms_of_user))
-        .route("/teams.addRooms", post(add))
-        .route("/teams.removeRoom", post(remove))
-        .route("/teams.updateRoom", post(update))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/teams.listRooms", list_rooms)
+        .get("/teams.listRoomsOfUser", list_rooms_of_user)
+        .post("/teams.addRooms", add)
+        .post("/teams.removeRoom", remove)
+        .post("/teams.updateRoom", update)
 }
 
 async fn require_in_team(state: &AppState, caller: &Caller, team: &Doc, permission: &str) -> ApiResult<()> {

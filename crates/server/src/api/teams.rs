@@ -1,24 +1,29 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
 use super::checks::{ajv_type_errors, typed_body};
+use super::docs::Routes;
 use super::schema::Ty;
 use crate::domain::str_of;
 use crate::domain::teams::{NewTeam, create_team};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use store::Doc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams.create", post(create))
-        .route("/teams.delete", post(delete))
-        .route("/teams.info", get(info))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/teams.create", create)
+        .summary("Create a team and its main room")
+        .body(&[("name", Ty::Str), ("type", Ty::Num), ("members", Ty::StrList), ("owner", Ty::Str), ("room", Ty::Obj)])
+        .post("/teams.delete", delete)
+        .summary("Delete a team")
+        .body(&[("teamId", Ty::Str), ("teamName", Ty::Str), ("roomsToRemove", Ty::StrList)])
+        .get("/teams.info", info)
+        .summary("One team")
+        .query(&[("teamId", Ty::Str), ("teamName", Ty::Str)])
 }
 
 async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {

@@ -2,25 +2,24 @@
 //! `chat.syncThreadMessages`. A thread is a message with replies (`tcount`); its replies carry
 //! its id in `tmid`.
 
+use super::docs::Routes;
 use super::message_lists::{accessible_room, date_param, message_page, trusted, visible};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Caller, Query, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use query::Filter;
 use serde_json::{Value, json};
 use store::{Doc, DocQuery};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chat.getThreadsList", get(threads_list))
-        .route("/chat.getThreadMessages", get(thread_messages))
-        .route("/chat.syncThreadsList", get(sync_threads_list))
-        .route("/chat.syncThreadMessages", get(sync_thread_messages))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/chat.getThreadsList", threads_list)
+        .get("/chat.getThreadMessages", thread_messages)
+        .get("/chat.syncThreadsList", sync_threads_list)
+        .get("/chat.syncThreadMessages", sync_thread_messages)
 }
 
 fn threads_enabled(state: &AppState) -> ApiResult<()> {

@@ -1,23 +1,22 @@
 //! `users.createToken`, `users.setActiveStatus`, `users.setPreferences`, `users.getPreferences`.
 
+use super::docs::Routes;
 use super::lookup::user_from_params;
 use crate::domain::str_of;
 use crate::domain::user_account::{create_access_token, save_preferences, set_active_status};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users.createToken", post(create_token))
-        .route("/users.setActiveStatus", post(set_active))
-        .route("/users.setPreferences", post(set_preferences))
-        .route("/users.getPreferences", get(get_preferences))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/users.createToken", create_token)
+        .post("/users.setActiveStatus", set_active)
+        .post("/users.setPreferences", set_preferences)
+        .get("/users.getPreferences", get_preferences)
 }
 
 async fn create_token(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {

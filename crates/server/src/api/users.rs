@@ -1,8 +1,9 @@
 //! `users.*`: create, register, delete, info, list, update.
 
 use super::checks::{ajv_type_errors, typed_body};
-use super::listing::ListParams;
-use super::lookup::user_from_params;
+use super::docs::Routes;
+use super::listing::{LIST_ARGS, ListParams};
+use super::lookup::{USER_ARGS, user_from_params};
 use super::schema::Ty;
 use crate::auth::{hash_password_digest, password_digest};
 use crate::domain::str_of;
@@ -10,21 +11,44 @@ use crate::domain::users::{NewUser, check_roles, create_user, info, list_item, v
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, MaybeCaller, Query, arg_bool, arg_str};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use store::ids::now_iso;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users.create", post(create))
-        .route("/users.register", post(register))
-        .route("/users.delete", post(delete))
-        .route("/users.info", get(user_info))
-        .route("/users.list", get(list))
-        .route("/users.update", post(update))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/users.create", create)
+        .summary("Create a user (administration)")
+        .body(&[
+            ("username", Ty::Str),
+            ("email", Ty::Str),
+            ("name", Ty::Str),
+            ("password", Ty::Str),
+            ("roles", Ty::StrList),
+            ("active", Ty::Bool),
+            ("verified", Ty::Bool),
+            ("joinDefaultChannels", Ty::Bool),
+            ("requirePasswordChange", Ty::Bool),
+            ("sendWelcomeEmail", Ty::Bool),
+            ("customFields", Ty::Obj),
+        ])
+        .post("/users.register", register)
+        .summary("Register an account (the first one is the administrator)")
+        .body(&[("username", Ty::Str), ("email", Ty::Str), ("name", Ty::Str), ("pass", Ty::Str)])
+        .post("/users.delete", delete)
+        .summary("Delete a user")
+        .body(&[("userId", Ty::Str), ("username", Ty::Str), ("confirmRelinquish", Ty::Bool)])
+        .get("/users.info", user_info)
+        .summary("One user")
+        .query(USER_ARGS)
+        .query(&[("includeUserRooms", Ty::Bool)])
+        .get("/users.list", list)
+        .summary("Users")
+        .query(LIST_ARGS)
+        .post("/users.update", update)
+        .summary("Change a user")
+        .body(&[("userId", Ty::Str), ("data", Ty::Obj)])
 }
 
 /// Typed-body validation: required string properties, typed optional ones, no unknown ones.

@@ -84,6 +84,10 @@ fn unwrap_payload(fields: Map<String, Value>) -> Result<Map<String, Value>, ApiE
 }
 
 pub async fn parse(headers: &HeaderMap, raw: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    crate::http::without_nul(parse_any(headers, raw).await?)
+}
+
+async fn parse_any(headers: &HeaderMap, raw: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match media_type(headers).as_str() {
         "application/x-www-form-urlencoded" => {
             if looks_like_json(raw) {

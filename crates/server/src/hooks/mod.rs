@@ -23,20 +23,33 @@ mod route;
 mod sample;
 mod script;
 
+use crate::api::docs::{Answer, Method as Verb, Routes};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use route::Action;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/hooks/{*rest}", get(handle).post(handle))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(&[Verb::Get, Verb::Post], "/hooks/{*rest}", handle)
+        .summary("Incoming webhooks: run one (its body, JSON, form or multipart, becomes messages), its sample events, its check")
+        // The actions `route::parse` tells apart.
+        .documented_as(&[
+            (&[Verb::Get, Verb::Post], "/hooks/{integrationId}/{token}"),
+            (&[Verb::Get, Verb::Post], "/hooks/{integrationId}/{userId}/{token}"),
+            (&[Verb::Get], "/hooks/sample/{integrationId}/{token}"),
+            (&[Verb::Get], "/hooks/sample/{integrationId}/{userId}/{token}"),
+            (&[Verb::Get], "/hooks/info/{integrationId}/{token}"),
+            (&[Verb::Get], "/hooks/info/{integrationId}/{userId}/{token}"),
+        ])
+        .accepts_body()
+        .answers(Answer::Json)
+        .errors(&[401, 413, 429])
 }
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {

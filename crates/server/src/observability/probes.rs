@@ -1,21 +1,28 @@
 //! `GET /livez` (the process answers) and `GET /readyz` (the database answers and the server is
 //! not shutting down). Both need no authentication and do no more than one primary-key read.
 
+use crate::api::docs::{Answer, Routes};
 use crate::state::AppState;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 use std::time::Duration;
 
 /// How long `/readyz` waits for the database before calling it unavailable.
 const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/livez", get(livez)).route("/readyz", get(readyz))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/livez", livez)
+        .summary("The process answers")
+        .answers(Answer::Status)
+        .only_errors(&[])
+        .get("/readyz", readyz)
+        .summary("The database answers and the server is not shutting down")
+        .answers(Answer::Status)
+        .only_errors(&[503])
 }
 
 async fn livez() -> Response {
