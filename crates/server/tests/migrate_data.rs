@@ -242,7 +242,7 @@ fn check_report(stdout: &str, (users, messages): (u64, u64), pending: u64) -> Ha
     assert_eq!(found.get("users"), Some(&users), "{stdout}");
     assert_eq!(found.get("messages"), Some(&messages), "{stdout}");
     assert_eq!(found.get("teams"), Some(&1), "{stdout}");
-    assert_eq!(found.get("integrations"), Some(&3), "{stdout}");
+    assert_eq!(found.get("integrations"), Some(&4), "{stdout}");
     assert_eq!(found.get("pending deliveries"), Some(&pending), "{stdout}");
     assert!(found.get("login tokens").is_some_and(|n| *n >= 2), "{stdout}");
     assert!(found.get("integration history").is_some_and(|n| *n >= 1), "{stdout}");
