@@ -1,7 +1,7 @@
 //! `login`, `logout`, `me` and `/api/info`.
 
 use super::docs::{Answer, Method, Routes};
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::auth::{hash_login_token, password_digest, verify_password_digest};
 use crate::domain::str_of;
 use crate::domain::users::me;

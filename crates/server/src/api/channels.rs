@@ -1,13 +1,13 @@
 //! `channels.*` (public rooms). The handlers shared with `groups.*` take a [`Kind`].
 
-use super::checks::match_fields;
+use super::validation::checks::match_fields;
 use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
 use super::lookup::{
     ROOM_ARGS, USER_ARGS, find_channel, find_group, group_not_found, room_param_required, user_from_params,
 };
 use super::pagination::Page;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::rooms::{
     NewRoom, add_member, add_room_owner, archive_room, can_access_room, create_room, leave_room, public_room,
     system_message, users_by_names, valid_room_name,

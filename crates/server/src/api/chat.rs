@@ -1,8 +1,8 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
-use super::checks::{ajv_type_errors, match_fields, typed_body};
+use super::validation::checks::{ajv_type_errors, match_fields, typed_body};
 use super::docs::Routes;
-use super::schema::{Branch, Ty, one_of};
+use super::validation::schema::{Branch, Ty, one_of};
 use crate::domain::message_edits::{Edit, delete_message, update_message};
 use crate::domain::messages::{
     Defaults, check_can_send, exceeds_max_size, message_fields, post_message, process_webhook_message,

@@ -6,7 +6,7 @@ use super::channels::{
 use super::docs::Routes;
 use super::listing::LIST_ARGS;
 use super::lookup::{ROOM_ARGS, USER_ARGS};
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::http::{Body, Caller, Query};
 use crate::state::AppState;
 use axum::extract::State;

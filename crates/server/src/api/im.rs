@@ -5,7 +5,7 @@ use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
 use super::pagination::Page;
 use super::room_views::room_counters;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::dm::{create_direct_message, open_direct_room};
 use crate::domain::rooms::{can_access_room, public_room, system_message};
 use crate::domain::{doc, get_path, str_of};

@@ -3,7 +3,7 @@
 //! permission scope, so it can only narrow what the caller may see.
 
 use super::pagination::Page;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Args, arg_str};
 use crate::state::AppState;

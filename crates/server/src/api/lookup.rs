@@ -1,7 +1,7 @@
 //! Rooms and users named by request arguments (`roomId`/`roomName`, `userId`/`username`),
 //! with Rocket.Chat's exact errors for each endpoint family.
 
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult};

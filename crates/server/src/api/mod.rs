@@ -3,12 +3,10 @@
 mod auth;
 mod channels;
 mod chat;
-mod checks;
 mod directory;
 pub mod docs;
 mod groups;
 mod im;
-mod integration_schemas;
 mod integrations;
 mod licenses;
 mod limit;
@@ -27,7 +25,6 @@ mod room_roles;
 mod room_settings;
 mod room_views;
 mod rooms;
-mod schema;
 mod settings;
 mod signing_secret;
 mod statistics;
@@ -38,6 +35,7 @@ mod teams;
 mod threads;
 mod user_account;
 mod users;
+mod validation;
 
 use crate::error::ApiError;
 use crate::state::AppState;

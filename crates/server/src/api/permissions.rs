@@ -1,7 +1,7 @@
 //! `permissions.listAll`, `permissions.update`, `roles.list`.
 
 use super::docs::Routes;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_str};

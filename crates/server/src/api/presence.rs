@@ -4,7 +4,7 @@
 
 use super::docs::Routes;
 use super::lookup::{USER_ARGS, user_from_params};
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_str};

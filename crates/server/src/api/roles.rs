@@ -3,7 +3,7 @@
 
 use super::docs::Routes;
 use super::pagination::Page;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::{get_path, str_of};
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Caller, Query, arg_str};

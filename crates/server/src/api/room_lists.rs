@@ -3,7 +3,7 @@
 
 use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::rooms::public_room;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};

@@ -5,7 +5,7 @@
 use super::channels::Kind;
 use super::docs::Routes;
 use super::lookup::{ROOM_ARGS, USER_ARGS, user_from_params};
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::events::Event;
 use crate::domain::outbox::raise;
 use crate::domain::rooms::{add_member, public_room, system_message};

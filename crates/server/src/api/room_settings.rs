@@ -7,7 +7,7 @@
 use super::channels::Kind;
 use super::docs::Routes;
 use super::lookup::ROOM_ARGS;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::rooms::{public_room, system_message, valid_room_name};
 use crate::domain::{doc, str_of};
 use crate::error::{ApiError, ApiResult, success};

@@ -6,7 +6,7 @@ use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
 use super::lookup::ROOM_ARGS;
 use super::room_roles::roles_of;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::rooms::{can_access_room, public_room};
 use crate::domain::{get_path, str_of};
 use crate::error::{ApiError, ApiResult, success};

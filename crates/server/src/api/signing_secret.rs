@@ -4,7 +4,7 @@
 //! kept by `integrations.update`.
 
 use super::docs::Routes;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::integration_kinds::OUTGOING;
 use crate::domain::integration_kinds::creator;
 use crate::domain::str_of;

@@ -1,8 +1,8 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
-use super::checks::{ajv_type_errors, typed_body};
+use super::validation::checks::{ajv_type_errors, typed_body};
 use super::docs::Routes;
-use super::schema::Ty;
+use super::validation::schema::Ty;
 use crate::domain::str_of;
 use crate::domain::teams::{NewTeam, create_team};
 use crate::error::{ApiError, ApiResult, success};

@@ -2,7 +2,7 @@
 
 use super::routes::{Answer, Auth, Method, RouteDoc};
 use super::schemas;
-use crate::api::schema::Ty;
+use crate::api::validation::schema::Ty;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};

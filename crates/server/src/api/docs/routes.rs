@@ -6,7 +6,7 @@
 //! required, a `Body` means a request body, ...); the builder methods after a registration
 //! (`summary`, `query`, `body`, ...) describe that last route further.
 
-use crate::api::schema::{Branch, Ty};
+use crate::api::validation::schema::{Branch, Ty};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;

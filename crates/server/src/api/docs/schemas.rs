@@ -1,7 +1,7 @@
 //! JSON schemas of the document: request fields from the validators' [`Ty`]s, and the answers
 //! exactly as `error.rs` and the probes write them.
 
-use crate::api::schema::{Branch, Ty};
+use crate::api::validation::schema::{Branch, Ty};
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
