@@ -1,12 +1,12 @@
 //! `channels.*` (public rooms). The handlers shared with `groups.*` take a [`Kind`].
 
-use super::validation::checks::match_fields;
 use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
 use super::lookup::{
     ROOM_ARGS, USER_ARGS, find_channel, find_group, group_not_found, room_param_required, user_from_params,
 };
 use super::pagination::Page;
+use super::validation::checks::match_fields;
 use super::validation::schema::Ty;
 use crate::domain::rooms::{
     NewRoom, add_member, add_room_owner, archive_room, can_access_room, create_room, leave_room, public_room,

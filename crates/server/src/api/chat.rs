@@ -1,7 +1,7 @@
 //! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
 
-use super::validation::checks::{ajv_type_errors, match_fields, typed_body};
 use super::docs::Routes;
+use super::validation::checks::{ajv_type_errors, match_fields, typed_body};
 use super::validation::schema::{Branch, Ty, one_of};
 use crate::domain::message_edits::{Edit, delete_message, update_message};
 use crate::domain::messages::{

@@ -1,9 +1,9 @@
 //! `integrations.*`, `channels.getIntegrations` and `groups.getIntegrations`.
 
 use super::docs::Routes;
-use super::validation::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
 use super::listing::{LIST_ARGS, ListParams, only_known};
 use super::lookup::{ROOM_ARGS, channel_not_found, group_not_found, room_param_required};
+use super::validation::integration_schemas::{CREATE_INCOMING, CREATE_OUTGOING, UPDATE_INCOMING, UPDATE_OUTGOING};
 use super::validation::schema::{Branch, Ty, one_of};
 use crate::domain::integration_kinds::{INCOMING, OUTGOING, creator};
 use crate::domain::integrations::{create_incoming, create_outgoing, delete, update_incoming, update_outgoing};

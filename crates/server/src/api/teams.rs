@@ -1,7 +1,7 @@
 //! `teams.create`, `teams.delete`, `teams.info`.
 
-use super::validation::checks::{ajv_type_errors, typed_body};
 use super::docs::Routes;
+use super::validation::checks::{ajv_type_errors, typed_body};
 use super::validation::schema::Ty;
 use crate::domain::str_of;
 use crate::domain::teams::{NewTeam, create_team};

@@ -1,9 +1,9 @@
 //! `users.*`: create, register, delete, info, list, update.
 
-use super::validation::checks::{ajv_type_errors, typed_body};
 use super::docs::Routes;
 use super::listing::{LIST_ARGS, ListParams};
 use super::lookup::{USER_ARGS, user_from_params};
+use super::validation::checks::{ajv_type_errors, typed_body};
 use super::validation::schema::Ty;
 use crate::auth::{hash_password_digest, password_digest};
 use crate::domain::str_of;
