@@ -4,7 +4,7 @@
 use super::PgStore;
 use super::docs::pg;
 use super::notify::changed;
-use super::outbox::insert_deliveries;
+use super::outbox_rows::insert_deliveries;
 use super::rooms::{
     get_room, insert_subscription, merge_set, put_message, put_room, put_team, remove_subscription, replace_message,
     room_for_update,

@@ -6,7 +6,7 @@
 //! as a whole hands its messages back to be written one by one, so a bad message fails alone.
 
 use super::docs::{id_of, json, pg, str_of};
-use super::outbox::insert_deliveries;
+use super::outbox_rows::insert_deliveries;
 use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;

@@ -13,6 +13,7 @@ mod message_search;
 mod notify;
 mod nul;
 mod outbox;
+mod outbox_rows;
 mod rooms;
 mod schema;
 mod store_impl;

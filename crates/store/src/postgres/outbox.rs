@@ -9,28 +9,10 @@
 
 use super::APP_PREFIX;
 use super::PgStore;
-use super::docs::{doc_at, exec, json, pg, rows};
+use super::docs::{doc_at, exec, pg, rows};
 use super::integrations::upsert_history;
 use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, StoreResult};
 use deadpool_postgres::GenericClient;
-
-pub(super) async fn insert_deliveries(c: &impl GenericClient, deliveries: &[Delivery]) -> StoreResult<()> {
-    if deliveries.is_empty() {
-        return Ok(());
-    }
-    let stmt = c
-        .prepare_cached(
-            "INSERT INTO outbox (id, integration_id, url, due_at, attempt, doc) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .await
-        .map_err(pg)?;
-    for d in deliveries {
-        c.execute(&stmt, &[&d.id, &d.integration_id, &d.url, &d.due_at, &(d.attempt as i32), &json(&d.doc)])
-            .await
-            .map_err(pg)?;
-    }
-    Ok(())
-}
 
 /// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
 /// to the database any more (it died: every connection of a node carries its name).
