@@ -13,6 +13,7 @@ pub mod postgres;
 mod query;
 pub mod sqlite;
 mod store;
+mod tables;
 pub mod thread;
 
 pub use observer::CommitObserver;

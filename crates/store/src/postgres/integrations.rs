@@ -3,53 +3,13 @@
 
 use super::PgStore;
 use super::docs::{conflict_or_backend, exec, id_of, json, one, pg, str_of};
-use super::listing::{Table, find};
+use super::listing::find;
 use super::listing_index::CHANGED_PREFIX;
 use crate::integration_index;
+use crate::tables::{HISTORY, INTEGRATIONS};
 use crate::{Doc, DocQuery, StoreError, StoreResult};
 use deadpool_postgres::GenericClient;
-use query::sql::SqlSchema;
 use serde_json::Value;
-use std::sync::LazyLock;
-
-/// Drives channel lookups from the `integration_channels` index rather than probing per row.
-const CHANNEL_MEMBERSHIP: &str =
-    "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
-
-static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "integrations",
-    schema: SqlSchema::new()
-        .text("_id", "integrations.id")
-        .text("type", "integrations.type")
-        .text("name", "integrations.name")
-        .nullable_text("_createdBy._id", "integrations.created_by")
-        .iso_date("_createdAt", "integrations.created_at")
-        .iso_date("_updatedAt", "integrations.updated_at")
-        .string_array("channel", CHANNEL_MEMBERSHIP),
-    sort_columns: &[
-        ("_id", "integrations.id"),
-        ("type", "integrations.type"),
-        ("name", "integrations.name"),
-        ("_createdBy._id", "integrations.created_by"),
-        ("_createdAt", "integrations.created_at"),
-        ("_updatedAt", "integrations.updated_at"),
-    ],
-});
-
-static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "integration_history",
-    schema: SqlSchema::new()
-        .text("_id", "integration_history.id")
-        .text("integration._id", "integration_history.integration_id")
-        .nullable_text("integration._createdBy._id", "integration_history.created_by")
-        .iso_date("_createdAt", "integration_history.created_at")
-        .iso_date("_updatedAt", "integration_history.updated_at"),
-    sort_columns: &[
-        ("_id", "integration_history.id"),
-        ("_createdAt", "integration_history.created_at"),
-        ("_updatedAt", "integration_history.updated_at"),
-    ],
-});
 
 /// Tells every node (this one included) that integration `id` changed: the kind other nodes'
 /// caches follow, and the id their listing indexes re-read.

@@ -3,19 +3,12 @@
 //! identical either way, and identical to the SQLite store's.
 
 use super::docs::{doc_at, pg};
+use crate::tables::Table;
 use crate::{Doc, DocQuery, StoreResult};
 use deadpool_postgres::GenericClient;
-use query::sql::{Dialect, SqlSchema, SqlValue, translate};
+use query::sql::{Dialect, SqlValue, translate};
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
-
-/// A document table and what of it is indexed.
-pub struct Table {
-    pub name: &'static str,
-    pub schema: SqlSchema,
-    /// Document paths whose order a column gives.
-    pub sort_columns: &'static [(&'static str, &'static str)],
-}
 
 /// Bound parameters of a plan; the query engine binds only text here.
 fn args(params: Vec<SqlValue>) -> Vec<String> {
@@ -28,24 +21,13 @@ fn args(params: Vec<SqlValue>) -> Vec<String> {
         .collect()
 }
 
-/// `ORDER BY` for the sort keys, if every key has a column; ties keep insertion order.
-fn order_by(table: &Table, keys: &[(String, bool)]) -> Option<String> {
-    let mut parts = Vec::with_capacity(keys.len() + 1);
-    for (path, asc) in keys {
-        let column = table.sort_columns.iter().find(|(p, _)| p == path)?.1;
-        parts.push(format!("{column} {}", if *asc { "ASC" } else { "DESC" }));
-    }
-    parts.push(format!("{}.seq ASC", table.name));
-    Some(parts.join(", "))
-}
-
 pub async fn find(c: &impl GenericClient, table: &Table, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
     let plan = translate(&q.filter, &table.schema, Dialect::Postgres, 1);
     let where_sql = plan.where_sql;
     let params = args(plan.params);
     let mut refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let t = table.name;
-    let order = order_by(table, &q.sort_keys);
+    let order = table.order_by(&q.sort_keys, "seq");
 
     if plan.exact
         && let Some(order) = &order

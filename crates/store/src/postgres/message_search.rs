@@ -4,21 +4,14 @@
 
 use super::PgStore;
 use super::docs::{exec, one, pg};
-use super::listing::{Table, find};
+use super::listing::find;
 use super::rooms::merge_set;
 use crate::ids::now_iso;
+use crate::tables::MESSAGES;
 use crate::{Doc, DocQuery, StoreResult};
 use deadpool_postgres::GenericClient;
-use query::sql::SqlSchema;
 use serde_json::json;
-use std::sync::LazyLock;
 use tokio_postgres::types::Json;
-
-static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "messages",
-    schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
-    sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
-});
 
 /// Counts a thread reply on its thread's first message, locked for the rest of the
 /// transaction that stores the reply.

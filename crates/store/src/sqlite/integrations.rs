@@ -4,55 +4,15 @@
 use super::SqliteStore;
 use super::docs::{backend, exec, id_of, one, str_of, text};
 use super::index;
-use super::listing::{Table, find, fully_pushed};
+use super::listing::{find, fully_pushed};
 use crate::integration_index;
+use crate::tables::{HISTORY, INTEGRATIONS};
 use crate::{Doc, DocQuery, StoreError, StoreResult};
-use query::sql::SqlSchema;
 use rusqlite::{Connection, params};
 use serde_json::Value;
-use std::sync::LazyLock;
-
-/// Drives channel lookups from the `integration_channels` index rather than probing per row.
-const CHANNEL_MEMBERSHIP: &str =
-    "integrations.id IN (SELECT c.integration_id FROM integration_channels c WHERE c.channel {cond})";
-
-static INTEGRATIONS: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "integrations",
-    schema: SqlSchema::new()
-        .text("_id", "integrations.id")
-        .text("type", "integrations.type")
-        .text("name", "integrations.name")
-        .nullable_text("_createdBy._id", "integrations.created_by")
-        .iso_date("_createdAt", "integrations.created_at")
-        .iso_date("_updatedAt", "integrations.updated_at")
-        .string_array("channel", CHANNEL_MEMBERSHIP),
-    sort_columns: &[
-        ("_id", "integrations.id"),
-        ("type", "integrations.type"),
-        ("name", "integrations.name"),
-        ("_createdBy._id", "integrations.created_by"),
-        ("_createdAt", "integrations.created_at"),
-        ("_updatedAt", "integrations.updated_at"),
-    ],
-});
 
 /// Above this many matches, a query SQL answers whole is sorted by SQL rather than in memory.
 const SORT_IN_MEMORY_MAX: usize = 5_000;
-
-static HISTORY: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "integration_history",
-    schema: SqlSchema::new()
-        .text("_id", "integration_history.id")
-        .text("integration._id", "integration_history.integration_id")
-        .nullable_text("integration._createdBy._id", "integration_history.created_by")
-        .iso_date("_createdAt", "integration_history.created_at")
-        .iso_date("_updatedAt", "integration_history.updated_at"),
-    sort_columns: &[
-        ("_id", "integration_history.id"),
-        ("_createdAt", "integration_history.created_at"),
-        ("_updatedAt", "integration_history.updated_at"),
-    ],
-});
 
 fn created_by(doc: &Doc) -> Option<&str> {
     doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)

@@ -2,19 +2,12 @@
 //! engine can translate and evaluating the rest in memory. Results are identical either way.
 
 use super::docs::backend;
+use crate::tables::Table;
 use crate::{DocQuery, StoreError, StoreResult};
-use query::sql::{Dialect, SqlSchema, SqlValue, translate};
+use query::sql::{Dialect, SqlValue, translate};
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlArg;
 use serde_json::Value;
-
-/// A document table and what of it is indexed.
-pub struct Table {
-    pub name: &'static str,
-    pub schema: SqlSchema,
-    /// Document paths whose order a column gives.
-    pub sort_columns: &'static [(&'static str, &'static str)],
-}
 
 fn args(params: Vec<SqlValue>) -> Vec<SqlArg> {
     params
@@ -24,17 +17,6 @@ fn args(params: Vec<SqlValue>) -> Vec<SqlArg> {
             SqlValue::Integer(i) => SqlArg::Integer(i),
         })
         .collect()
-}
-
-/// `ORDER BY` for the sort keys, if every key has a column; ties keep insertion order.
-fn order_by(table: &Table, keys: &[(String, bool)]) -> Option<String> {
-    let mut parts = Vec::with_capacity(keys.len() + 1);
-    for (path, asc) in keys {
-        let column = table.sort_columns.iter().find(|(p, _)| p == path)?.1;
-        parts.push(format!("{column} {}", if *asc { "ASC" } else { "DESC" }));
-    }
-    parts.push(format!("{}.rowid ASC", table.name));
-    Some(parts.join(", "))
 }
 
 fn parse_value(text: &str) -> StoreResult<Value> {
@@ -50,7 +32,7 @@ fn into_doc(v: Value) -> StoreResult<crate::Doc> {
 
 /// Whether SQL alone answers the query (filter and order both pushed down).
 pub fn fully_pushed(table: &Table, q: &DocQuery) -> bool {
-    translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact && order_by(table, &q.sort_keys).is_some()
+    translate(&q.filter, &table.schema, Dialect::Sqlite, 1).exact && table.order_by(&q.sort_keys, "rowid").is_some()
 }
 
 pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<crate::Doc>, usize)> {
@@ -59,7 +41,7 @@ pub fn find(conn: &Connection, table: &Table, q: DocQuery) -> StoreResult<(Vec<c
     let params = args(plan.params);
     let t = table.name;
     let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-    let order = order_by(table, &q.sort_keys);
+    let order = table.order_by(&q.sort_keys, "rowid");
 
     if plan.exact
         && let Some(order) = &order

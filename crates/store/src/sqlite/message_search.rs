@@ -3,19 +3,12 @@
 
 use super::SqliteStore;
 use super::docs::{exec, one, text};
-use super::listing::{Table, find};
+use super::listing::find;
 use crate::ids::now_iso;
+use crate::tables::MESSAGES;
 use crate::{Doc, DocQuery, StoreResult};
-use query::sql::SqlSchema;
 use rusqlite::params;
 use serde_json::json;
-use std::sync::LazyLock;
-
-static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
-    name: "messages",
-    schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
-    sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
-});
 
 impl SqliteStore {
     pub(super) async fn find_message_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
