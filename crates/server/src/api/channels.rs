@@ -34,6 +34,13 @@ impl Kind {
             Kind::Group => "p",
         }
     }
+    /// The endpoint family (`channels` / `groups`).
+    pub fn family(self) -> &'static str {
+        match self {
+            Kind::Channel => "channels",
+            Kind::Group => "groups",
+        }
+    }
     /// The key of the room in responses (`channel` / `group`).
     pub fn key(self) -> &'static str {
         match self {
@@ -51,9 +58,28 @@ impl Kind {
 }
 
 pub fn routes() -> Routes {
+    shared_routes(Kind::Channel)
+        .get("/channels.list", list_channels)
+        .summary("Rooms of this kind")
+        .query(LIST_ARGS)
+        .get("/channels.list.joined", |s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel))
+        .summary("Rooms the caller joined")
+        .query(LIST_ARGS)
+        .post("/channels.join", join)
+        .summary("Join a public channel")
+        .body(ROOM_ARGS)
+        .body(&[("joinCode", Ty::Str)])
+}
+
+/// The endpoints `channels.*` and `groups.*` share, for the family of `kind`.
+pub fn shared_routes(kind: Kind) -> Routes {
+    let path = |name: &str| format!("/{}.{name}", kind.family());
     Routes::new()
-        .post("/channels.create", |s: State<AppState>, c: Caller, b: Body| create(s, c, b, Kind::Channel))
-        .summary("Create a public channel")
+        .post(&path("create"), move |s: State<AppState>, c: Caller, b: Body| create(s, c, b, kind))
+        .summary(match kind {
+            Kind::Channel => "Create a public channel",
+            Kind::Group => "Create a private group",
+        })
         .body(&[
             ("name", Ty::Str),
             ("members", Ty::StrList),
@@ -62,28 +88,22 @@ pub fn routes() -> Routes {
             ("customFields", Ty::Obj),
             ("extraData", Ty::Obj),
         ])
-        .get("/channels.info", |s: State<AppState>, c: Caller, q: Query| info(s, c, q, Kind::Channel))
+        .get(&path("info"), move |s: State<AppState>, c: Caller, q: Query| info(s, c, q, kind))
         .summary("A room")
         .query(ROOM_ARGS)
-        .post("/channels.delete", |s: State<AppState>, c: Caller, b: Body| delete(s, c, b, Kind::Channel))
+        .post(&path("delete"), move |s: State<AppState>, c: Caller, b: Body| delete(s, c, b, kind))
         .summary("Delete a room")
         .body(ROOM_ARGS)
-        .get("/channels.list", list_channels)
-        .summary("Rooms of this kind")
-        .query(LIST_ARGS)
-        .get("/channels.list.joined", |s: State<AppState>, c: Caller, q: Query| list_joined(s, c, q, Kind::Channel))
-        .summary("Rooms the caller joined")
-        .query(LIST_ARGS)
-        .get("/channels.members", |s: State<AppState>, c: Caller, q: Query| members(s, c, q, Kind::Channel))
+        .get(&path("members"), move |s: State<AppState>, c: Caller, q: Query| members(s, c, q, kind))
         .summary("Members of a room")
         .query(ROOM_ARGS)
         .query(LIST_ARGS)
         .query(&[("status", Ty::StrList), ("filter", Ty::Str)])
-        .get("/channels.messages", |s: State<AppState>, c: Caller, q: Query| messages(s, c, q, Kind::Channel))
+        .get(&path("messages"), move |s: State<AppState>, c: Caller, q: Query| messages(s, c, q, kind))
         .summary("Messages of a room")
         .query(ROOM_ARGS)
         .query(LIST_ARGS)
-        .get("/channels.history", |s: State<AppState>, c: Caller, q: Query| history(s, c, q, Kind::Channel))
+        .get(&path("history"), move |s: State<AppState>, c: Caller, q: Query| history(s, c, q, kind))
         .summary("Messages of a room between two dates")
         .query(ROOM_ARGS)
         .query(&[
@@ -94,23 +114,19 @@ pub fn routes() -> Routes {
             ("count", Ty::Num),
             ("unreads", Ty::Bool),
         ])
-        .post("/channels.invite", |s: State<AppState>, c: Caller, b: Body| invite(s, c, b, Kind::Channel))
+        .post(&path("invite"), move |s: State<AppState>, c: Caller, b: Body| invite(s, c, b, kind))
         .summary("Add users to a room")
         .body(ROOM_ARGS)
         .body(USER_ARGS)
         .body(&[("userIds", Ty::StrList)])
-        .post("/channels.addOwner", |s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, Kind::Channel))
+        .post(&path("addOwner"), move |s: State<AppState>, c: Caller, b: Body| add_owner(s, c, b, kind))
         .summary("Make a member an owner")
         .body(ROOM_ARGS)
         .body(USER_ARGS)
-        .post("/channels.join", join)
-        .summary("Join a public channel")
-        .body(ROOM_ARGS)
-        .body(&[("joinCode", Ty::Str)])
-        .post("/channels.leave", |s: State<AppState>, c: Caller, b: Body| leave(s, c, b, Kind::Channel))
+        .post(&path("leave"), move |s: State<AppState>, c: Caller, b: Body| leave(s, c, b, kind))
         .summary("Leave a room")
         .body(ROOM_ARGS)
-        .post("/channels.archive", |s: State<AppState>, c: Caller, b: Body| archive(s, c, b, Kind::Channel))
+        .post(&path("archive"), move |s: State<AppState>, c: Caller, b: Body| archive(s, c, b, kind))
         .summary("Archive a room")
         .body(ROOM_ARGS)
 }
