@@ -125,27 +125,8 @@ fn every_route_goes_through_the_documented_router() {
 fn schemathesis() -> Option<PathBuf> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest_dir().join("../../target"));
-    let venv = target.join("schemathesis-venv");
     let requirements = manifest_dir().join("tests/openapi/requirements.txt");
-    let stamp = venv.join(".installed");
-    let wanted = std::fs::read_to_string(&requirements).ok()?;
-    let program = venv.join("bin/schemathesis");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Some(program);
-    }
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().ok()?.success();
-    let installed = made
-        && Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements)
-            .status()
-            .ok()?
-            .success();
-    if !installed {
-        return None;
-    }
-    std::fs::write(&stamp, wanted).ok()?;
-    Some(program)
+    Some(common::python::venv_with(&target.join("schemathesis-venv"), &requirements)?.join("bin/schemathesis"))
 }
 
 /// Operations left out because they end the run's own session: logging out revokes the token,

@@ -14,27 +14,8 @@ fn repo_root() -> PathBuf {
 /// A virtualenv with the pinned client, created once and reused.
 fn client_python() -> Option<PathBuf> {
     let root = repo_root();
-    let venv = root.join("target/python-client-venv");
-    let python = venv.join("bin/python");
     let requirements = root.join("clients/python/requirements.txt");
-    let stamp = venv.join(".installed");
-    let wanted = std::fs::read_to_string(&requirements).ok()?;
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Some(python);
-    }
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().ok()?.success();
-    let installed = made
-        && Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements)
-            .status()
-            .ok()?
-            .success();
-    if !installed {
-        return None;
-    }
-    std::fs::write(&stamp, wanted).ok()?;
-    Some(python)
+    Some(common::python::venv_with(&root.join("target/python-client-venv"), &requirements)?.join("bin/python"))
 }
 
 #[tokio::test]
