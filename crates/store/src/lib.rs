@@ -5,6 +5,7 @@
 //! its first members", "post a message") rather than SQL, so that each backend can make those
 //! operations atomic in its own way. [`sqlite::SqliteStore`] is the embedded default.
 
+mod aggregates;
 pub mod ids;
 mod integration_index;
 pub mod migrate;
@@ -16,12 +17,25 @@ mod store;
 mod tables;
 pub mod thread;
 
+pub use aggregates::{
+    HistoryStore, IntegrationStore, MessageStore, OutboxStore, RoomStore, SettingsStore, SubscriptionStore, TeamStore,
+    UserStore,
+};
 pub use observer::CommitObserver;
 pub(crate) use observer::CommitObserverSlot;
 pub use query::DocQuery;
 pub use store::{
     AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, OutboxStats, Store, StoreError, StoreResult,
 };
+
+/// The storage traits, for callers of a `dyn Store`: `use store::prelude::*`.
+pub mod prelude {
+    pub use crate::aggregates::{
+        HistoryStore, IntegrationStore, MessageStore, OutboxStore, RoomStore, SettingsStore, SubscriptionStore,
+        TeamStore, UserStore,
+    };
+    pub use crate::store::Store;
+}
 
 /// A stored document: a JSON object with Rocket.Chat's field names (`_id`, `_updatedAt`, ...).
 pub type Doc = serde_json::Map<String, serde_json::Value>;

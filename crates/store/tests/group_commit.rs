@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use std::sync::Arc;
+use store::prelude::*;
 use store::sqlite::SqliteStore;
 use store::{Doc, MessageQuery, Store, StoreError};
 

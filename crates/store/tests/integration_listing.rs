@@ -3,6 +3,7 @@
 
 use query::{Filter, Sort};
 use serde_json::json;
+use store::prelude::*;
 use store::sqlite::SqliteStore;
 use store::{Doc, DocQuery, Store};
 

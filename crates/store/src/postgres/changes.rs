@@ -1,5 +1,6 @@
-//! `Store::commit` for PostgreSQL: each change that can raise an event, written in one
-//! transaction with its outbox rows; changes to what other nodes cache notify them.
+//! `Store` for PostgreSQL: each change that can raise an event, written in one transaction
+//! with its outbox rows (changes to what other nodes cache notify them), and the node's life:
+//! first start, other nodes' changes, closing.
 
 use super::PgStore;
 use super::docs::pg;
@@ -10,12 +11,14 @@ use super::rooms::{
     room_for_update,
 };
 use crate::ids::now_iso;
-use crate::{Change, Committed, Delivery, StoreResult};
+use crate::{Change, Committed, Delivery, OutboxStore, Store, StoreResult};
+use async_trait::async_trait;
 use serde_json::json;
 use std::time::Instant;
 
-impl PgStore {
-    pub(super) async fn commit_change(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
+#[async_trait]
+impl Store for PgStore {
+    async fn commit(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
         // New messages go through the group commit; one it hands back is written alone below,
         // as are thread replies, which also lock and count on their thread's first message.
         let (change, deliveries) = match change {
@@ -37,7 +40,7 @@ impl PgStore {
         match change {
             Change::InsertMessage(message) => {
                 put_message(&tx, &message).await?;
-                super::message_search::count_thread_reply(&tx, &message).await?;
+                super::messages::count_thread_reply(&tx, &message).await?;
                 done.doc = Some(message);
                 rooms_changed = false;
             }
@@ -103,5 +106,33 @@ impl PgStore {
             done.doc = Some(get_room(&c, &id).await?.unwrap_or(room));
         }
         Ok(done)
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn first_start_guard(&self) -> StoreResult<Box<dyn std::any::Any + Send + Sync>> {
+        Ok(Box::new(self.lock_first_start().await?))
+    }
+
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        Some(self.changes.subscribe())
+    }
+
+    fn set_commit_observer(&self, observer: crate::CommitObserver) {
+        self.commit_observer.set(observer);
+    }
+
+    /// Gives this node's claims back, so other nodes take them at once rather than when the
+    /// lease runs out.
+    async fn close(&self) {
+        match self.release_claimed_deliveries().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "released this node's delivery claims"),
+            Err(e) => tracing::warn!(error = %e, "could not release this node's delivery claims"),
+        }
+        self.listener.abort();
+        self.pool.close();
     }
 }

@@ -1,4 +1,4 @@
-//! Integrations and their history in PostgreSQL. The fields that listings filter and sort on
+//! Integrations in PostgreSQL. The fields that listings filter and sort on
 //! are copied into columns (and `channel` into a side table) so those are answered by indexes.
 
 use super::PgStore;
@@ -6,10 +6,12 @@ use super::docs::{conflict_or_backend, exec, id_of, json, one, pg, str_of};
 use super::listing::find;
 use super::listing_index::CHANGED_PREFIX;
 use crate::integration_index;
-use crate::tables::{HISTORY, INTEGRATIONS};
-use crate::{Doc, DocQuery, StoreError, StoreResult};
+use crate::tables::INTEGRATIONS;
+use crate::{Doc, DocQuery, IntegrationStore, StoreError, StoreResult};
+use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
+use std::sync::atomic::Ordering;
 
 /// Tells every node (this one included) that integration `id` changed: the kind other nodes'
 /// caches follow, and the id their listing indexes re-read.
@@ -18,7 +20,7 @@ async fn announce(c: &impl GenericClient, id: &str) -> StoreResult<()> {
     super::notify::changed(c, &format!("{CHANGED_PREFIX}{id}")).await
 }
 
-fn created_by(doc: &Doc) -> Option<&str> {
+pub(super) fn created_by(doc: &Doc) -> Option<&str> {
     doc.get("_createdBy").and_then(|c| c.get("_id")).and_then(Value::as_str)
 }
 
@@ -64,28 +66,9 @@ async fn put(c: &impl GenericClient, doc: &Doc, insert: bool) -> StoreResult<()>
     Ok(())
 }
 
-/// A history record's index columns.
-pub(super) async fn upsert_history(c: &impl GenericClient, doc: &Doc) -> StoreResult<()> {
-    let integration = doc.get("integration").and_then(Value::as_object);
-    exec(
-        c,
-        "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
-        &[
-            &id_of(doc)?,
-            &integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
-            &integration.and_then(created_by),
-            &str_of(doc, "_createdAt").unwrap_or_default(),
-            &str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default(),
-            &json(doc),
-        ],
-    )
-    .await
-    .map(drop)
-}
-
 impl PgStore {
-    pub(super) async fn integration_write(&self, doc: Doc, insert: bool) -> StoreResult<()> {
+    /// Writes an integration and tells every node (their listing indexes re-read it).
+    async fn put_integration(&self, doc: Doc, insert: bool) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         put(&tx, &doc, insert).await?;
@@ -93,11 +76,22 @@ impl PgStore {
         announce(&tx, id).await?;
         tx.commit().await.map_err(pg)?;
         self.index.mark(id);
-        self.bump_integrations_generation();
+        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
+}
 
-    pub(super) async fn integration_delete(&self, id: &str) -> StoreResult<Option<Doc>> {
+#[async_trait]
+impl IntegrationStore for PgStore {
+    async fn insert_integration(&self, integration: Doc) -> StoreResult<()> {
+        self.put_integration(integration, true).await
+    }
+
+    async fn replace_integration(&self, integration: Doc) -> StoreResult<()> {
+        self.put_integration(integration, false).await
+    }
+
+    async fn delete_integration(&self, id: &str) -> StoreResult<Option<Doc>> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let Some(doc) = one(&tx, "DELETE FROM integrations WHERE id = $1 RETURNING doc", &[&id]).await? else {
@@ -108,11 +102,15 @@ impl PgStore {
         announce(&tx, id).await?;
         tx.commit().await.map_err(pg)?;
         self.index.mark(id);
-        self.bump_integrations_generation();
+        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
         Ok(Some(doc))
     }
 
-    pub(super) async fn integration_with_url(&self, url: &str) -> StoreResult<Option<Doc>> {
+    async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.doc_query("SELECT doc FROM integrations WHERE id = $1", &[&id]).await
+    }
+
+    async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
         let c = self.conn().await?;
         one(
             &c,
@@ -122,7 +120,7 @@ impl PgStore {
         .await
     }
 
-    pub(super) async fn integrations_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+    async fn find_integrations(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         let c = self.conn().await?;
         if !integration_index::answers(&q) {
             return find(&c, &INTEGRATIONS, q).await;
@@ -140,43 +138,7 @@ impl PgStore {
         Ok((ids.iter().filter_map(|id| by_id.remove(id)).collect(), total))
     }
 
-    pub(super) async fn history_find(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        let c = self.conn().await?;
-        find(&c, &HISTORY, q).await
-    }
-
-    pub(super) async fn history_clear(&self, integration_id: &str) -> StoreResult<usize> {
-        let c = self.conn().await?;
-        exec(&c, "DELETE FROM integration_history WHERE integration_id = $1", &[&integration_id])
-            .await
-            .map(|n| n as usize)
-    }
-
-    pub(super) async fn history_prune(&self, max: Option<usize>, before: Option<String>) -> StoreResult<usize> {
-        let c = self.conn().await?;
-        let mut deleted = 0;
-        if let Some(before) = &before {
-            deleted += exec(&c, "DELETE FROM integration_history WHERE created_at < $1", &[before]).await?;
-        }
-        if let Some(max) = max {
-            let max = max as i64;
-            let over = super::docs::strings(
-                &c,
-                "SELECT integration_id FROM integration_history GROUP BY integration_id HAVING count(*) > $1",
-                &[&max],
-            )
-            .await?;
-            for integration in over {
-                deleted += exec(
-                    &c,
-                    "DELETE FROM integration_history WHERE integration_id = $1 AND id NOT IN (
-                         SELECT id FROM integration_history WHERE integration_id = $1
-                         ORDER BY created_at DESC, seq DESC LIMIT $2)",
-                    &[&integration, &max],
-                )
-                .await?;
-            }
-        }
-        Ok(deleted as usize)
+    fn integrations_generation(&self) -> u64 {
+        self.integrations_generation.load(Ordering::Acquire)
     }
 }

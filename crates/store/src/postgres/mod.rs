@@ -4,29 +4,32 @@
 mod changes;
 mod docs;
 mod export;
+mod history;
 mod integrations;
 mod listing;
 mod listing_index;
 mod membership;
 mod message_batch;
-mod message_search;
+mod messages;
 mod notify;
 mod nul;
 mod outbox;
 mod outbox_rows;
 mod rooms;
 mod schema;
-mod store_impl;
-mod team_members;
+mod settings;
+mod subscriptions;
+mod teams;
 mod users;
 
-use crate::{StoreError, StoreResult};
+use crate::{Doc, StoreError, StoreResult};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use docs::pg;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
 
 /// Connections per node: enough for concurrent requests and the outgoing dispatcher, few
 /// enough that several nodes stay well inside PostgreSQL's default `max_connections` (100).
@@ -44,9 +47,10 @@ pub struct PgStore {
     /// This process's name in the outbox's `claimed_by`: unique per start.
     node_id: String,
     lease_ms: AtomicI64,
-    /// See `Store::integrations_generation`.
+    /// See `IntegrationStore::integrations_generation`.
     integrations_generation: Arc<AtomicU64>,
-    /// Kinds of records changed on any node (see `notify`).
+    /// Kinds of records changed on any node: `integrations`, `permissions`, `rooms`, or `*`
+    /// after the listening connection was lost (see `notify`).
     changes: tokio::sync::broadcast::Sender<String>,
     listener: tokio::task::JoinHandle<()>,
     /// New messages, committed in groups.
@@ -92,11 +96,6 @@ impl PgStore {
         &self.node_id
     }
 
-    /// How long a claim on a delivery lasts before another node may take it over.
-    pub fn set_claim_lease(&self, ms: i64) {
-        self.lease_ms.store(ms.max(1), Ordering::Relaxed);
-    }
-
     fn lease_ms(&self) -> i64 {
         self.lease_ms.load(Ordering::Relaxed)
     }
@@ -113,13 +112,16 @@ impl PgStore {
         schema::lock_first_start(self.conn().await?).await
     }
 
-    /// Kinds of records changed on any node: `integrations`, `permissions`, `rooms`, or `*`
-    /// after the listening connection was lost (anything may have changed).
-    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<String> {
-        self.changes.subscribe()
+    /// The first document `sql` selects, on a pooled connection.
+    async fn doc_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Doc>> {
+        docs::one(&self.conn().await?, sql, params).await
     }
 
-    fn bump_integrations_generation(&self) {
-        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
+    async fn docs_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Doc>> {
+        docs::many(&self.conn().await?, sql, params).await
+    }
+
+    async fn docs_of(&self, sql: &str) -> StoreResult<Vec<Doc>> {
+        self.docs_query(sql, &[]).await
     }
 }

@@ -10,9 +10,11 @@
 use super::APP_PREFIX;
 use super::PgStore;
 use super::docs::{doc_at, exec, pg, rows};
-use super::integrations::upsert_history;
-use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, StoreResult};
+use super::history::upsert_history;
+use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, OutboxStore, StoreResult};
+use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
+use std::sync::atomic::Ordering;
 
 /// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
 /// to the database any more (it died: every connection of a node carries its name).
@@ -24,8 +26,9 @@ fn free(now: &str) -> String {
     )
 }
 
-impl PgStore {
-    pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
+#[async_trait]
+impl OutboxStore for PgStore {
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         let mut c = self.conn().await?;
         let until = now + self.lease_ms();
         let mut out = Vec::with_capacity(lanes.len());
@@ -75,7 +78,7 @@ impl PgStore {
 
     /// Deletes (`reschedule: None`) or unclaims deliveries this node still holds, each with its
     /// attempt's history; a delivery whose claim was lost is left to the node that holds it.
-    pub(super) async fn finish(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let started = std::time::Instant::now();
         let tx = c.transaction().await.map_err(pg)?;
@@ -108,7 +111,7 @@ impl PgStore {
     }
 
     /// Gives back this node's claims (on a clean stop), so other nodes take them at once.
-    pub(super) async fn release_own_claims(&self) -> StoreResult<usize> {
+    async fn release_claimed_deliveries(&self) -> StoreResult<usize> {
         let c = self.conn().await?;
         exec(&c, "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1", &[&self.node_id])
             .await
@@ -116,7 +119,7 @@ impl PgStore {
     }
 
     /// Every node's deliveries: the table is the shared outbox.
-    pub(super) async fn outbox_depth(&self) -> StoreResult<OutboxStats> {
+    async fn outbox_stats(&self) -> StoreResult<OutboxStats> {
         let c = self.conn().await?;
         let found = rows(&c, "SELECT count(*), min(due_at) FROM outbox", &[]).await?;
         let Some(r) = found.first() else { return Ok(OutboxStats::default()) };
@@ -124,12 +127,17 @@ impl PgStore {
         Ok(OutboxStats { pending: pending.max(0) as u64, earliest_due_ms: r.try_get(1).map_err(pg)? })
     }
 
-    pub(super) async fn pending_urls(&self, now: i64) -> StoreResult<Vec<(String, i64)>> {
+    async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>> {
+        let now = chrono::Utc::now().timestamp_millis();
         let c = self.conn().await?;
         rows(&c, &format!("SELECT url, min(due_at) FROM outbox WHERE {} GROUP BY url", free("$1")), &[&now])
             .await?
             .iter()
             .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
             .collect()
+    }
+
+    fn set_claim_lease(&self, ms: i64) {
+        self.lease_ms.store(ms.max(1), Ordering::Relaxed);
     }
 }

@@ -1,18 +1,19 @@
-//! Rooms, memberships, messages and teams in PostgreSQL.
+//! Rooms in PostgreSQL, and the row writers run inside the transactions that change a room:
+//! its subscriptions, its messages (with the room's counters) and a team's main room.
 //!
 //! A room's message counter, last message time and last message live in columns, so posting a
 //! message updates three small values instead of rewriting the room's document, and concurrent
 //! posts to one room never overwrite each other.
 
 use super::PgStore;
-use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, one, pg, rows, str_of, strings};
+use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, pg, rows, str_of, strings};
 use super::membership::{bump_users_count, touch_user_rooms};
-use crate::ids::now_iso;
-use crate::{Doc, MessageQuery, StoreError, StoreResult};
+use crate::{Doc, RoomStore, StoreError, StoreResult};
+use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use serde_json::{Value, json};
 use tokio_postgres::Row;
-use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::types::Json;
 
 /// Selects what [`room_from_row`] reads.
 const ROOM_SELECT: &str = "SELECT doc, msgs, lm, last_message FROM rooms";
@@ -151,7 +152,7 @@ pub(super) async fn put_team(
     Ok(())
 }
 
-async fn erase_room(c: &impl GenericClient, rid: &str) -> StoreResult<()> {
+pub(super) async fn erase_room(c: &impl GenericClient, rid: &str) -> StoreResult<()> {
     for uid in strings(c, "DELETE FROM subscriptions WHERE rid = $1 RETURNING uid", &[&rid]).await? {
         touch_user_rooms(c, &uid, rid, false).await?;
     }
@@ -192,129 +193,27 @@ pub(super) async fn sync_subscriptions(c: &impl GenericClient, room: &Doc) -> St
         .map(drop)
 }
 
-impl PgStore {
-    pub(super) async fn subscription_open_set(&self, rid: &str, uid: &str, open: bool) -> StoreResult<()> {
+#[async_trait]
+impl RoomStore for PgStore {
+    async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
         let c = self.conn().await?;
-        let patch = json!({"open": open, "_updatedAt": now_iso()});
-        let changed = exec(
-            &c,
-            "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2",
-            &[&rid, &uid, &Json(&patch)],
-        )
-        .await?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        get_room(&c, id).await
     }
 
-    pub(super) async fn room_query(&self, filter: &str, arg: &str) -> StoreResult<Vec<Doc>> {
+    async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
         let c = self.conn().await?;
-        rooms_where(&c, filter, arg).await
+        Ok(rooms_where(&c, "name = $1", name).await?.pop())
     }
 
-    pub(super) async fn room_delete(&self, id: &str) -> StoreResult<()> {
+    async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
+        let c = self.conn().await?;
+        rooms_where(&c, "t = $1 ORDER BY seq", t).await
+    }
+
+    async fn delete_room(&self, id: &str) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         erase_room(&tx, id).await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    pub(super) async fn doc_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Doc>> {
-        let c = self.conn().await?;
-        one(&c, sql, params).await
-    }
-
-    pub(super) async fn docs_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Doc>> {
-        let c = self.conn().await?;
-        super::docs::many(&c, sql, params).await
-    }
-
-    pub(super) async fn subscription_roles_set(
-        &self,
-        rid: &str,
-        uid: &str,
-        roles: Vec<String>,
-        system_message: Option<Doc>,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let patch = json!({"roles": roles, "_updatedAt": now_iso()});
-        let changed = exec(
-            &tx,
-            "UPDATE subscriptions SET doc = doc || $3 WHERE rid = $1 AND uid = $2",
-            &[&rid, &uid, &Json(&patch)],
-        )
-        .await?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        if let Some(msg) = &system_message {
-            put_message(&tx, msg).await?;
-        }
-        tx.commit().await.map_err(pg)
-    }
-
-    pub(super) async fn message_delete(&self, id: &str) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let Some(rid) = strings(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid", &[&id]).await?.pop() else {
-            return Err(StoreError::NotFound);
-        };
-        exec(&tx, "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1", &[&rid]).await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    pub(super) async fn messages_of_room(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        let c = self.conn().await?;
-        let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
-        let mut filter = String::from("rid = $1");
-        let mut args: Vec<String> = vec![rid.to_owned()];
-        if let Some(latest) = q.latest {
-            args.push(latest);
-            filter.push_str(&format!(" AND ts {lt} ${}", args.len()));
-        }
-        if let Some(oldest) = q.oldest {
-            args.push(oldest);
-            filter.push_str(&format!(" AND ts {gt} ${}", args.len()));
-        }
-        let mut params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        let total: i64 = rows(&c, &format!("SELECT count(*) FROM messages WHERE {filter}"), &params)
-            .await?
-            .first()
-            .map(|r| r.get(0))
-            .unwrap_or(0);
-        let order = if q.oldest_first { "ASC" } else { "DESC" };
-        let limit = q.limit.map(|l| l as i64);
-        let offset = q.offset as i64;
-        params.push(&limit);
-        params.push(&offset);
-        let sql = format!(
-            "SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, seq {order} LIMIT ${} OFFSET ${}",
-            args.len() + 1,
-            args.len() + 2
-        );
-        let docs = super::docs::many(&c, &sql, &params).await?;
-        Ok((docs, total as usize))
-    }
-
-    pub(super) async fn team_delete(&self, team_id: &str, rooms_to_remove: Vec<String>) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let Some(team) = one(&tx, "SELECT doc FROM teams WHERE id = $1 FOR UPDATE", &[&team_id]).await? else {
-            return Err(StoreError::NotFound);
-        };
-        let main = str_of(&team, "roomId").unwrap_or_default().to_owned();
-        for rid in strings(&tx, "SELECT id FROM rooms WHERE team_id = $1", &[&team_id]).await? {
-            if rid == main || rooms_to_remove.contains(&rid) {
-                erase_room(&tx, &rid).await?;
-            } else if let Some(mut room) = room_for_update(&tx, &rid).await? {
-                room.remove("teamId");
-                room.remove("teamDefault");
-                room.insert("_updatedAt".into(), json!(now_iso()));
-                put_room(&tx, &room, false).await?;
-            }
-        }
-        erase_room(&tx, &main).await?;
-        exec(&tx, "DELETE FROM team_members WHERE team_id = $1", &[&team_id]).await?;
-        exec(&tx, "DELETE FROM teams WHERE id = $1", &[&team_id]).await?;
         tx.commit().await.map_err(pg)
     }
 }

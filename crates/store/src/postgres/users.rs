@@ -1,12 +1,12 @@
-//! Settings, roles, permissions, users and login tokens in PostgreSQL.
+//! Users and login tokens in PostgreSQL.
 
 use super::PgStore;
-use super::docs::{conflict_or_backend, exec, id_of, json, many, one, pg, rows, str_of, strings};
+use super::docs::{conflict_or_backend, exec, id_of, json, pg, rows, str_of, strings};
 use crate::ids::now_iso;
-use crate::{Doc, StoreError, StoreResult};
+use crate::{Doc, StoreError, StoreResult, UserStore};
+use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use serde_json::{Value, json};
-use tokio_postgres::types::Json;
+use serde_json::Value;
 
 pub(super) async fn put_user(c: &impl GenericClient, user: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(user)?;
@@ -30,62 +30,12 @@ pub(super) async fn put_user(c: &impl GenericClient, user: &Doc, insert: bool) -
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-impl PgStore {
-    pub(super) async fn settings_all(&self) -> StoreResult<Vec<(String, Value)>> {
-        let c = self.conn().await?;
-        rows(&c, "SELECT id, value FROM settings", &[])
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get::<_, Json<Value>>(1).map_err(pg)?.0)))
-            .collect()
-    }
-
-    pub(super) async fn setting_save(&self, id: &str, value: Value) -> StoreResult<()> {
-        let c = self.conn().await?;
-        exec(
-            &c,
-            "INSERT INTO settings (id, value) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = excluded.value",
-            &[&id, &Json(&value)],
-        )
-        .await
-        .map(drop)
-    }
-
-    pub(super) async fn docs_of(&self, sql: &str) -> StoreResult<Vec<Doc>> {
-        let c = self.conn().await?;
-        many(&c, sql, &[]).await
-    }
-
-    /// Inserts documents whose `_id` is not stored yet (`sql` inserts id, doc, ignoring conflicts).
-    pub(super) async fn insert_missing(&self, sql: &str, docs: Vec<Doc>) -> StoreResult<()> {
+#[async_trait]
+impl UserStore for PgStore {
+    async fn replace_user(&self, user: Doc) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        for d in &docs {
-            exec(&tx, sql, &[&id_of(d)?, &json(d)]).await?;
-        }
-        tx.commit().await.map_err(pg)
-    }
-
-    pub(super) async fn permission_roles_set(&self, updates: Vec<(String, Vec<String>)>) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let now = now_iso();
-        for (id, roles) in &updates {
-            let patch = json!({"roles": roles, "_updatedAt": now});
-            let changed =
-                exec(&tx, "UPDATE permissions SET doc = doc || $2 WHERE id = $1", &[id, &Json(&patch)]).await?;
-            if changed == 0 {
-                return Err(StoreError::NotFound);
-            }
-        }
-        super::notify::changed(&tx, "permissions").await?;
-        tx.commit().await.map_err(pg)
-    }
-
-    pub(super) async fn user_write(&self, user: Doc, insert: bool) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        put_user(&tx, &user, insert).await?;
+        put_user(&tx, &user, false).await?;
         // A deactivated user's sessions end with the deactivation, in the same transaction.
         if user.get("active") == Some(&Value::Bool(false)) {
             exec(&tx, "DELETE FROM login_tokens WHERE user_id = $1", &[&id_of(&user)?]).await?;
@@ -93,7 +43,7 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    pub(super) async fn user_delete(&self, id: &str) -> StoreResult<()> {
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let rooms = strings(&tx, "DELETE FROM subscriptions WHERE uid = $1 RETURNING rid", &[&id]).await?;
@@ -108,12 +58,23 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    pub(super) async fn user_one(&self, sql: &str, key: &str) -> StoreResult<Option<Doc>> {
-        let c = self.conn().await?;
-        one(&c, sql, &[&key]).await
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.doc_query("SELECT doc FROM users WHERE id = $1", &[&id]).await
     }
 
-    pub(super) async fn users_with_ids(&self, ids: &[String]) -> StoreResult<Vec<Doc>> {
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
+        self.doc_query("SELECT doc FROM users WHERE username_lower = $1", &[&username.to_lowercase()]).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
+        self.doc_query("SELECT doc FROM users WHERE email_lower = $1", &[&email.to_lowercase()]).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<Doc>> {
+        self.docs_of("SELECT doc FROM users ORDER BY seq").await
+    }
+
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Doc>> {
         let c = self.conn().await?;
         let found = rows(&c, "SELECT id, doc FROM users WHERE id = ANY($1)", &[&ids]).await?;
         let mut by_id = std::collections::HashMap::with_capacity(found.len());
@@ -124,7 +85,7 @@ impl PgStore {
         Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
     }
 
-    pub(super) async fn token_add(&self, user_id: &str, hashed: &str) -> StoreResult<()> {
+    async fn add_login_token(&self, user_id: &str, hashed: &str) -> StoreResult<()> {
         let c = self.conn().await?;
         exec(
             &c,
@@ -136,12 +97,12 @@ impl PgStore {
         .map(drop)
     }
 
-    pub(super) async fn token_remove(&self, hashed: &str) -> StoreResult<()> {
+    async fn remove_login_token(&self, hashed: &str) -> StoreResult<()> {
         let c = self.conn().await?;
         exec(&c, "DELETE FROM login_tokens WHERE hashed_token = $1", &[&hashed]).await.map(drop)
     }
 
-    pub(super) async fn token_user(&self, hashed: &str) -> StoreResult<Option<String>> {
+    async fn user_id_by_token(&self, hashed: &str) -> StoreResult<Option<String>> {
         let c = self.conn().await?;
         Ok(strings(&c, "SELECT user_id FROM login_tokens WHERE hashed_token = $1", &[&hashed]).await?.pop())
     }

@@ -1,12 +1,14 @@
-//! `Store::commit` for SQLite: each change that can raise an event, written inside the
-//! writer's transaction that also stores its outbox rows.
+//! `Store` for SQLite: each change that can raise an event, written inside the writer's
+//! transaction that also stores its outbox rows, and closing the store.
 
+use super::SqliteStore;
 use super::docs::{exec, id_of, text};
 use super::messages::put_message;
 use super::rooms::{bump_users_count, get_room, insert_subscription, merge_set, put_room, put_team};
-use super::users::{put_user, touch_user_rooms};
+use super::user_rows::{put_user, touch_user_rooms};
 use crate::ids::now_iso;
-use crate::{Change, Committed, StoreError, StoreResult};
+use crate::{Change, Committed, Delivery, Store, StoreError, StoreResult};
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
@@ -69,5 +71,24 @@ pub(super) fn apply(c: &Connection, change: Change) -> StoreResult<(Committed, b
             applied(None)
         }
         Change::Nothing => applied(None),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn commit(&self, change: Change, deliveries: Vec<Delivery>) -> StoreResult<Committed> {
+        self.with_deliveries(deliveries, move |c| apply(c, change)).await
+    }
+
+    fn set_commit_observer(&self, observer: crate::CommitObserver) {
+        self.writer.observe_commits(observer);
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close();
+        if let Some(handle) = self.writer_thread.lock().expect("writer handle lock").take() {
+            let _ = handle.join();
+        }
     }
 }

@@ -51,6 +51,13 @@ pub fn many(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Ve
     Ok(out)
 }
 
+/// The first column of every row, as strings.
+pub fn strings(conn: &Connection, sql: &str, arg: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt.query_map([arg], |r| r.get(0)).map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
 pub fn exec(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
     conn.prepare_cached(sql).map_err(backend)?.execute(params).map_err(backend)
 }

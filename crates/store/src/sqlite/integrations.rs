@@ -1,4 +1,4 @@
-//! Integrations and their history in SQLite. The fields that listings filter and sort on are
+//! Integrations in SQLite. The fields that listings filter and sort on are
 //! copied into columns (and `channel` into a side table) so those are answered by indexes.
 
 use super::SqliteStore;
@@ -6,10 +6,12 @@ use super::docs::{backend, exec, id_of, one, str_of, text};
 use super::index;
 use super::listing::{find, fully_pushed};
 use crate::integration_index;
-use crate::tables::{HISTORY, INTEGRATIONS};
-use crate::{Doc, DocQuery, StoreError, StoreResult};
+use crate::tables::INTEGRATIONS;
+use crate::{Doc, DocQuery, IntegrationStore, StoreError, StoreResult};
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::Value;
+use std::sync::atomic::Ordering;
 
 /// Above this many matches, a query SQL answers whole is sorted by SQL rather than in memory.
 const SORT_IN_MEMORY_MAX: usize = 5_000;
@@ -89,19 +91,31 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn insert_integration_doc(&self, doc: Doc) -> StoreResult<()> {
+    /// Writes an integration and brings the index up to date, then moves the generation
+    /// (whether or not the write went through), so whoever sees the new generation also finds
+    /// the change in the index.
+    async fn put_integration(&self, doc: Doc, insert: bool) -> StoreResult<()> {
         let id = id_of(&doc)?.to_owned();
-        self.write(move |c| put(c, &doc, true)).await?;
-        self.refresh_index(id).await
+        let done = match self.write(move |c| put(c, &doc, insert)).await {
+            Ok(()) => self.refresh_index(id).await,
+            Err(e) => Err(e),
+        };
+        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
+        done
+    }
+}
+
+#[async_trait]
+impl IntegrationStore for SqliteStore {
+    async fn insert_integration(&self, doc: Doc) -> StoreResult<()> {
+        self.put_integration(doc, true).await
     }
 
-    pub(super) async fn replace_integration_doc(&self, doc: Doc) -> StoreResult<()> {
-        let id = id_of(&doc)?.to_owned();
-        self.write(move |c| put(c, &doc, false)).await?;
-        self.refresh_index(id).await
+    async fn replace_integration(&self, doc: Doc) -> StoreResult<()> {
+        self.put_integration(doc, false).await
     }
 
-    pub(super) async fn delete_integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
+    async fn delete_integration(&self, id: &str) -> StoreResult<Option<Doc>> {
         let id = id.to_owned();
         let key = id.clone();
         let deleted = self
@@ -112,16 +126,20 @@ impl SqliteStore {
                 exec(c, "DELETE FROM integrations WHERE id = ?1", [&id])?;
                 Ok(Some(doc))
             })
-            .await?;
-        self.refresh_index(key).await?;
-        Ok(deleted)
+            .await;
+        let done = match deleted {
+            Ok(deleted) => self.refresh_index(key).await.map(|()| deleted),
+            Err(e) => Err(e),
+        };
+        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
+        done
     }
 
-    pub(super) async fn integration_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
+    async fn integration_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
         self.read_one("SELECT doc FROM integrations WHERE id = ?1", id).await
     }
 
-    pub(super) async fn integration_doc_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
+    async fn integration_by_url(&self, url: &str) -> StoreResult<Option<Doc>> {
         let url = url.to_owned();
         self.read(move |c| {
             one(
@@ -133,7 +151,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn find_integration_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+    async fn find_integrations(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         if !integration_index::answers(&q) {
             return self.read(move |c| find(c, &INTEGRATIONS, q)).await;
         }
@@ -165,16 +183,7 @@ impl SqliteStore {
         Ok((docs, total))
     }
 
-    pub(super) async fn history_doc(&self, id: &str) -> StoreResult<Option<Doc>> {
-        self.read_one("SELECT doc FROM integration_history WHERE id = ?1", id).await
-    }
-
-    pub(super) async fn find_history_docs(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
-        self.read(move |c| find(c, &HISTORY, q)).await
-    }
-
-    pub(super) async fn clear_history_docs(&self, integration_id: &str) -> StoreResult<usize> {
-        let id = integration_id.to_owned();
-        self.write(move |c| exec(c, "DELETE FROM integration_history WHERE integration_id = ?1", [id])).await
+    fn integrations_generation(&self) -> u64 {
+        self.integrations_generation.load(Ordering::Acquire)
     }
 }

@@ -1,9 +1,13 @@
-//! SQLite rows of messages: the insert that also moves its room's counters, and the thread
-//! bookkeeping of a reply.
+//! Messages in SQLite: the insert that also moves its room's counters, the thread bookkeeping
+//! of a reply, and reads by room and by filter (pins, stars, threads, searches).
 
-use super::docs::{backend, conflict_or_backend, exec, id_of, one, str_of, text};
-use crate::{Doc, StoreError, StoreResult};
-use rusqlite::{Connection, params};
+use super::SqliteStore;
+use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
+use super::listing::find;
+use crate::tables::MESSAGES;
+use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
     let id = id_of(msg)?;
@@ -25,4 +29,60 @@ pub(super) fn count_thread_reply(conn: &Connection, reply: &Doc) -> StoreResult<
     crate::thread::count_reply(&mut parent, reply);
     exec(conn, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![tmid, text(&parent)])?;
     Ok(())
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        self.read_one("SELECT doc FROM messages WHERE id = ?1", id).await
+    }
+
+    async fn delete_message(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let rid: Option<String> = c
+                .query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            let Some(rid) = rid else { return Err(StoreError::NotFound) };
+            exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
+            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [rid])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn room_messages(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let rid = rid.to_owned();
+        self.read(move |c| {
+            let (lt, gt) = if q.inclusive { ("<=", ">=") } else { ("<", ">") };
+            let mut filter = String::from("rid = ?");
+            let mut args: Vec<rusqlite::types::Value> = vec![rid.into()];
+            if let Some(latest) = q.latest {
+                filter.push_str(&format!(" AND ts {lt} ?"));
+                args.push(latest.into());
+            }
+            if let Some(oldest) = q.oldest {
+                filter.push_str(&format!(" AND ts {gt} ?"));
+                args.push(oldest.into());
+            }
+            let total: i64 = c
+                .prepare_cached(&format!("SELECT count(*) FROM messages WHERE {filter}"))
+                .map_err(backend)?
+                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+                .map_err(backend)?;
+            let order = if q.oldest_first { "ASC" } else { "DESC" };
+            args.push(q.limit.map(|l| l as i64).unwrap_or(-1).into());
+            args.push((q.offset as i64).into());
+            let sql =
+                format!("SELECT doc FROM messages WHERE {filter} ORDER BY ts {order}, rowid {order} LIMIT ? OFFSET ?");
+            let docs = many(c, &sql, rusqlite::params_from_iter(args.iter()))?;
+            Ok((docs, total as usize))
+        })
+        .await
+    }
+
+    async fn find_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.read(move |c| find(c, &MESSAGES, query)).await
+    }
 }

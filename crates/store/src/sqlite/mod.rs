@@ -4,21 +4,22 @@
 mod changes;
 mod docs;
 mod export;
+mod history;
 mod index;
 mod integrations;
 mod listing;
-mod message_search;
 mod messages;
 mod outbox;
 mod rooms;
 mod schema;
+mod settings;
 mod subscriptions;
-mod team_members;
+mod teams;
+mod user_rows;
 mod users;
-mod workspace;
 mod writer;
 
-use crate::{StoreError, StoreResult};
+use crate::{Doc, StoreError, StoreResult};
 use deadpool_sqlite::{Config, Pool, Runtime};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ pub struct SqliteStore {
     readers: Pool,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     path: PathBuf,
-    /// See `Store::integrations_generation`.
+    /// See `IntegrationStore::integrations_generation`.
     integrations_generation: std::sync::atomic::AtomicU64,
 }
 
@@ -118,11 +119,13 @@ impl SqliteStore {
         .await
     }
 
-    async fn shutdown(&self) {
-        self.writer.close().await;
-        self.readers.close();
-        if let Some(handle) = self.writer_thread.lock().expect("writer handle lock").take() {
-            let _ = handle.join();
-        }
+    async fn read_one(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Option<Doc>> {
+        let key = key.into();
+        self.read(move |c| docs::one(c, sql, [key])).await
+    }
+
+    async fn read_many(&self, sql: &'static str, key: impl Into<String>) -> StoreResult<Vec<Doc>> {
+        let key = key.into();
+        self.read(move |c| docs::many(c, sql, [key])).await
     }
 }

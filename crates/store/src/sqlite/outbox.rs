@@ -7,10 +7,10 @@
 
 use super::SqliteStore;
 use super::docs::{backend, exec, parse, text};
-use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, StoreResult};
+use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, OutboxStore, StoreResult};
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::Value;
-use std::sync::atomic::Ordering;
 
 /// A delivery ready to insert: its document already serialised off the writer thread.
 struct Row {
@@ -89,10 +89,6 @@ fn put_history(conn: &Connection, h: &HistoryRow) -> StoreResult<()> {
 type EndedAttempt = (String, Option<(i64, u32)>, Option<HistoryRow>);
 
 impl SqliteStore {
-    pub(super) fn bump_integrations_generation(&self) {
-        self.integrations_generation.fetch_add(1, Ordering::AcqRel);
-    }
-
     /// Runs `f` and, when it says so, inserts the deliveries, all in one writer job.
     pub(super) async fn with_deliveries<R, F>(&self, deliveries: Vec<Delivery>, f: F) -> StoreResult<R>
     where
@@ -109,8 +105,11 @@ impl SqliteStore {
         })
         .await
     }
+}
 
-    pub(super) async fn claim_due(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         self.write(move |c| {
             let mut out = Vec::with_capacity(lanes.len());
             let mut select = c
@@ -150,7 +149,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn record_attempt_batch(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
         let rows: Vec<EndedAttempt> =
             records.into_iter().map(|r| (r.id, r.reschedule, r.history.as_ref().map(history_row))).collect();
         self.write(move |c| {
@@ -172,11 +171,11 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn release_claims(&self) -> StoreResult<usize> {
+    async fn release_claimed_deliveries(&self) -> StoreResult<usize> {
         self.write(|c| exec(c, "UPDATE outbox SET claimed = 0 WHERE claimed <> 0", [])).await
     }
 
-    pub(super) async fn pending_urls(&self) -> StoreResult<Vec<(String, i64)>> {
+    async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached("SELECT url, min(due_at) FROM outbox WHERE claimed = 0 GROUP BY url")
@@ -187,44 +186,13 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn outbox_depth(&self) -> StoreResult<OutboxStats> {
+    async fn outbox_stats(&self) -> StoreResult<OutboxStats> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT count(*), min(due_at) FROM outbox").map_err(backend)?;
             stmt.query_row([], |r| {
                 Ok(OutboxStats { pending: r.get::<_, i64>(0)?.max(0) as u64, earliest_due_ms: r.get(1)? })
             })
             .map_err(backend)
-        })
-        .await
-    }
-
-    pub(super) async fn prune_history_docs(&self, max: Option<usize>, before: Option<String>) -> StoreResult<usize> {
-        self.write(move |c| {
-            let mut deleted = 0;
-            if let Some(before) = &before {
-                deleted += exec(c, "DELETE FROM integration_history WHERE created_at < ?1", [before])?;
-            }
-            if let Some(max) = max {
-                let over: Vec<String> = {
-                    let mut stmt = c
-                        .prepare_cached(
-                            "SELECT integration_id FROM integration_history GROUP BY integration_id HAVING count(*) > ?1",
-                        )
-                        .map_err(backend)?;
-                    let rows = stmt.query_map([max as i64], |r| r.get(0)).map_err(backend)?;
-                    rows.collect::<Result<_, _>>().map_err(backend)?
-                };
-                for integration in over {
-                    deleted += exec(
-                        c,
-                        "DELETE FROM integration_history WHERE integration_id = ?1 AND id NOT IN (
-                             SELECT id FROM integration_history WHERE integration_id = ?1
-                             ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
-                        params![integration, max as i64],
-                    )?;
-                }
-            }
-            Ok(deleted)
         })
         .await
     }

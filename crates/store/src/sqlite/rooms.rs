@@ -1,10 +1,12 @@
-//! SQLite rows of rooms, their subscriptions and teams: the write helpers run inside the
-//! writer's transaction, and the room reader that merges the counter columns back in.
+//! Rooms in SQLite: the row helpers of rooms, their subscriptions and teams run inside the
+//! writer's transaction; the room reader merges the counter columns back in.
 
-use super::docs::{backend, conflict_or_backend, exec, id_of, str_of, text};
-use super::users::touch_user_rooms;
+use super::SqliteStore;
+use super::docs::{backend, conflict_or_backend, exec, id_of, str_of, strings, text};
+use super::user_rows::touch_user_rooms;
 use crate::ids::now_iso;
-use crate::{Doc, StoreError, StoreResult};
+use crate::{Doc, RoomStore, StoreError, StoreResult};
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
@@ -131,12 +133,7 @@ pub(super) fn put_team(
 }
 
 pub(super) fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
-    let members: Vec<String> = {
-        let mut stmt = conn.prepare_cached("SELECT uid FROM subscriptions WHERE rid = ?1").map_err(backend)?;
-        let rows = stmt.query_map([rid], |r| r.get(0)).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)?
-    };
-    for uid in &members {
+    for uid in &strings(conn, "SELECT uid FROM subscriptions WHERE rid = ?1", rid)? {
         touch_user_rooms(conn, uid, rid, false)?;
     }
     exec(conn, "DELETE FROM subscriptions WHERE rid = ?1", [rid])?;
@@ -152,5 +149,28 @@ pub(super) fn merge_set(doc: &mut Doc, set: Doc) {
         } else {
             doc.insert(k, v);
         }
+    }
+}
+
+#[async_trait]
+impl RoomStore for SqliteStore {
+    async fn room_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| get_room(c, &id)).await
+    }
+
+    async fn room_by_name(&self, name: &str) -> StoreResult<Option<Doc>> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(rooms_where(c, "name = ?1", &name)?.pop())).await
+    }
+
+    async fn rooms_by_type(&self, t: &str) -> StoreResult<Vec<Doc>> {
+        let t = t.to_owned();
+        self.read(move |c| rooms_where(c, "t = ?1 ORDER BY rowid", &t)).await
+    }
+
+    async fn delete_room(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| erase_room(c, &id)).await
     }
 }

@@ -1,48 +1,103 @@
-//! SQLite rows of users: the write helpers run inside the writer's transaction.
+//! Users and login tokens in SQLite.
 
-use super::docs::{backend, conflict_or_backend, id_of, one, str_of, text};
-use crate::{Doc, StoreError, StoreResult};
-use rusqlite::{Connection, params};
-use serde_json::{Value, json};
+use super::SqliteStore;
+use super::docs::{backend, exec, id_of, many, strings};
+use super::rooms::bump_users_count;
+use super::user_rows::{get_user, put_user};
+use crate::ids::now_iso;
+use crate::{Doc, StoreError, StoreResult, UserStore};
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use serde_json::Value;
 
-pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
-    let id = id_of(user)?;
-    let username = str_of(user, "username").map(str::to_lowercase);
-    let email = user
-        .get("emails")
-        .and_then(|e| e.get(0))
-        .and_then(|e| e.get("address"))
-        .and_then(Value::as_str)
-        .map(str::to_lowercase);
-    let sql = if insert {
-        "INSERT INTO users (id, username_lower, email_lower, doc) VALUES (?1, ?2, ?3, ?4)"
-    } else {
-        "UPDATE users SET username_lower = ?2, email_lower = ?3, doc = ?4 WHERE id = ?1"
-    };
-    let changed =
-        conn.prepare_cached(sql).map_err(backend)?.execute(params![id, username, email, text(user)]).map_err(|e| {
-            conflict_or_backend(e, &[("users.username_lower", "username"), ("users.email_lower", "email")])
-        })?;
-    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-}
-
-pub(super) fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<Doc>> {
-    one(conn, "SELECT doc FROM users WHERE id = ?1", [id])
-}
-
-/// Adds or removes `rid` in the user's `__rooms` list.
-pub(super) fn touch_user_rooms(conn: &Connection, uid: &str, rid: &str, member: bool) -> StoreResult<()> {
-    let Some(mut user) = get_user(conn, uid)? else { return Ok(()) };
-    let rooms = user.entry("__rooms").or_insert_with(|| json!([]));
-    if let Value::Array(list) = rooms {
-        let present = list.iter().any(|r| r.as_str() == Some(rid));
-        if member && !present {
-            list.push(Value::String(rid.to_owned()));
-        } else if !member && present {
-            list.retain(|r| r.as_str() != Some(rid));
-        } else {
-            return Ok(());
-        }
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn replace_user(&self, user: Doc) -> StoreResult<()> {
+        self.write(move |c| {
+            put_user(c, &user, false)?;
+            // A deactivated user's sessions end with the deactivation, in the same transaction.
+            if user.get("active") == Some(&Value::Bool(false)) {
+                exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [id_of(&user)?])?;
+            }
+            Ok(())
+        })
+        .await
     }
-    put_user(conn, &user, false)
+
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let rooms = strings(c, "SELECT rid FROM subscriptions WHERE uid = ?1", &id)?;
+            for rid in rooms {
+                exec(c, "DELETE FROM subscriptions WHERE rid = ?1 AND uid = ?2", params![rid, id])?;
+                bump_users_count(c, &rid, -1)?;
+            }
+            exec(c, "DELETE FROM login_tokens WHERE user_id = ?1", [&id])?;
+            exec(c, "DELETE FROM team_members WHERE user_id = ?1", [&id])?;
+            if exec(c, "DELETE FROM users WHERE id = ?1", [&id])? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
+        let id = id.to_owned();
+        self.read(move |c| get_user(c, &id)).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<Doc>> {
+        self.read_one("SELECT doc FROM users WHERE username_lower = ?1", username.to_lowercase()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<Doc>> {
+        self.read_one("SELECT doc FROM users WHERE email_lower = ?1", email.to_lowercase()).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<Doc>> {
+        self.read(|c| many(c, "SELECT doc FROM users ORDER BY rowid", [])).await
+    }
+
+    async fn users_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Doc>> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.extend(get_user(c, id)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_login_token(&self, user_id: &str, hashed_token: &str) -> StoreResult<()> {
+        let (uid, hashed) = (user_id.to_owned(), hashed_token.to_owned());
+        self.write(move |c| {
+            exec(
+                c,
+                "INSERT OR REPLACE INTO login_tokens (hashed_token, user_id, created_at) VALUES (?1, ?2, ?3)",
+                params![hashed, uid, now_iso()],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn remove_login_token(&self, hashed_token: &str) -> StoreResult<()> {
+        let hashed = hashed_token.to_owned();
+        self.write(move |c| exec(c, "DELETE FROM login_tokens WHERE hashed_token = ?1", [hashed]).map(drop)).await
+    }
+
+    async fn user_id_by_token(&self, hashed_token: &str) -> StoreResult<Option<String>> {
+        let hashed = hashed_token.to_owned();
+        self.read(move |c| {
+            c.prepare_cached("SELECT user_id FROM login_tokens WHERE hashed_token = ?1")
+                .map_err(backend)?
+                .query_row([hashed], |r| r.get(0))
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
 }
