@@ -104,8 +104,6 @@ pub trait TeamStore: Send + Sync {
     async fn put_team_member(&self, member: Doc) -> StoreResult<()>;
     /// Removes a member record; `false` when there was none.
     async fn remove_team_member(&self, team_id: &str, user_id: &str) -> StoreResult<bool>;
-    /// Replaces a team document; `Conflict("name")` when another team has its name.
-    async fn replace_team(&self, team: Doc) -> StoreResult<()>;
     /// Makes the existing room `team.roomId` a team's main room: stores the team and its
     /// members and sets the room's `teamMain` and `teamId`, in one write. `NotFound` without
     /// the room, `Conflict("name")` when a team has the name.

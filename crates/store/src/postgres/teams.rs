@@ -1,4 +1,4 @@
-//! Teams in PostgreSQL beyond their creation: member records, renames and type changes, turning
+//! Teams in PostgreSQL beyond their creation: reads, member records, turning
 //! an existing room into a team's main room, and deletion.
 
 use super::PgStore;
@@ -85,16 +85,6 @@ impl TeamStore for PgStore {
     async fn remove_team_member(&self, team_id: &str, user_id: &str) -> StoreResult<bool> {
         let c = self.conn().await?;
         Ok(exec(&c, "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", &[&team_id, &user_id]).await? == 1)
-    }
-
-    async fn replace_team(&self, team: Doc) -> StoreResult<()> {
-        let c = self.conn().await?;
-        let stmt = c.prepare_cached("UPDATE teams SET name = $2, doc = $3 WHERE id = $1").await.map_err(pg)?;
-        let changed = c
-            .execute(&stmt, &[&id_of(&team)?, &str_of(&team, "name"), &json(&team)])
-            .await
-            .map_err(|e| conflict_or_backend(e, &[("teams_name", "name")]))?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn convert_room_to_team(&self, team: Doc, members: Vec<Doc>) -> StoreResult<()> {

@@ -1,4 +1,4 @@
-//! Teams in SQLite beyond their creation: member records, renames and type changes, turning
+//! Teams in SQLite beyond their creation: reads, member records, turning
 //! an existing room into a team's main room, and deletion.
 
 use super::SqliteStore;
@@ -82,18 +82,6 @@ impl TeamStore for SqliteStore {
         let (t, u) = (team_id.to_owned(), user_id.to_owned());
         self.write(move |c| Ok(exec(c, "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2", [t, u])? == 1))
             .await
-    }
-
-    async fn replace_team(&self, team: Doc) -> StoreResult<()> {
-        self.write(move |c| {
-            let changed = c
-                .prepare_cached("UPDATE teams SET name = ?2, doc = ?3 WHERE id = ?1")
-                .map_err(backend)?
-                .execute(params![id_of(&team)?, str_of(&team, "name"), text(&team)])
-                .map_err(|e| conflict_or_backend(e, &[("teams.name", "name")]))?;
-            if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        })
-        .await
     }
 
     async fn convert_room_to_team(&self, team: Doc, members: Vec<Doc>) -> StoreResult<()> {
