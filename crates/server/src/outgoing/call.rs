@@ -2,6 +2,7 @@
 //! when the integration has a signing secret, through the guarded or open client.
 
 use super::engine::Outgoing;
+use super::http::{check_url, error_text, is_refused};
 use super::index::Hook;
 use super::signing;
 use crate::domain::str_of;
@@ -40,17 +41,6 @@ async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, reqwest::Erro
     Ok(body)
 }
 
-fn error_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 pub async fn call(
     settings: &Settings,
     outgoing: &Outgoing,
@@ -63,7 +53,7 @@ pub async fn call(
     let guard = !settings.bool("Integrations_Outgoing_Allow_Private_Addresses");
     let url_text = str_of(request, "url");
     let url = reqwest::Url::parse(url_text).map_err(|e| permanent(format!("Invalid URL {url_text:?}: {e}")))?;
-    super::http::check_url(&url, guard).map_err(permanent)?;
+    check_url(&url, guard).map_err(|refused| permanent(refused.0))?;
     let method = reqwest::Method::from_bytes(str_of(request, "method").to_ascii_uppercase().as_bytes())
         .map_err(|_| permanent(format!("Invalid method {:?}", str_of(request, "method"))))?;
     let clients = outgoing.clients();
@@ -97,8 +87,7 @@ pub async fn call(
     }
     let resp = req.send().await.map_err(|e| {
         let message = error_text(&e);
-        let refused = message.contains("outgoing webhooks may") || e.is_builder();
-        CallFailure { message, permanent: refused }
+        CallFailure { message, permanent: is_refused(&e) || e.is_builder() }
     })?;
     let status = resp.status().as_u16();
     let mut headers = Map::new();

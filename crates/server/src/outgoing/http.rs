@@ -18,6 +18,44 @@ pub const USER_AGENT: &str =
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 5;
 
+/// A call refused before it left: the address guard or an unusable URL. Typed, so that a
+/// caller tells a refusal (never worth retrying) from a network failure by its kind, wherever
+/// in the error's chain of causes the HTTP client put it.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether the guard (or the URL check on a redirect hop) refused the call.
+pub fn is_refused(e: &reqwest::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<Refused>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// The error with its causes (the guard's refusal is a cause of a connect error).
+pub fn error_text(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// Whether an address is one outgoing webhooks must not reach when the guard is on.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
@@ -66,7 +104,9 @@ impl Resolve for GuardedResolver {
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!("{host} resolves only to addresses outgoing webhooks may not reach").into());
+                return Err(
+                    Refused(format!("{host} resolves only to addresses outgoing webhooks may not reach")).into()
+                );
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -74,9 +114,10 @@ impl Resolve for GuardedResolver {
 }
 
 /// Checks a URL before a call or a redirect hop: scheme, and a literal IP host.
-pub fn check_url(url: &reqwest::Url, guard: bool) -> Result<(), String> {
+pub fn check_url(url: &reqwest::Url, guard: bool) -> Result<(), Refused> {
+    let refuse = |why: String| Err(Refused(why));
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("unsupported URL scheme {:?}", url.scheme()));
+        return refuse(format!("unsupported URL scheme {:?}", url.scheme()));
     }
     if !guard {
         return Ok(());
@@ -87,13 +128,13 @@ pub fn check_url(url: &reqwest::Url, guard: bool) -> Result<(), String> {
         Some(url::Host::Domain(d)) => match d.parse::<IpAddr>() {
             Ok(ip) => ip,
             Err(_) if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost") => {
-                return Err(format!("{d} is not an address outgoing webhooks may reach"));
+                return refuse(format!("{d} is not an address outgoing webhooks may reach"));
             }
             Err(_) => return Ok(()),
         },
-        None => return Err("URL without a host".into()),
+        None => return refuse("URL without a host".into()),
     };
-    if is_forbidden(ip) { Err(format!("{ip} is not an address outgoing webhooks may reach")) } else { Ok(()) }
+    if is_forbidden(ip) { refuse(format!("{ip} is not an address outgoing webhooks may reach")) } else { Ok(()) }
 }
 
 /// The two clients: guarded and unguarded; the setting picks one per call.
@@ -184,5 +225,16 @@ mod tests {
         assert!(check_url(&u("http://example.com/x"), true).is_ok());
         assert!(check_url(&u("http://127.0.0.1/x"), false).is_ok());
         assert!(check_url(&u("ftp://example.com/x"), false).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_told_from_a_network_failure_by_its_kind() {
+        let clients = Clients::new();
+        // `localhost` resolves only to loopback: the guarded resolver refuses it.
+        let refused = clients.guarded.get("http://localhost:9/x").send().await.unwrap_err();
+        assert!(is_refused(&refused), "{}", error_text(&refused));
+        // Nothing listens on port 9: a connect failure, worth retrying.
+        let failed = clients.open.get("http://127.0.0.1:9/x").send().await.unwrap_err();
+        assert!(!is_refused(&failed), "{}", error_text(&failed));
     }
 }

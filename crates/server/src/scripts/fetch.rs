@@ -3,7 +3,7 @@
 //! DNS and on every redirect), honours `allowSelfSignedCertificate` per call, and stops reading
 //! a response at `Integrations_Script_Max_Fetch_Bytes`.
 
-use crate::outgoing::http::{GuardedResolver, check_url};
+use crate::outgoing::http::{GuardedResolver, check_url, error_text};
 use crate::state::{AppState, WeakState};
 use reqwest::redirect;
 use script::{FetchFuture, FetchRequest, FetchResponse, Fetcher};
@@ -106,7 +106,7 @@ impl Fetcher for HostFetcher {
 
 async fn send(client: reqwest::Client, guard: bool, r: FetchRequest) -> Result<FetchResponse, String> {
     let url = reqwest::Url::parse(&r.url).map_err(|e| format!("invalid URL {:?}: {e}", r.url))?;
-    check_url(&url, guard)?;
+    check_url(&url, guard).map_err(|refused| refused.0)?;
     let requested = url.to_string();
     let method =
         reqwest::Method::from_bytes(r.method.as_bytes()).map_err(|_| format!("invalid method {:?}", r.method))?;
@@ -144,16 +144,4 @@ async fn send(client: reqwest::Client, guard: bool, r: FetchRequest) -> Result<F
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
-}
-
-/// The error with its causes (the guard's refusal is a cause of a connect error).
-fn error_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
