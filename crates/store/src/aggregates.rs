@@ -74,7 +74,7 @@ pub trait SubscriptionStore: Send + Sync {
 }
 
 /// Messages (new and edited messages are [`crate::Change::InsertMessage`] and
-/// [`crate::Change::ReplaceMessage`]).
+/// [`crate::Change::EditMessage`]).
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;

@@ -25,7 +25,8 @@ pub use observer::CommitObserver;
 pub(crate) use observer::CommitObserverSlot;
 pub use query::DocQuery;
 pub use store::{
-    AttemptRecord, Change, Claimed, Committed, Delivery, MessageQuery, OutboxStats, Store, StoreError, StoreResult,
+    AttemptRecord, Change, Claimed, Committed, Delivery, MessageEdit, MessageQuery, OutboxStats, Store, StoreError,
+    StoreResult,
 };
 
 /// The storage traits, for callers of a `dyn Store`: `use store::prelude::*`.

@@ -6,6 +6,7 @@ use crate::aggregates::{
     UserStore,
 };
 use async_trait::async_trait;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,8 +68,11 @@ pub enum Change {
     /// Stores a message and updates its room's `msgs`, `lm` and `lastMessage`; a thread reply
     /// (`tmid`) also updates its thread's first message (see [`crate::thread::count_reply`]).
     InsertMessage(Doc),
-    /// Replaces a stored message (`NotFound` when there is none).
-    ReplaceMessage(Doc),
+    /// Changes a stored message where it is stored: the edit runs on the committed document
+    /// inside the write, so concurrent changes to one message (two reactions, a reaction and an
+    /// edit) all hold. `applied` says whether the edit changed it, `doc` is the message after
+    /// it; `NotFound` when there is no such message.
+    EditMessage { id: String, edit: MessageEdit },
     /// Creates a room with its first subscriptions (`usersCount` and the members' `__rooms`
     /// follow); `Conflict("name")` when a room of that name exists.
     CreateRoom { room: Doc, subscriptions: Vec<Doc> },
@@ -88,6 +92,27 @@ pub enum Change {
     InsertUser(Doc),
     /// No change: the deliveries alone (a replay of a recorded call).
     Nothing,
+}
+
+/// A change to one message document: returns whether it changed anything (nothing is written
+/// when it did not).
+#[derive(Clone)]
+pub struct MessageEdit(Arc<dyn Fn(&mut Doc) -> bool + Send + Sync>);
+
+impl MessageEdit {
+    pub fn new(edit: impl Fn(&mut Doc) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(edit))
+    }
+
+    pub fn apply(&self, message: &mut Doc) -> bool {
+        (self.0)(message)
+    }
+}
+
+impl std::fmt::Debug for MessageEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageEdit")
+    }
 }
 
 /// What [`Store::commit`] did.

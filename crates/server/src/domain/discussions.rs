@@ -1,6 +1,7 @@
 //! Discussions (`createDiscussion`): a room of its own, tied to a parent room (`prid`) and
 //! announced there by a `discussion-created` message that points to it (`drid`).
 
+use super::message_actions::{edit_message, set_fields};
 use super::messages::post_message;
 use super::rooms::{NewRoom, can_access_room, create_room, system_message, users_by_names};
 use super::{doc, str_of};
@@ -86,9 +87,9 @@ pub async fn create_discussion(state: &AppState, user: &Doc, new: NewDiscussion)
     .await?;
     let drid = str_of(&room, "_id").to_owned();
     match parent_message {
-        Some(mut message) => {
-            message.insert("drid".into(), json!(drid));
-            state.store().commit(store::Change::ReplaceMessage(message), Vec::new()).await?;
+        Some(message) => {
+            let link = set_fields(super::doc(json!({"drid": drid})));
+            edit_message(state, str_of(&message, "_id"), link).await?;
         }
         None => {
             let mut extra = Map::new();

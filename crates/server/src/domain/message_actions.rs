@@ -1,18 +1,86 @@
 //! What users do to an existing message: react (`setReaction`), pin and unpin (`pinMessage`,
-//! `unpinMessage`), star (`starMessage`) and follow a thread (`followMessage`). Each is a change
-//! to the message document; pinning also posts the `message_pinned` system message.
+//! `unpinMessage`), star (`starMessage`) and follow a thread (`followMessage`). Each is an edit
+//! of the message as stored, applied inside the write, so that two users reacting at once both
+//! count; pinning also posts the `message_pinned` system message.
 
 use super::rooms::{can_access_room, system_message};
-use super::{get_path, str_of};
+use super::{doc, get_path, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Map, Value, json};
 use store::ids::now_iso;
-use store::{Change, Doc};
+use store::{Change, Doc, MessageEdit};
 
-async fn replace(state: &AppState, message: Doc) -> ApiResult<()> {
-    state.store().commit(Change::ReplaceMessage(message), Vec::new()).await?;
-    Ok(())
+/// Applies `edit` to the stored message `id`; returns the message after it, or `None` when
+/// there is no such message (any more).
+pub(super) async fn edit_message(
+    state: &AppState,
+    id: &str,
+    edit: impl Fn(&mut Doc) -> bool + Send + Sync + 'static,
+) -> ApiResult<Option<Doc>> {
+    let change = Change::EditMessage { id: id.to_owned(), edit: MessageEdit::new(edit) };
+    match state.store().commit(change, Vec::new()).await {
+        Ok(done) => Ok(done.doc),
+        Err(store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An edit that sets `fields` (and `_updatedAt` with them, when given).
+pub(super) fn set_fields(fields: Doc) -> impl Fn(&mut Doc) -> bool + Send + Sync + 'static {
+    move |message| {
+        message.extend(fields.clone());
+        true
+    }
+}
+
+/// Adds or removes `username`'s `reaction` (`should_react` forces one way); `false` when it is
+/// already as asked.
+fn toggle_reaction(message: &mut Doc, reaction: &str, username: &str, should_react: Option<bool>) -> bool {
+    let mut reactions = match message.get("reactions") {
+        Some(Value::Object(r)) => r.clone(),
+        _ => Map::new(),
+    };
+    let me = json!(username);
+    let mut usernames: Vec<Value> =
+        reactions.get(reaction).and_then(|r| r.get("usernames")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let reacted = usernames.contains(&me);
+    let add = should_react.unwrap_or(!reacted);
+    if add == reacted {
+        return false;
+    }
+    if add {
+        usernames.push(me);
+    } else {
+        usernames.retain(|u| u != &me);
+    }
+    if usernames.is_empty() {
+        reactions.remove(reaction);
+    } else {
+        reactions.insert(reaction.to_owned(), json!({"usernames": usernames}));
+    }
+    if reactions.is_empty() {
+        message.remove("reactions");
+    } else {
+        message.insert("reactions".into(), Value::Object(reactions));
+    }
+    message.insert("_updatedAt".into(), json!(now_iso()));
+    true
+}
+
+/// Adds or removes `item` in the list at `key`; `false` when it is already as asked.
+fn toggle_in_list(message: &mut Doc, key: &str, item: &Value, present: impl Fn(&Value) -> bool, on: bool) -> bool {
+    let mut list: Vec<Value> = message.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    if list.iter().any(&present) == on {
+        return false;
+    }
+    if on {
+        list.push(item.clone());
+    } else {
+        list.retain(|v| !present(v));
+    }
+    message.insert(key.into(), Value::Array(list));
+    true
 }
 
 async fn room_of(state: &AppState, message: &Doc) -> ApiResult<Option<Doc>> {
@@ -23,7 +91,7 @@ async fn room_of(state: &AppState, message: &Doc) -> ApiResult<Option<Doc>> {
 pub async fn set_reaction(
     state: &AppState,
     user: &Doc,
-    mut message: Doc,
+    message: Doc,
     emoji: &str,
     should_react: Option<bool>,
 ) -> ApiResult<()> {
@@ -43,49 +111,24 @@ pub async fn set_reaction(
         ));
     }
     let reaction = format!(":{}:", emoji.replace(':', ""));
-    let mut reactions = match message.remove("reactions") {
-        Some(Value::Object(r)) => r,
-        _ => Map::new(),
-    };
-    let mut usernames: Vec<Value> = reactions
-        .get(&reaction)
-        .and_then(|r| r.get("usernames"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let reacted = usernames.iter().any(|u| u == &json!(username));
-    let add = should_react.unwrap_or(!reacted);
-    if add && !reacted {
-        usernames.push(json!(username));
-    } else if !add && reacted {
-        usernames.retain(|u| u != &json!(username));
-    } else {
-        message.insert("reactions".into(), Value::Object(reactions));
-        return Ok(());
-    }
-    if usernames.is_empty() {
-        reactions.remove(&reaction);
-    } else {
-        reactions.insert(reaction, json!({"usernames": usernames}));
-    }
-    if !reactions.is_empty() {
-        message.insert("reactions".into(), Value::Object(reactions));
-    }
-    message.insert("_updatedAt".into(), json!(now_iso()));
-    replace(state, message).await
+    edit_message(state, str_of(&message, "_id"), move |m| toggle_reaction(m, &reaction, &username, should_react))
+        .await?;
+    Ok(())
+}
+
+fn message_to_pin_not_found(method: &str) -> ApiError {
+    ApiError::meteor_details(
+        "error-invalid-message",
+        "Message you are pinning was not found",
+        json!({"method": method, "action": "Message_pinning"}),
+    )
 }
 
 /// The checks `pinMessage` and `unpinMessage` share: the permission in the room, the setting,
 /// and a subscription (without one the message is reported as not found).
 async fn check_can_pin(state: &AppState, user: &Doc, message: &Doc, method: &str) -> ApiResult<()> {
     let rid = str_of(message, "rid");
-    let not_found = || {
-        ApiError::meteor_details(
-            "error-invalid-message",
-            "Message you are pinning was not found",
-            json!({"method": method, "action": "Message_pinning"}),
-        )
-    };
+    let not_found = || message_to_pin_not_found(method);
     if rid.is_empty() {
         return Err(not_found());
     }
@@ -107,13 +150,18 @@ async fn check_can_pin(state: &AppState, user: &Doc, message: &Doc, method: &str
 
 /// `pinMessage`: marks the message pinned and posts `message_pinned` quoting it; returns that
 /// system message.
-pub async fn pin_message(state: &AppState, user: &Doc, mut message: Doc) -> ApiResult<Doc> {
+pub async fn pin_message(state: &AppState, user: &Doc, message: Doc) -> ApiResult<Doc> {
     check_can_pin(state, user, &message, "pinMessage").await?;
     let now = now_iso();
-    message.insert("pinned".into(), json!(true));
-    message.insert("pinnedAt".into(), json!(now));
-    message.insert("pinnedBy".into(), json!({"_id": str_of(user, "_id"), "username": str_of(user, "username")}));
-    message.insert("_updatedAt".into(), json!(now));
+    let pin = set_fields(doc(json!({
+        "pinned": true,
+        "pinnedAt": now,
+        "pinnedBy": {"_id": str_of(user, "_id"), "username": str_of(user, "username")},
+        "_updatedAt": now,
+    })));
+    let Some(message) = edit_message(state, str_of(&message, "_id"), pin).await? else {
+        return Err(message_to_pin_not_found("pinMessage"));
+    };
     let author = get_path(&message, "u.username").and_then(Value::as_str).unwrap_or_default().to_owned();
     let quote = json!({
         "text": str_of(&message, "msg"),
@@ -123,7 +171,6 @@ pub async fn pin_message(state: &AppState, user: &Doc, mut message: Doc) -> ApiR
         "attachments": message.get("attachments").cloned().unwrap_or(json!([])),
     });
     let rid = str_of(&message, "rid").to_owned();
-    replace(state, message).await?;
     let mut extra = Map::new();
     extra.insert("attachments".into(), json!([quote]));
     let note = system_message(&rid, "message_pinned", "", user, Some(extra));
@@ -131,17 +178,20 @@ pub async fn pin_message(state: &AppState, user: &Doc, mut message: Doc) -> ApiR
 }
 
 /// `unpinMessage`.
-pub async fn unpin_message(state: &AppState, user: &Doc, mut message: Doc) -> ApiResult<()> {
+pub async fn unpin_message(state: &AppState, user: &Doc, message: Doc) -> ApiResult<()> {
     check_can_pin(state, user, &message, "unpinMessage").await?;
-    message.insert("pinned".into(), json!(false));
-    message.insert("pinnedBy".into(), json!({"_id": str_of(user, "_id"), "username": str_of(user, "username")}));
-    message.insert("_updatedAt".into(), json!(now_iso()));
-    replace(state, message).await
+    let unpin = set_fields(doc(json!({
+        "pinned": false,
+        "pinnedBy": {"_id": str_of(user, "_id"), "username": str_of(user, "username")},
+        "_updatedAt": now_iso(),
+    })));
+    edit_message(state, str_of(&message, "_id"), unpin).await?;
+    Ok(())
 }
 
 /// `starMessage`: adds (or removes) `user` in the message's `starred` list. Without a
 /// subscription to the room nothing changes, as in Rocket.Chat.
-pub async fn star_message(state: &AppState, user: &Doc, mut message: Doc, starred: bool) -> ApiResult<()> {
+pub async fn star_message(state: &AppState, user: &Doc, message: Doc, starred: bool) -> ApiResult<()> {
     if !state.settings.bool("Message_AllowStarring") {
         return Err(ApiError::meteor_details(
             "error-action-not-allowed",
@@ -159,16 +209,16 @@ pub async fn star_message(state: &AppState, user: &Doc, mut message: Doc, starre
     if !can_access_room(state, &room, user).await? {
         return Err(ApiError::meteor_details("not-authorized", "Not Authorized", json!({"method": "starMessage"})));
     }
-    let mut list: Vec<Value> = message.get("starred").and_then(Value::as_array).cloned().unwrap_or_default();
-    let present = list.iter().any(|s| s.get("_id") == Some(&json!(uid)));
-    match (starred, present) {
-        (true, false) => list.push(json!({"_id": uid})),
-        (false, true) => list.retain(|s| s.get("_id") != Some(&json!(uid))),
-        _ => return Ok(()),
-    }
-    message.insert("starred".into(), Value::Array(list));
-    message.insert("_updatedAt".into(), json!(now_iso()));
-    replace(state, message).await
+    let star = move |m: &mut Doc| {
+        let me = json!({"_id": uid});
+        let changed = toggle_in_list(m, "starred", &me, |s| s.get("_id") == me.get("_id"), starred);
+        if changed {
+            m.insert("_updatedAt".into(), json!(now_iso()));
+        }
+        changed
+    };
+    edit_message(state, str_of(&message, "_id"), star).await?;
+    Ok(())
 }
 
 /// `followMessage` / `unfollowMessage`: adds (or removes) `user` among the followers
@@ -190,17 +240,8 @@ pub async fn follow_thread(state: &AppState, user: &Doc, mid: &str, follow: bool
         return Err(ApiError::meteor_details("error-not-allowed", "not-allowed", json!({"method": method})));
     }
     let thread_id = message.get("tmid").and_then(Value::as_str).unwrap_or(mid).to_owned();
-    let Some(mut thread) = state.store().message_by_id(&thread_id).await? else {
-        return Ok(());
-    };
     let uid = json!(str_of(user, "_id"));
-    let mut replies: Vec<Value> = thread.get("replies").and_then(Value::as_array).cloned().unwrap_or_default();
-    let present = replies.contains(&uid);
-    match (follow, present) {
-        (true, false) => replies.push(uid),
-        (false, true) => replies.retain(|r| r != &uid),
-        _ => return Ok(()),
-    }
-    thread.insert("replies".into(), Value::Array(replies));
-    replace(state, thread).await
+    // A reply whose thread is gone has no followers to change.
+    edit_message(state, &thread_id, move |t| toggle_in_list(t, "replies", &uid, |r| r == &uid, follow)).await?;
+    Ok(())
 }

@@ -3,14 +3,15 @@
 //! that run on edits.
 
 use super::events::Event;
+use super::message_actions::set_fields;
 use super::messages::{markdown, text_exceeds_max_size};
 use super::outbox::raise;
-use super::{get_path, str_of};
+use super::{doc, get_path, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Value, json};
 use store::ids::now_iso;
-use store::{Change, Doc};
+use store::{Change, Doc, MessageEdit};
 
 /// What an edit changes.
 pub struct Edit {
@@ -57,16 +58,21 @@ pub async fn update_message(state: &AppState, room: &Doc, mut message: Doc, acto
     }
     if str_of(&message, "msg") != text || edit.custom_fields.is_some() {
         let now = now_iso();
-        message.insert("msg".into(), json!(text));
-        message.insert("md".into(), markdown(text.clone()));
-        message.insert("editedAt".into(), json!(now));
-        message.insert("editedBy".into(), json!({"_id": str_of(actor, "_id"), "username": str_of(actor, "username")}));
-        message.insert("_updatedAt".into(), json!(now));
+        let mut fields = doc(json!({
+            "msg": text,
+            "md": markdown(text.clone()),
+            "editedAt": now,
+            "editedBy": {"_id": str_of(actor, "_id"), "username": str_of(actor, "username")},
+            "_updatedAt": now,
+        }));
         if let Some(cf) = edit.custom_fields {
-            message.insert("customFields".into(), cf);
+            fields.insert("customFields".into(), cf);
         }
+        // Only these fields change, on the message as stored: a reaction added meanwhile stays.
+        message.extend(fields.clone());
         let raised = raise(state, Event::SendMessage { room, message: &message, edited: true }).await?;
-        raised.commit(state, Change::ReplaceMessage(message.clone())).await?;
+        let id = str_of(&message, "_id").to_owned();
+        raised.commit(state, Change::EditMessage { id, edit: MessageEdit::new(set_fields(fields)) }).await?;
     }
     Ok(message)
 }

@@ -3,18 +3,18 @@
 //! first start, other nodes' changes, closing.
 
 use super::PgStore;
-use super::docs::pg;
+use super::docs::{exec, one, pg};
 use super::notify::changed;
 use super::outbox_rows::insert_deliveries;
 use super::rooms::{
-    get_room, insert_subscription, merge_set, put_message, put_room, put_team, remove_subscription, replace_message,
-    room_for_update,
+    get_room, insert_subscription, merge_set, put_message, put_room, put_team, remove_subscription, room_for_update,
 };
 use crate::ids::now_iso;
-use crate::{Change, Committed, Delivery, OutboxStore, Store, StoreResult};
+use crate::{Change, Committed, Delivery, OutboxStore, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use serde_json::json;
 use std::time::Instant;
+use tokio_postgres::types::Json;
 
 #[async_trait]
 impl Store for PgStore {
@@ -44,8 +44,14 @@ impl Store for PgStore {
                 done.doc = Some(message);
                 rooms_changed = false;
             }
-            Change::ReplaceMessage(message) => {
-                replace_message(&tx, &message).await?;
+            Change::EditMessage { id, edit } => {
+                let sql = "SELECT doc FROM messages WHERE id = $1 FOR UPDATE";
+                let Some(mut message) = one(&tx, sql, &[&id]).await? else { return Err(StoreError::NotFound) };
+                done.applied = edit.apply(&mut message);
+                if done.applied {
+                    exec(&tx, "UPDATE messages SET doc = $2 WHERE id = $1", &[&id, &Json(&message)]).await?;
+                }
+                done.doc = Some(message);
                 rooms_changed = false;
             }
             Change::CreateRoom { room, subscriptions } => {

@@ -119,11 +119,6 @@ pub(super) async fn put_message(c: &impl GenericClient, msg: &Doc) -> StoreResul
     Ok(())
 }
 
-pub(super) async fn replace_message(c: &impl GenericClient, msg: &Doc) -> StoreResult<()> {
-    let changed = exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&id_of(msg)?, &json(msg)]).await?;
-    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-}
-
 pub(super) async fn put_team(
     c: &impl GenericClient,
     team: &Doc,

@@ -2,7 +2,7 @@
 //! transaction that also stores its outbox rows, and closing the store.
 
 use super::SqliteStore;
-use super::docs::{exec, id_of, text};
+use super::docs::{exec, one, text};
 use super::messages::put_message;
 use super::rooms::{bump_users_count, get_room, insert_subscription, merge_set, put_room, put_team};
 use super::user_rows::{put_user, touch_user_rooms};
@@ -22,10 +22,16 @@ pub(super) fn apply(c: &Connection, change: Change) -> StoreResult<(Committed, b
             super::messages::count_thread_reply(c, &message)?;
             applied(Some(message))
         }
-        Change::ReplaceMessage(message) => {
-            let changed =
-                exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id_of(&message)?, text(&message)])?;
-            if changed == 0 { Err(StoreError::NotFound) } else { applied(None) }
+        Change::EditMessage { id, edit } => {
+            // The writer thread runs one write at a time: nothing changes the row in between.
+            let Some(mut message) = one(c, "SELECT doc FROM messages WHERE id = ?1", [&id])? else {
+                return Err(StoreError::NotFound);
+            };
+            if !edit.apply(&mut message) {
+                return Ok((Committed { applied: false, doc: Some(message) }, false));
+            }
+            exec(c, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![id, text(&message)])?;
+            applied(Some(message))
         }
         Change::CreateRoom { room, subscriptions } => {
             put_room(c, &room, true)?;
