@@ -1,5 +1,5 @@
 //! The history of outgoing calls in PostgreSQL (records are written by the outbox with the end
-//! of each attempt: `upsert_history`).
+//! of each attempt: `upsert_histories`).
 
 use super::PgStore;
 use super::docs::{exec, id_of, json, str_of};
@@ -11,21 +11,30 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 
-/// A history record's index columns.
-pub(super) async fn upsert_history(c: &impl GenericClient, doc: &Doc) -> StoreResult<()> {
-    let integration = doc.get("integration").and_then(Value::as_object);
+/// Stores history records with their index columns, in one statement (a record already
+/// stored, an attempt's earlier step, is replaced). At most one record per id.
+pub(super) async fn upsert_histories(c: &impl GenericClient, docs: &[&Doc]) -> StoreResult<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let n = docs.len();
+    let (mut ids, mut integrations, mut owners) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut created, mut updated, mut bodies) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for doc in docs {
+        let integration = doc.get("integration").and_then(Value::as_object);
+        ids.push(id_of(doc)?);
+        integrations.push(integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default());
+        owners.push(integration.and_then(created_by));
+        created.push(str_of(doc, "_createdAt").unwrap_or_default());
+        updated.push(str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default());
+        bodies.push(json(doc));
+    }
     exec(
         c,
-        "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO integration_history (id, integration_id, created_by, created_at, updated_at, doc)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
          ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
-        &[
-            &id_of(doc)?,
-            &integration.and_then(|i| i.get("_id")).and_then(Value::as_str).unwrap_or_default(),
-            &integration.and_then(created_by),
-            &str_of(doc, "_createdAt").unwrap_or_default(),
-            &str_of(doc, "_updatedAt").or_else(|| str_of(doc, "_createdAt")).unwrap_or_default(),
-            &json(doc),
-        ],
+        &[&ids, &integrations, &owners, &created, &updated, &bodies],
     )
     .await
     .map(drop)

@@ -9,11 +9,12 @@
 
 use super::APP_PREFIX;
 use super::PgStore;
-use super::docs::{doc_at, exec, pg, rows};
-use super::history::upsert_history;
-use crate::{AttemptRecord, Claimed, Delivery, OutboxStats, OutboxStore, StoreResult};
+use super::docs::{doc_at, exec, pg, rows, str_of, strings};
+use super::history::upsert_histories;
+use crate::{AttemptRecord, Claimed, Delivery, Doc, OutboxStats, OutboxStore, StoreResult};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 /// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
@@ -77,34 +78,45 @@ impl OutboxStore for PgStore {
     }
 
     /// Deletes (`reschedule: None`) or unclaims deliveries this node still holds, each with its
-    /// attempt's history; a delivery whose claim was lost is left to the node that holds it.
+    /// attempt's history, in three statements whatever the batch's size; a delivery whose
+    /// claim was lost is left to the node that holds it.
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> StoreResult<()> {
         let mut c = self.conn().await?;
         let started = std::time::Instant::now();
         let tx = c.transaction().await.map_err(pg)?;
+        let finished: Vec<&str> = records.iter().filter(|r| r.reschedule.is_none()).map(|r| r.id.as_str()).collect();
+        let (mut again, mut due, mut attempts) = (Vec::new(), Vec::new(), Vec::new());
         for r in &records {
-            let held = match r.reschedule {
-                None => {
-                    exec(&tx, "DELETE FROM outbox WHERE id = $1 AND claimed_by = $2", &[&r.id, &self.node_id]).await?
-                }
-                Some((due_at, attempt)) => {
-                    exec(
-                        &tx,
-                        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL, due_at = $3, attempt = $4
-                         WHERE id = $1 AND claimed_by = $2",
-                        &[&r.id, &self.node_id, &due_at, &(attempt as i32)],
-                    )
-                    .await?
-                }
-            };
-            if held == 0 {
+            if let Some((due_at, attempt)) = r.reschedule {
+                again.push(r.id.as_str());
+                due.push(due_at);
+                attempts.push(attempt as i32);
+            }
+        }
+        let mut held: HashSet<String> = HashSet::with_capacity(records.len());
+        if !finished.is_empty() {
+            let sql = "DELETE FROM outbox WHERE id = ANY($1) AND claimed_by = $2 RETURNING id";
+            held.extend(strings(&tx, sql, &[&finished, &self.node_id]).await?);
+        }
+        if !again.is_empty() {
+            let sql =
+                "UPDATE outbox o SET claimed_by = NULL, claimed_until = NULL, due_at = v.due_at, attempt = v.attempt
+                       FROM unnest($1::text[], $3::int8[], $4::int4[]) AS v(id, due_at, attempt)
+                       WHERE o.id = v.id AND o.claimed_by = $2 RETURNING o.id";
+            held.extend(strings(&tx, sql, &[&again, &self.node_id, &due, &attempts]).await?);
+        }
+        // One record per history id: the last one of the batch is the latest step.
+        let mut histories: HashMap<&str, &Doc> = HashMap::with_capacity(records.len());
+        for r in &records {
+            if !held.contains(&r.id) {
                 tracing::warn!(delivery = %r.id, "claim lost before the attempt was recorded; left to its new owner");
                 continue;
             }
             if let Some(h) = &r.history {
-                upsert_history(&tx, h).await?;
+                histories.insert(str_of(h, "_id").unwrap_or_default(), h);
             }
         }
+        upsert_histories(&tx, &histories.into_values().collect::<Vec<_>>()).await?;
         tx.commit().await.map_err(pg)?;
         self.commit_observer.committed(records.len(), started);
         Ok(())
