@@ -29,52 +29,65 @@ fn free(now: &str) -> String {
 
 #[async_trait]
 impl OutboxStore for PgStore {
+    /// Claims every lane's due deliveries in one transaction of two statements, whatever the
+    /// number of lanes: the claim (one locked pick per lane) and each lane's next due time.
     async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
         let mut c = self.conn().await?;
         let until = now + self.lease_ms();
-        let mut out = Vec::with_capacity(lanes.len());
-        for (url, limit) in lanes {
-            let tx = c.transaction().await.map_err(pg)?;
-            let claimed = rows(
-                &tx,
-                &format!(
-                    "WITH picked AS (
-                         SELECT id FROM outbox WHERE url = $1 AND due_at <= $2 AND {}
-                         ORDER BY due_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-                     UPDATE outbox o SET claimed_by = $4, claimed_until = $5 FROM picked WHERE o.id = picked.id
-                     RETURNING o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq",
-                    free("$2")
-                ),
-                &[&url, &now, &(limit as i64), &self.node_id, &until],
-            )
-            .await?;
-            let next_due: Option<i64> =
-                rows(&tx, &format!("SELECT min(due_at) FROM outbox WHERE url = $1 AND {}", free("$2")), &[&url, &now])
-                    .await?
-                    .first()
-                    .and_then(|r| r.get(0));
-            tx.commit().await.map_err(pg)?;
-            let mut found = Vec::with_capacity(claimed.len());
-            for r in &claimed {
-                let attempt: i32 = r.try_get(3).map_err(pg)?;
-                let seq: i64 = r.try_get(5).map_err(pg)?;
-                found.push((
-                    seq,
-                    Delivery {
-                        id: r.try_get(0).map_err(pg)?,
-                        integration_id: r.try_get(1).map_err(pg)?,
-                        url: url.clone(),
-                        due_at: r.try_get(2).map_err(pg)?,
-                        attempt: attempt.max(0) as u32,
-                        doc: doc_at(r, 4)?,
-                    },
-                ));
-            }
-            // RETURNING promises no order: oldest due first, as claimed.
-            found.sort_by_key(|(seq, d)| (d.due_at, *seq));
-            out.push(Claimed { url, deliveries: found.into_iter().map(|(_, d)| d).collect(), next_due });
+        let urls: Vec<&str> = lanes.iter().map(|(url, _)| url.as_str()).collect();
+        let limits: Vec<i64> = lanes.iter().map(|(_, limit)| *limit as i64).collect();
+        let tx = c.transaction().await.map_err(pg)?;
+        let claimed = rows(
+            &tx,
+            &format!(
+                "WITH picked AS (
+                     SELECT p.id FROM unnest($1::text[], $2::int8[]) AS lane(url, lim) CROSS JOIN LATERAL (
+                         SELECT id FROM outbox WHERE url = lane.url AND due_at <= $3 AND {}
+                         ORDER BY due_at, seq LIMIT lane.lim FOR UPDATE SKIP LOCKED) p)
+                 UPDATE outbox o SET claimed_by = $4, claimed_until = $5 FROM picked WHERE o.id = picked.id
+                 RETURNING o.url, o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq",
+                free("$3")
+            ),
+            &[&urls, &limits, &now, &self.node_id, &until],
+        )
+        .await?;
+        let next_due = rows(
+            &tx,
+            &format!("SELECT url, min(due_at) FROM outbox WHERE url = ANY($1) AND {} GROUP BY url", free("$2")),
+            &[&urls, &now],
+        )
+        .await?;
+        tx.commit().await.map_err(pg)?;
+        let mut found: HashMap<String, Vec<(i64, Delivery)>> = HashMap::with_capacity(lanes.len());
+        for r in &claimed {
+            let url: String = r.try_get(0).map_err(pg)?;
+            let attempt: i32 = r.try_get(4).map_err(pg)?;
+            let delivery = Delivery {
+                id: r.try_get(1).map_err(pg)?,
+                integration_id: r.try_get(2).map_err(pg)?,
+                url: url.clone(),
+                due_at: r.try_get(3).map_err(pg)?,
+                attempt: attempt.max(0) as u32,
+                doc: doc_at(r, 5)?,
+            };
+            found.entry(url).or_default().push((r.try_get(6).map_err(pg)?, delivery));
         }
-        Ok(out)
+        let mut next: HashMap<String, i64> = HashMap::with_capacity(next_due.len());
+        for r in &next_due {
+            if let Some(due) = r.try_get::<_, Option<i64>>(1).map_err(pg)? {
+                next.insert(r.try_get(0).map_err(pg)?, due);
+            }
+        }
+        Ok(lanes
+            .into_iter()
+            .map(|(url, _)| {
+                let mut picked = found.remove(&url).unwrap_or_default();
+                // RETURNING promises no order: oldest due first, as claimed.
+                picked.sort_by_key(|(seq, d)| (d.due_at, *seq));
+                let next_due = next.get(&url).copied();
+                Claimed { url, deliveries: picked.into_iter().map(|(_, d)| d).collect(), next_due }
+            })
+            .collect())
     }
 
     /// Deletes (`reschedule: None`) or unclaims deliveries this node still holds, each with its
