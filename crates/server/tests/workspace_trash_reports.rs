@@ -1,9 +1,12 @@
-//! Deleted messages against the real binary: the trash a deletion leaves
-//! (`chat.getDeletedMessages`, the `deleted`/`remove` halves of the sync endpoints).
+//! Deleted messages and moderation reports against the real binary: the trash a deletion
+//! leaves (`chat.getDeletedMessages`, the `deleted`/`remove` halves of the sync endpoints),
+//! what a room's deletion does to it, and `chat.reportMessage`; both kept across a restart
+//! and copied by `liftoff migrate-data`.
 
 mod common;
 use common::*;
 use serde_json::{Value, json};
+use std::process::Command;
 use std::time::Duration;
 
 const SINCE: &str = "2000-01-01T00:00:00.000Z";
@@ -159,4 +162,92 @@ async fn sync_endpoints_tell_what_was_deleted() {
     let later = deleted[0]["_deletedAt"].as_str().unwrap();
     let synced = get_ok(&alice, "chat.syncMessages", &[("roomId", &rid), ("lastUpdate", later)]).await;
     assert_eq!(synced["result"]["deleted"], json!([]));
+}
+
+/// Runs `liftoff migrate-data` and returns its report's "<kind>: <count>" lines.
+fn migrate_counts(from: &str, to: &str) -> std::collections::HashMap<String, u64> {
+    let out = Command::new(env!("CARGO_BIN_EXE_liftoff"))
+        .args(["migrate-data", "--from", from, "--to", to])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run liftoff migrate-data");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (label, rest) = line.split_once(": ")?;
+            Some((label.to_owned(), rest.split_whitespace().next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reports_and_the_trash_are_kept_and_a_deleted_room_takes_its_trash_along() {
+    let mut server = Server::start();
+    let alice = server.user("alice").await;
+    let kept_room = channel(&alice, "ops", &[]).await;
+    let gone = post(&alice, &kept_room, "gone").await;
+    delete(&alice, &kept_room, &gone).await;
+    let doomed_room = channel(&alice, "doomed", &[]).await;
+    let doomed = post(&alice, &doomed_room, "doomed").await;
+    delete(&alice, &doomed_room, &doomed).await;
+    post(&alice, &doomed_room, "left in the room").await;
+    let (status, body) = alice.post("channels.delete", json!({"roomId": doomed_room})).await;
+    assert_eq!(status, 200, "{body}");
+    let reported = post(&alice, &kept_room, "rude").await;
+    let (status, body) = alice.post("chat.reportMessage", json!({"messageId": reported, "description": "rude"})).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"success": true})));
+
+    server.restart();
+    let alice = server.client().login("alice", "pw-123").await;
+    assert_eq!(deleted_ids(&alice, &kept_room, SINCE).await, vec![gone]);
+    assert!(server.stop().success());
+    // One trash record: the deleted room's went with it, and its messages left none.
+    let target = server.dir.path().join("copy.db");
+    let counts = migrate_counts(&server.database_url(), &format!("sqlite://{}", target.display()));
+    assert_eq!(counts.get("deleted messages"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("moderation reports"), Some(&1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn reports_need_a_description_and_a_message_the_reporter_can_read() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let carol = server.user("carol").await;
+    let mid = post(&alice, "GENERAL", "hello").await;
+    let report = |body: Value| {
+        let alice = alice.clone();
+        async move { alice.post("chat.reportMessage", body).await }
+    };
+    let (status, body) = report(json!({"messageId": mid, "description": "this makes me angry"})).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"success": true})));
+
+    let invalid = |e: &str| (format!("{e} [invalid-params]"), Some("invalid-params"));
+    for (body, (error, error_type)) in [
+        (json!({"messageId": mid}), invalid("must have required property 'description'")),
+        (json!({"description": "spam"}), invalid("must have required property 'messageId'")),
+        (json!({"messageId": mid, "description": "spam", "extra": 1}), invalid("must NOT have additional properties")),
+        (json!({"messageId": mid, "description": 7}), invalid("must be string")),
+        (
+            json!({"messageId": "", "description": "spam"}),
+            ("The required \"messageId\" param is missing.".into(), None),
+        ),
+        (json!({"messageId": mid, "description": ""}), ("The required \"description\" param is missing.".into(), None)),
+        (json!({"messageId": mid, "description": "  "}), ("error-invalid-description".into(), None)),
+        (json!({"messageId": "nope", "description": "spam"}), ("error-invalid-message_id".into(), None)),
+    ] {
+        assert_failure(&report(body).await, &error, error_type);
+    }
+    // A message in a room the reporter cannot read is answered as one that does not exist.
+    let (_, group) = alice.post("groups.create", json!({"name": "secret"})).await;
+    let gid = group["group"]["_id"].as_str().unwrap().to_owned();
+    let hidden = post(&alice, &gid, "psst").await;
+    assert_failure(
+        &carol.post("chat.reportMessage", json!({"messageId": hidden, "description": "spam"})).await,
+        "error-invalid-message_id",
+        None,
+    );
 }
