@@ -86,6 +86,8 @@ struct Workspace {
     hook: String,
     general_messages: Vec<String>,
     nul_message: String,
+    /// A message alice deleted from #general (its trash record travels too).
+    deleted_message: String,
     /// Outgoing integrations: (id, receiver address, trigger word).
     outgoing: Vec<(String, String, &'static str)>,
 }
@@ -103,6 +105,11 @@ impl Workspace {
             general_messages.push(id(&posted["message"]));
         }
         ok(&alice, "chat.postMessage", json!({"roomId": team_room, "text": "team talk"})).await;
+        let deleted = ok(&alice, "chat.postMessage", json!({"roomId": "GENERAL", "text": "oops"})).await;
+        let deleted_message = id(&deleted["message"]);
+        ok(&alice, "chat.delete", json!({"roomId": "GENERAL", "msgId": deleted_message})).await;
+        let reported = json!({"messageId": general_messages[0], "description": "rude"});
+        ok(&alice, "chat.reportMessage", reported).await;
         // PostgreSQL cannot store NUL: the copy into it replaces it. Requests may not carry one
         // (400), but a script can produce one.
         let nul = nul_message(&admin).await;
@@ -131,7 +138,7 @@ impl Workspace {
             .await;
             outgoing.push((id(&created["integration"]), address, trigger));
         }
-        Workspace { alice, group, team, team_room, hook, general_messages, nul_message: nul, outgoing }
+        Workspace { alice, group, team, team_room, hook, general_messages, nul_message: nul, deleted_message, outgoing }
     }
 
     /// Posts the trigger word of outgoing integration `n` and waits for its first failed attempt.
@@ -184,6 +191,9 @@ impl Workspace {
         );
         let nul = get_ok(&alice, "chat.getMessage", &[("msgId", &self.nul_message)]).await;
         assert_eq!(nul["message"]["msg"], "a\u{FFFD}b");
+        let since = [("roomId", "GENERAL"), ("since", "2000-01-01T00:00:00.000Z")];
+        let deleted = get_ok(&alice, "chat.getDeletedMessages", &since).await;
+        assert_eq!(deleted["messages"], json!([{"_id": self.deleted_message}]));
         let admin = server.admin().await;
         for (integration, _, _) in &self.outgoing {
             get_ok(&admin, "integrations.get", &[("integrationId", integration)]).await;
@@ -244,6 +254,8 @@ fn check_report(stdout: &str, (users, messages): (u64, u64), pending: u64) -> Ha
     assert_eq!(found.get("teams"), Some(&1), "{stdout}");
     assert_eq!(found.get("integrations"), Some(&4), "{stdout}");
     assert_eq!(found.get("pending deliveries"), Some(&pending), "{stdout}");
+    assert_eq!(found.get("deleted messages"), Some(&1), "{stdout}");
+    assert_eq!(found.get("moderation reports"), Some(&1), "{stdout}");
     assert!(found.get("login tokens").is_some_and(|n| *n >= 2), "{stdout}");
     assert!(found.get("integration history").is_some_and(|n| *n >= 1), "{stdout}");
     assert!(stdout.contains("every count matches the source"), "{stdout}");

@@ -78,12 +78,18 @@ pub trait SubscriptionStore: Send + Sync {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
+    /// Deletes a message and, in the same write, keeps its trash record (see [`crate::trash`])
+    /// and drops records past the retention; `NotFound` when there is no such message.
     async fn delete_message(&self, id: &str) -> StoreResult<()>;
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
     async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
     /// A page of messages matching a filter (callers AND in the room and what the caller may
     /// see), and how many match in all.
     async fn find_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
+    /// A page of the trash records of deleted messages (`_id`, `rid`, `ts`, `tmid`, `tcount`,
+    /// `_deletedAt`) matching a filter, and how many match in all; insertion order is the
+    /// order they were deleted in.
+    async fn find_deleted_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)>;
 }
 
 /// Teams and their member records (new teams are a [`crate::Change::CreateTeam`]).
@@ -108,6 +114,14 @@ pub trait TeamStore: Send + Sync {
     /// members and sets the room's `teamMain` and `teamId`, in one write. `NotFound` without
     /// the room, `Conflict("name")` when a team has the name.
     async fn convert_room_to_team(&self, team: Doc, members: Vec<Doc>) -> StoreResult<()>;
+}
+
+/// Moderation reports users make on messages (`chat.reportMessage`).
+#[async_trait]
+pub trait ModerationStore: Send + Sync {
+    /// Stores a report: `_id`, the reported `message` as it was, `description`, `reportedBy`,
+    /// `room` and `ts`.
+    async fn insert_report(&self, report: Doc) -> StoreResult<()>;
 }
 
 /// Integrations (incoming and outgoing webhooks).

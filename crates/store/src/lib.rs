@@ -16,10 +16,11 @@ pub mod sqlite;
 mod store;
 mod tables;
 pub mod thread;
+pub mod trash;
 
 pub use aggregates::{
-    HistoryStore, IntegrationStore, MessageStore, OutboxStore, RoomStore, SettingsStore, SubscriptionStore, TeamStore,
-    UserStore,
+    HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
+    SubscriptionStore, TeamStore, UserStore,
 };
 pub use observer::CommitObserver;
 pub(crate) use observer::CommitObserverSlot;
@@ -32,8 +33,8 @@ pub use store::{
 /// The storage traits, for callers of a `dyn Store`: `use store::prelude::*`.
 pub mod prelude {
     pub use crate::aggregates::{
-        HistoryStore, IntegrationStore, MessageStore, OutboxStore, RoomStore, SettingsStore, SubscriptionStore,
-        TeamStore, UserStore,
+        HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
+        SubscriptionStore, TeamStore, UserStore,
     };
     pub use crate::store::Store;
 }

@@ -2,8 +2,8 @@
 
 use crate::Doc;
 use crate::aggregates::{
-    HistoryStore, IntegrationStore, MessageStore, OutboxStore, RoomStore, SettingsStore, SubscriptionStore, TeamStore,
-    UserStore,
+    HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
+    SubscriptionStore, TeamStore, UserStore,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -169,6 +169,7 @@ pub trait Store:
     + RoomStore
     + SubscriptionStore
     + MessageStore
+    + ModerationStore
     + TeamStore
     + IntegrationStore
     + HistoryStore

@@ -71,3 +71,13 @@ pub static MESSAGES: LazyLock<Table> = LazyLock::new(|| Table {
     schema: SqlSchema::new().text("_id", "messages.id").text("rid", "messages.rid").iso_date("ts", "messages.ts"),
     sort_columns: &[("_id", "messages.id"), ("ts", "messages.ts")],
 });
+
+/// The trash of deleted messages (see [`crate::trash`]).
+pub static TRASH: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "message_trash",
+    schema: SqlSchema::new()
+        .text("_id", "message_trash.id")
+        .text("rid", "message_trash.rid")
+        .iso_date("_deletedAt", "message_trash.deleted_at"),
+    sort_columns: &[("_id", "message_trash.id"), ("_deletedAt", "message_trash.deleted_at")],
+});

@@ -1,8 +1,11 @@
 //! `chat.react`, `chat.pinMessage`, `chat.unPinMessage`, `chat.starMessage`,
-//! `chat.unStarMessage`, `chat.followMessage`, `chat.unfollowMessage`, `chat.ignoreUser`.
+//! `chat.unStarMessage`, `chat.followMessage`, `chat.unfollowMessage`, `chat.ignoreUser`,
+//! `chat.reportMessage`.
 
 use super::docs::Routes;
+use super::validation::schema::{Branch, Ty};
 use crate::domain::message_actions::{follow_thread, pin_message, set_reaction, star_message, unpin_message};
+use crate::domain::moderation::report_message;
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Body, Caller, Query, arg_bool, arg_str};
@@ -22,7 +25,19 @@ pub fn routes() -> Routes {
         .post("/chat.followMessage", |s: State<AppState>, c: Caller, b: Body| follow(s, c, b, true))
         .post("/chat.unfollowMessage", |s: State<AppState>, c: Caller, b: Body| follow(s, c, b, false))
         .get("/chat.ignoreUser", ignore_user)
+        .post("/chat.reportMessage", report)
+        .summary("Report a message to the moderators")
+        .body(&[("messageId", Ty::Str), ("description", Ty::Str)])
 }
+
+/// `chat.reportMessage`'s schema (validated as the legacy `validateParams` does).
+const REPORT: Branch = Branch {
+    type_pattern: None,
+    required: &[("messageId", Ty::Str), ("description", Ty::Str)],
+    optional: &[],
+    more_optional: &[],
+    additional_properties: false,
+};
 
 /// The message named by a required string `messageId`, or `error-message-not-found`.
 async fn message_param(state: &AppState, body: &Args) -> ApiResult<Doc> {
@@ -105,5 +120,21 @@ async fn ignore_user(State(state): State<AppState>, caller: Caller, Query(q): Qu
     let mut set = Doc::new();
     set.insert("ignored".into(), Value::Array(ignored));
     state.store().update_subscription(&rid, str_of(&caller.user, "_id"), set).await?;
+    Ok(success(json!({})))
+}
+
+async fn report(State(state): State<AppState>, caller: Caller, Body(body): Body) -> ApiResult<Response> {
+    if let Some(e) = REPORT.first_error(&body) {
+        return Err(ApiError::invalid_params(&e));
+    }
+    let message_id = arg_str(&body, "messageId").unwrap_or_default();
+    if message_id.is_empty() {
+        return Err(ApiError::plain("The required \"messageId\" param is missing."));
+    }
+    let description = arg_str(&body, "description").unwrap_or_default();
+    if description.is_empty() {
+        return Err(ApiError::plain("The required \"description\" param is missing."));
+    }
+    report_message(&state, &caller.user, &message_id, &description).await?;
     Ok(success(json!({})))
 }

@@ -1,10 +1,13 @@
 //! Message listings of one room: `chat.getPinnedMessages`, `chat.getStarredMessages`,
-//! `chat.getMentionedMessages`, `chat.getDiscussions`, `chat.search`, and their sync form
-//! `chat.syncMessages`. Each filter is the room AND what the endpoint lists AND the caller's
-//! `query`; the caller must be able to access the room.
+//! `chat.getMentionedMessages`, `chat.getDiscussions`, `chat.search`, the deleted messages
+//! (`chat.getDeletedMessages`), and their sync form `chat.syncMessages`. Each filter is the
+//! room AND what the endpoint lists AND the caller's `query`; the caller must be able to access
+//! the room.
 
 use super::docs::Routes;
 use super::listing::{DATE_FIELDS, ListParams};
+use super::pagination::Page;
+use super::validation::schema::Ty;
 use crate::domain::rooms::can_access_room;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Caller, Query, arg_str};
@@ -25,6 +28,9 @@ pub fn routes() -> Routes {
         .get("/chat.getDiscussions", discussions)
         .get("/chat.search", search)
         .get("/chat.syncMessages", sync_messages)
+        .get("/chat.getDeletedMessages", deleted_messages)
+        .summary("Messages of a room deleted since a date")
+        .query(&[("roomId", Ty::Str), ("since", Ty::Str), ("offset", Ty::Num), ("count", Ty::Num)])
 }
 
 /// A filter built from trusted JSON (constant shapes and escaped user text).
@@ -161,8 +167,58 @@ pub fn date_param(q: &Args, key: &str, missing: ApiError, invalid: ApiError) -> 
     store::ids::parse_iso(&raw).map(store::ids::iso).ok_or(invalid)
 }
 
-/// `messages/get` with `lastUpdate`: the room's messages changed since then, newest first.
-/// Deleted messages are not kept, so `deleted` is always empty.
+/// Trash records of deleted messages matching `filter` and deleted after `since` (records past
+/// the retention are never listed, even before they are pruned), in `order` or the order they
+/// were deleted in; one page, or all with `page: None`.
+pub async fn deleted_since(
+    state: &AppState,
+    filter: Value,
+    since: &str,
+    order: &[(&str, bool)],
+    page: Option<Page>,
+) -> ApiResult<(Vec<Doc>, usize)> {
+    let kept = store::trash::cutoff(chrono::Utc::now());
+    let deleted = json!({"_deletedAt": {"$gt": {"$date": since}, "$gte": {"$date": kept}}});
+    let query = store::DocQuery {
+        sort: (!order.is_empty()).then(|| query::Sort::by(order)),
+        sort_keys: order.iter().map(|(k, asc)| ((*k).to_owned(), *asc)).collect(),
+        offset: page.map_or(0, |p| p.offset),
+        limit: page.and_then(|p| p.count),
+        ..store::DocQuery::all(Filter::and(vec![trusted(filter)?, trusted(deleted)?]))
+    };
+    Ok(state.store().find_deleted_messages(query).await?)
+}
+
+/// Only these fields of each document.
+fn pick(docs: &[Doc], keys: &[&str]) -> Vec<Value> {
+    docs.iter()
+        .map(|d| Value::Object(keys.iter().filter_map(|k| d.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect()))
+        .collect()
+}
+
+/// `chat.getDeletedMessages`: the room's messages deleted after `since`, in the order they were
+/// deleted, as `{_id}`. Rocket.Chat asks nothing of the caller here; Liftoff answers only those
+/// who can access the room (`error-not-allowed` otherwise, as the room's other listings).
+async fn deleted_messages(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
+    let page = Page::from_args(&state.settings, &q)?;
+    let Some(rid) = arg_str(&q, "roomId").filter(|s| !s.is_empty()).map(|s| s.into_owned()) else {
+        return Err(ApiError::meteor("The required \"roomId\" query param is missing.", ""));
+    };
+    let since = date_param(
+        &q,
+        "since",
+        ApiError::meteor("The required \"since\" query param is missing.", ""),
+        ApiError::meteor("The \"since\" query parameter must be a valid date.", ""),
+    )?;
+    if accessible_room(&state, &rid, &caller.user).await?.is_none() {
+        return Err(ApiError::meteor("error-not-allowed", "Not allowed"));
+    }
+    let (deleted, total) = deleted_since(&state, json!({"rid": rid}), &since, &[], Some(page)).await?;
+    Ok(page_body(pick(&deleted, &["_id"]), total, page.offset))
+}
+
+/// `messages/get` with `lastUpdate`: the room's messages changed since then, and those deleted
+/// since then (`{_id, _deletedAt}`), newest first.
 async fn sync_messages(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let rid = match arg_str(&q, "roomId").filter(|s| !s.is_empty()) {
         Some(id) => id.into_owned(),
@@ -189,5 +245,6 @@ async fn sync_messages(State(state): State<AppState>, caller: Caller, Query(q): 
         ..store::DocQuery::all(Filter::and(filters))
     };
     let (updated, _) = state.store().find_messages(query).await?;
-    Ok(success(json!({"result": {"updated": updated, "deleted": []}})))
+    let (deleted, _) = deleted_since(&state, json!({"rid": rid}), &since, &[("ts", false)], None).await?;
+    Ok(success(json!({"result": {"updated": updated, "deleted": pick(&deleted, &["_id", "_deletedAt"])}})))
 }

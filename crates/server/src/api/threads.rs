@@ -3,7 +3,7 @@
 //! its id in `tmid`.
 
 use super::docs::Routes;
-use super::message_lists::{accessible_room, date_param, message_page, trusted, visible};
+use super::message_lists::{accessible_room, date_param, deleted_since, message_page, trusted, visible};
 use crate::domain::str_of;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Caller, Query, arg_str};
@@ -92,8 +92,8 @@ fn updated_since(q: &Args) -> ApiResult<String> {
     )
 }
 
-/// Messages matching `filter` changed after `since`; deleted ones are not kept, so the
-/// `remove` half of a sync is always empty.
+/// Messages matching `filter` changed after `since` (the `update` half of a sync; the trash
+/// gives the `remove` half).
 async fn changed_since(state: &AppState, filter: Value, since: &str, order: (&str, bool)) -> ApiResult<Vec<Doc>> {
     let filters = vec![trusted(filter)?, trusted(json!({"_updatedAt": {"$gt": {"$date": since}}}))?];
     let query = DocQuery {
@@ -109,16 +109,20 @@ async fn sync_threads_list(State(state): State<AppState>, caller: Caller, Query(
     let rid = required(&q, "rid", "error-room-id-param-not-provided")?;
     let since = updated_since(&q)?;
     thread_room(&state, &rid, &caller).await?;
-    let update =
-        changed_since(&state, json!({"rid": rid, "tcount": {"$exists": true}}), &since, ("tlm", false)).await?;
-    Ok(success(json!({"threads": {"update": update, "remove": []}})))
+    let threads = json!({"rid": rid, "tcount": {"$exists": true}});
+    let update = changed_since(&state, threads.clone(), &since, ("tlm", false)).await?;
+    let (remove, _) = deleted_since(&state, threads, &since, &[], None).await?;
+    Ok(success(json!({"threads": {"update": update, "remove": remove}})))
 }
 
 async fn sync_thread_messages(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
     let tmid = required(&q, "tmid", "error-invalid-params")?;
     let since = updated_since(&q)?;
     threads_enabled(&state)?;
-    thread_start(&state, &tmid, &caller).await?;
+    let thread = thread_start(&state, &tmid, &caller).await?;
     let update = changed_since(&state, json!({"tmid": tmid}), &since, ("ts", true)).await?;
-    Ok(success(json!({"messages": {"update": update, "remove": []}})))
+    // Replies live in their thread's room, which narrows the trash to search.
+    let replies = json!({"rid": str_of(&thread, "rid"), "tmid": tmid});
+    let (remove, _) = deleted_since(&state, replies, &since, &[], None).await?;
+    Ok(success(json!({"messages": {"update": update, "remove": remove}})))
 }

@@ -10,6 +10,7 @@ pub mod mentions;
 pub mod message_actions;
 pub mod message_edits;
 pub mod messages;
+pub mod moderation;
 pub mod outbox;
 pub mod room_encryption;
 pub mod room_history;

@@ -18,6 +18,8 @@ pub enum Kind {
     Teams,
     TeamMembers,
     Messages,
+    DeletedMessages,
+    ModerationReports,
     Integrations,
     IntegrationChannels,
     IntegrationHistory,
@@ -50,7 +52,7 @@ const fn json(name: &'static str) -> Column {
 
 impl Kind {
     /// Every kind, in the order they are copied.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Settings,
         Kind::Roles,
         Kind::Permissions,
@@ -61,6 +63,8 @@ impl Kind {
         Kind::Teams,
         Kind::TeamMembers,
         Kind::Messages,
+        Kind::DeletedMessages,
+        Kind::ModerationReports,
         Kind::Integrations,
         Kind::IntegrationChannels,
         Kind::IntegrationHistory,
@@ -79,6 +83,8 @@ impl Kind {
             Kind::Teams => "teams",
             Kind::TeamMembers => "team_members",
             Kind::Messages => "messages",
+            Kind::DeletedMessages => "message_trash",
+            Kind::ModerationReports => "moderation_reports",
             Kind::Integrations => "integrations",
             Kind::IntegrationChannels => "integration_channels",
             Kind::IntegrationHistory => "integration_history",
@@ -91,6 +97,8 @@ impl Kind {
         match self {
             Kind::LoginTokens => "login tokens",
             Kind::TeamMembers => "team members",
+            Kind::DeletedMessages => "deleted messages",
+            Kind::ModerationReports => "moderation reports",
             Kind::IntegrationChannels => "integration channels",
             Kind::IntegrationHistory => "integration history",
             Kind::Outbox => "pending deliveries",
@@ -123,6 +131,10 @@ impl Kind {
             Kind::Teams => const { &[text("id"), text("name"), text("room_id"), json("doc")] },
             Kind::TeamMembers => const { &[text("team_id"), text("user_id"), json("doc")] },
             Kind::Messages => const { &[text("id"), text("rid"), text("ts"), json("doc")] },
+            Kind::DeletedMessages => const { &[text("id"), text("rid"), text("deleted_at"), json("doc")] },
+            Kind::ModerationReports => {
+                const { &[text("id"), text("message_id"), text("reported_by"), text("ts"), json("doc")] }
+            }
             Kind::Integrations => {
                 const {
                     &[

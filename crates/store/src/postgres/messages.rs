@@ -1,13 +1,14 @@
-//! Messages in PostgreSQL: reads by room and by filter (pins, stars, threads, searches), the
-//! thread bookkeeping of a reply, and deletion (new messages are written by `rooms` with their
-//! room's counters, in groups by `message_batch`).
+//! Messages in PostgreSQL: reads by room and by filter (pins, stars, threads, searches, the
+//! trash), the thread bookkeeping of a reply, and deletion with its trash record (new messages
+//! are written by `rooms` with their room's counters, in groups by `message_batch`).
 
 use super::PgStore;
-use super::docs::{exec, one, pg, rows, strings};
+use super::docs::{doc_at, exec, id_of, json, one, pg, rows};
 use super::listing::find;
-use crate::tables::MESSAGES;
-use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult};
+use crate::tables::{MESSAGES, TRASH};
+use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult, trash};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::{Json, ToSql};
 
@@ -22,6 +23,30 @@ pub(super) async fn count_thread_reply(c: &impl GenericClient, reply: &Doc) -> S
     exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&tmid, &Json(&parent)]).await.map(drop)
 }
 
+/// Keeps the trash record of a message deleted at `now` and drops a batch of expired ones;
+/// expired records another transaction is already dropping are left to it.
+async fn keep_in_trash(c: &impl GenericClient, message: &Doc, rid: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let deleted_at = crate::ids::iso(now);
+    let record = trash::record(message, &deleted_at);
+    let id = id_of(&record)?;
+    // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
+    exec(c, "DELETE FROM message_trash WHERE id = $1", &[&id]).await?;
+    exec(
+        c,
+        "INSERT INTO message_trash (id, rid, deleted_at, doc) VALUES ($1, $2, $3, $4)",
+        &[&id, &rid, &deleted_at, &json(&record)],
+    )
+    .await?;
+    exec(
+        c,
+        "DELETE FROM message_trash WHERE id IN
+           (SELECT id FROM message_trash WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        &[&trash::cutoff(now), &trash::PRUNE_BATCH],
+    )
+    .await
+    .map(drop)
+}
+
 #[async_trait]
 impl MessageStore for PgStore {
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -29,12 +54,15 @@ impl MessageStore for PgStore {
     }
 
     async fn delete_message(&self, id: &str) -> StoreResult<()> {
+        let now = Utc::now();
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let Some(rid) = strings(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid", &[&id]).await?.pop() else {
+        let Some(row) = rows(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid, doc", &[&id]).await?.pop() else {
             return Err(StoreError::NotFound);
         };
+        let rid: String = row.try_get(0).map_err(pg)?;
         exec(&tx, "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1", &[&rid]).await?;
+        keep_in_trash(&tx, &doc_at(&row, 1)?, &rid, now).await?;
         tx.commit().await.map_err(pg)
     }
 
@@ -74,5 +102,10 @@ impl MessageStore for PgStore {
     async fn find_messages(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         let c = self.conn().await?;
         find(&c, &MESSAGES, q).await
+    }
+
+    async fn find_deleted_messages(&self, q: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        let c = self.conn().await?;
+        find(&c, &TRASH, q).await
     }
 }

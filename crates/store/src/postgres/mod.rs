@@ -11,6 +11,7 @@ mod listing_index;
 mod membership;
 mod message_batch;
 mod messages;
+mod moderation;
 mod notify;
 mod nul;
 mod outbox;

@@ -152,6 +152,9 @@ pub(super) async fn erase_room(c: &impl GenericClient, rid: &str) -> StoreResult
         touch_user_rooms(c, &uid, rid, false).await?;
     }
     exec(c, "DELETE FROM messages WHERE rid = $1", &[&rid]).await?;
+    // The room's messages go without trash records, and its trash with it: nobody can ask
+    // for the deleted messages of a room that is gone.
+    exec(c, "DELETE FROM message_trash WHERE rid = $1", &[&rid]).await?;
     exec(c, "DELETE FROM rooms WHERE id = $1", &[&rid]).await?;
     Ok(())
 }

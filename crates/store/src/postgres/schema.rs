@@ -127,6 +127,28 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ALTER COLUMN doc TYPE JSON USING doc::json;
     "#,
+    // 3: the trash of deleted messages (kept for a while, see `crate::trash`) and the
+    // moderation reports users make on messages
+    r#"
+    CREATE TABLE message_trash (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        id TEXT COLLATE "C" PRIMARY KEY,
+        rid TEXT COLLATE "C" NOT NULL,
+        deleted_at TEXT COLLATE "C" NOT NULL,
+        doc JSONB NOT NULL
+    );
+    CREATE INDEX message_trash_room ON message_trash (rid, deleted_at, seq);
+    CREATE INDEX message_trash_deleted ON message_trash (deleted_at);
+    CREATE TABLE moderation_reports (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        id TEXT COLLATE "C" PRIMARY KEY,
+        message_id TEXT COLLATE "C" NOT NULL,
+        reported_by TEXT COLLATE "C" NOT NULL,
+        ts TEXT COLLATE "C" NOT NULL,
+        doc JSONB NOT NULL
+    );
+    CREATE INDEX moderation_reports_message ON moderation_reports (message_id, ts);
+    "#,
 ];
 
 /// The key of the lock held while first-start data is created.

@@ -1,12 +1,14 @@
 //! Messages in SQLite: the insert that also moves its room's counters, the thread bookkeeping
-//! of a reply, and reads by room and by filter (pins, stars, threads, searches).
+//! of a reply, deletion with its trash record, and reads by room and by filter (pins, stars,
+//! threads, searches, the trash).
 
 use super::SqliteStore;
-use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, str_of, text};
+use super::docs::{backend, conflict_or_backend, exec, id_of, many, one, parse, str_of, text};
 use super::listing::find;
-use crate::tables::MESSAGES;
-use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult};
+use crate::tables::{MESSAGES, TRASH};
+use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult, trash};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
@@ -31,6 +33,27 @@ pub(super) fn count_thread_reply(conn: &Connection, reply: &Doc) -> StoreResult<
     Ok(())
 }
 
+/// Keeps the trash record of a message deleted at `now` and drops a batch of expired ones.
+fn keep_in_trash(conn: &Connection, message: &Doc, rid: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let deleted_at = crate::ids::iso(now);
+    let record = trash::record(message, &deleted_at);
+    let id = id_of(&record)?;
+    // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
+    exec(conn, "DELETE FROM message_trash WHERE id = ?1", [id])?;
+    exec(
+        conn,
+        "INSERT INTO message_trash (id, rid, deleted_at, doc) VALUES (?1, ?2, ?3, ?4)",
+        params![id, rid, deleted_at, text(&record)],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM message_trash WHERE id IN
+           (SELECT id FROM message_trash WHERE deleted_at < ?1 ORDER BY deleted_at LIMIT ?2)",
+        params![trash::cutoff(now), trash::PRUNE_BATCH],
+    )?;
+    Ok(())
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>> {
@@ -39,15 +62,16 @@ impl MessageStore for SqliteStore {
 
     async fn delete_message(&self, id: &str) -> StoreResult<()> {
         let id = id.to_owned();
+        let now = Utc::now();
         self.write(move |c| {
-            let rid: Option<String> = c
-                .query_row("SELECT rid FROM messages WHERE id = ?1", [&id], |r| r.get(0))
+            let found: Option<(String, String)> = c
+                .query_row("SELECT rid, doc FROM messages WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .map_err(backend)?;
-            let Some(rid) = rid else { return Err(StoreError::NotFound) };
+            let Some((rid, doc)) = found else { return Err(StoreError::NotFound) };
             exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
-            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [rid])?;
-            Ok(())
+            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [&rid])?;
+            keep_in_trash(c, &parse(&doc)?, &rid, now)
         })
         .await
     }
@@ -84,5 +108,9 @@ impl MessageStore for SqliteStore {
 
     async fn find_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
         self.read(move |c| find(c, &MESSAGES, query)).await
+    }
+
+    async fn find_deleted_messages(&self, query: DocQuery) -> StoreResult<(Vec<Doc>, usize)> {
+        self.read(move |c| find(c, &TRASH, query)).await
     }
 }

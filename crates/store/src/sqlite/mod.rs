@@ -9,6 +9,7 @@ mod index;
 mod integrations;
 mod listing;
 mod messages;
+mod moderation;
 mod outbox;
 mod rooms;
 mod schema;

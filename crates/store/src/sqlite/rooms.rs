@@ -138,6 +138,9 @@ pub(super) fn erase_room(conn: &Connection, rid: &str) -> StoreResult<()> {
     }
     exec(conn, "DELETE FROM subscriptions WHERE rid = ?1", [rid])?;
     exec(conn, "DELETE FROM messages WHERE rid = ?1", [rid])?;
+    // The room's messages go without trash records, and its trash with it: nobody can ask
+    // for the deleted messages of a room that is gone.
+    exec(conn, "DELETE FROM message_trash WHERE rid = ?1", [rid])?;
     exec(conn, "DELETE FROM rooms WHERE id = ?1", [rid])?;
     Ok(())
 }

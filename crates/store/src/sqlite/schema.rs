@@ -114,6 +114,26 @@ const MIGRATIONS: &[&str] = &[
                      lm = json_extract(doc, '$.lm'),
                      last_message = json_extract(doc, '$.lastMessage');
     "#,
+    // 5: the trash of deleted messages (kept for a while, see `crate::trash`) and the
+    // moderation reports users make on messages
+    r#"
+    CREATE TABLE message_trash (
+        id TEXT PRIMARY KEY,
+        rid TEXT NOT NULL,
+        deleted_at TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX message_trash_room ON message_trash (rid, deleted_at);
+    CREATE INDEX message_trash_deleted ON message_trash (deleted_at);
+    CREATE TABLE moderation_reports (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        reported_by TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX moderation_reports_message ON moderation_reports (message_id, ts);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

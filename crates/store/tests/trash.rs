@@ -1,0 +1,79 @@
+//! The trash of deleted messages: a delete keeps the message's record and drops records past
+//! the retention, on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+
+use query::Filter;
+use serde_json::{Value, json};
+use store::migrate::{Cell, Kind, Transfer};
+use store::postgres::PgStore;
+use store::prelude::*;
+use store::sqlite::SqliteStore;
+use store::{Doc, DocQuery, StoreError};
+
+fn doc(v: Value) -> Doc {
+    v.as_object().unwrap().clone()
+}
+
+/// A trash record deleted `days` ago, put in as `migrate-data` would.
+fn old_record(id: &str, days: i64) -> Vec<Cell> {
+    let at = store::ids::iso(chrono::Utc::now() - chrono::Duration::days(days));
+    let record = json!({"_id": id, "rid": "R", "ts": "2020-01-01T00:00:00.000Z", "_deletedAt": at});
+    vec![Cell::Text(id.into()), Cell::Text("R".into()), Cell::Text(at), Cell::Text(record.to_string())]
+}
+
+async fn trash_ids(store: &dyn Transfer) -> Vec<String> {
+    let (records, total) = store.find_deleted_messages(DocQuery::all(Filter::and(vec![]))).await.unwrap();
+    assert_eq!(total, records.len());
+    records.iter().map(|r| r["_id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn check(store: &dyn Transfer) {
+    let mut import = store.begin_import().await.unwrap();
+    import.insert(Kind::DeletedMessages, vec![old_record("expired", 31), old_record("recent", 29)]).await.unwrap();
+    import.commit().await.unwrap();
+    store.create_room(doc(json!({"_id": "R", "t": "c", "name": "r", "msgs": 0})), vec![]).await.unwrap();
+    let message = doc(json!({"_id": "m1", "rid": "R", "msg": "secret", "ts": "2026-01-01T00:00:00.000Z",
+                             "tmid": "T", "u": {"_id": "u1"}}));
+    store.insert_message(message).await.unwrap();
+
+    store.delete_message("m1").await.unwrap();
+    assert_eq!(trash_ids(store).await, ["recent", "m1"], "the expired record went with the delete");
+    let (records, _) = store.find_deleted_messages(DocQuery::all(Filter::and(vec![]))).await.unwrap();
+    let mut kept: Vec<&String> = records[1].keys().collect();
+    kept.sort();
+    assert_eq!(kept, ["_deletedAt", "_id", "rid", "tmid", "ts"], "{records:?}");
+    assert!(store.message_by_id("m1").await.unwrap().is_none());
+    assert_eq!(store.room_by_id("R").await.unwrap().unwrap()["msgs"], 0);
+    assert!(matches!(store.delete_message("m1").await, Err(StoreError::NotFound)));
+    assert_eq!(store.count(Kind::DeletedMessages).await.unwrap(), 2, "a failed delete keeps nothing");
+
+    // A deleted room takes its trash along.
+    store.delete_room("R").await.unwrap();
+    assert!(trash_ids(store).await.is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_trash_for_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    check(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_the_trash_for_its_retention() {
+    let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("TEST_DATABASE_URL is not set: skipping the PostgreSQL trash test");
+        return;
+    };
+    let name = format!("liftoff_trash_{}", store::ids::random_id(12).to_lowercase());
+    let (admin, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.unwrap();
+    let admin_task = tokio::spawn(conn);
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let slash = admin_url.rfind('/').unwrap();
+    let store = PgStore::connect(&format!("{}/{name}", &admin_url[..slash])).await.unwrap();
+    check(&store).await;
+    store.close().await;
+    drop(store);
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    admin_task.abort();
+}
