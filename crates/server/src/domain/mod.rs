@@ -11,6 +11,7 @@ pub mod message_actions;
 pub mod message_edits;
 pub mod messages;
 pub mod outbox;
+pub mod page_meta;
 pub mod room_encryption;
 pub mod room_history;
 pub mod rooms;
