@@ -19,6 +19,7 @@ pub mod statistics;
 pub mod team_members;
 pub mod team_rooms;
 pub mod teams;
+pub mod url_preview;
 pub mod user_account;
 pub mod users;
 
