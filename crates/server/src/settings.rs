@@ -34,6 +34,15 @@ fn defaults() -> Vec<(&'static str, Value)> {
         ("Threads_enabled", json!(true)),
         ("Discussion_enabled", json!(true)),
         ("E2E_Enable", json!(false)),
+        // URL previews (`chat.getURLPreview`).
+        (
+            "API_Embed_UserAgent",
+            json!(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2227.0 Safari/537.36"
+            ),
+        ),
+        ("API_EmbedIgnoredHosts", json!("localhost, 127.0.0.1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16")),
+        ("API_EmbedSafePorts", json!("80, 443")),
         // Liftoff's own settings.
         ("Integrations_Outgoing_Allow_Private_Addresses", json!(false)),
         ("Integrations_Outgoing_Timeout", json!(20000)),

@@ -1,6 +1,9 @@
-//! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`.
+//! `chat.postMessage`, `chat.sendMessage`, `chat.update`, `chat.delete`, `chat.getMessage`,
+//! `chat.getURLPreview`.
 
+use super::auth::COMPATIBLE_VERSION;
 use super::docs::Routes;
+use super::message_lists::accessible_room;
 use super::validation::checks::{ajv_type_errors, match_fields, typed_body};
 use super::validation::schema::{Branch, Ty, one_of};
 use crate::domain::message_edits::{Edit, delete_message, update_message};
@@ -9,6 +12,7 @@ use crate::domain::messages::{
 };
 use crate::domain::rooms::can_access_room;
 use crate::domain::str_of;
+use crate::domain::url_preview::preview;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Body, Caller, Query, arg_bool, arg_str};
 use crate::state::AppState;
@@ -44,6 +48,9 @@ pub fn routes() -> Routes {
         .get("/chat.getMessage", get_message)
         .summary("One message")
         .query(&[("msgId", Ty::Str)])
+        .get("/chat.getURLPreview", url_preview)
+        .summary("A URL's preview: the page's title, meta tags and content type (not cached)")
+        .query(&[("roomId", Ty::Str), ("url", Ty::Str)])
 }
 
 /// `chat.postMessage`'s schema: one of a `roomId` (which may carry `tmid`) or a `channel`.
@@ -67,6 +74,15 @@ const POST_TO_CHANNEL: Branch = Branch {
     type_pattern: None,
     required: &[("channel", Ty::StrOrList)],
     optional: POST_FIELDS,
+    more_optional: &[],
+    additional_properties: false,
+};
+
+/// `chat.getURLPreview`'s query (`isChatGetURLPreviewProps`).
+const URL_PREVIEW_QUERY: Branch = Branch {
+    type_pattern: None,
+    required: &[("roomId", Ty::Str), ("url", Ty::Str)],
+    optional: &[],
     more_optional: &[],
     additional_properties: false,
 };
@@ -217,4 +233,20 @@ async fn get_message(State(state): State<AppState>, caller: Caller, Query(q): Qu
         Some(room) if can_access_room(&state, &room, &caller.user).await? => Ok(success(json!({"message": message}))),
         _ => Err(ApiError::meteor_details("error-not-allowed", "Not allowed", json!({"method": "getSingleMessage"}))),
     }
+}
+
+/// `chat.getURLPreview`: the preview of `url` (`OEmbed.parseUrl`) for a caller who can access
+/// `roomId`, marked `ignoreParse` so that a message sent with it is not parsed again.
+async fn url_preview(State(state): State<AppState>, caller: Caller, Query(q): Query) -> ApiResult<Response> {
+    if let Some(e) = URL_PREVIEW_QUERY.first_error(&q) {
+        return Err(ApiError::invalid_params(&e));
+    }
+    let room_id = arg_str(&q, "roomId").unwrap_or_default();
+    if accessible_room(&state, &room_id, &caller.user).await?.is_none() {
+        return Err(ApiError::meteor("error-not-allowed", "Not allowed"));
+    }
+    let url = arg_str(&q, "url").unwrap_or_default();
+    let mut url_preview = preview(&state, &url, COMPATIBLE_VERSION).await?;
+    url_preview.insert("ignoreParse".into(), Value::Bool(true));
+    Ok(success(json!({"urlPreview": url_preview})))
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 /// Settings Rocket.Chat marks `public`: readable without logging in.
 const PUBLIC: &[&str] = &[
+    "API_Embed_UserAgent",
     "Accounts_RegistrationForm",
     "Accounts_RequireNameForSignUp",
     "Message_AllowDeleting",

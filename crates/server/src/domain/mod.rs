@@ -12,6 +12,7 @@ pub mod message_edits;
 pub mod messages;
 pub mod moderation;
 pub mod outbox;
+pub mod page_meta;
 pub mod room_encryption;
 pub mod room_history;
 pub mod rooms;
@@ -19,6 +20,7 @@ pub mod statistics;
 pub mod team_members;
 pub mod team_rooms;
 pub mod teams;
+pub mod url_preview;
 pub mod user_account;
 pub mod users;
 
