@@ -1,12 +1,15 @@
 //! Group commit of new messages, the hot path of `/hooks` and `chat.postMessage`. Each message
 //! bumps its room's counters, so one transaction per message queues every writer of a room
-//! behind that row's lock for the length of a commit (its WAL flush included). One task
-//! instead drains what is queued into one transaction — one multi-row insert, one update per
-//! room, the outbox rows — and acknowledges each caller once it committed. A batch that fails
-//! as a whole hands its messages back to be written one by one, so a bad message fails alone.
+//! behind a counter row's lock for the length of a commit (its WAL flush included). One task
+//! instead drains what is queued into one transaction — one multi-row insert, one counter
+//! update per room, the outbox rows — and acknowledges each caller once it committed. A batch
+//! that fails as a whole hands its messages back to be written one by one, so a bad message
+//! fails alone. Each batch adds to a counter row of its room picked at random (see `rooms`),
+//! so the batches of several nodes seldom wait for each other's commit.
 
 use super::docs::{id_of, json, pg, str_of};
 use super::outbox_rows::insert_deliveries;
+use super::rooms::add_to_room_counters;
 use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;
@@ -86,8 +89,8 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
     let mut rids = Vec::with_capacity(batch.len());
     let mut stamps = Vec::with_capacity(batch.len());
     let mut docs = Vec::with_capacity(batch.len());
-    // Per room: messages added and the last of them. Ordered by id, so that nodes committing
-    // batches at once lock room rows in the same order and cannot deadlock.
+    // Per room: messages added and the latest of them. Ordered by id, so that nodes committing
+    // batches at once lock counter rows in the same order and cannot deadlock.
     let mut rooms: BTreeMap<&str, (i64, &str, &Doc)> = BTreeMap::new();
     for job in batch {
         let m = &job.message;
@@ -98,7 +101,10 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
         stamps.push(ts);
         docs.push(json(m));
         let room = rooms.entry(rid).or_insert((0, ts, m));
-        *room = (room.0 + 1, ts, m);
+        room.0 += 1;
+        if ts >= room.1 {
+            (room.1, room.2) = (ts, m);
+        }
     }
     let mut c = pool.get().await.map_err(|e| StoreError::Backend(e.to_string()))?;
     let tx = c.transaction().await.map_err(pg)?;
@@ -110,12 +116,8 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
         .await
         .map_err(pg)?;
     tx.execute(&insert, &[&ids, &rids, &stamps, &docs]).await.map_err(pg)?;
-    let bump = tx
-        .prepare_cached("UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4 WHERE id = $1")
-        .await
-        .map_err(pg)?;
     for (rid, (added, ts, last)) in rooms {
-        tx.execute(&bump, &[&rid, &added, &ts, &json(last)]).await.map_err(pg)?;
+        add_to_room_counters(&tx, rid, added, ts, last).await?;
     }
     let deliveries: Vec<Delivery> = batch.iter().flat_map(|j| j.deliveries.iter().cloned()).collect();
     insert_deliveries(&tx, &deliveries).await?;

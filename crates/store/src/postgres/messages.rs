@@ -61,7 +61,17 @@ impl MessageStore for PgStore {
             return Err(StoreError::NotFound);
         };
         let rid: String = row.try_get(0).map_err(pg)?;
-        exec(&tx, "UPDATE rooms SET msgs = greatest(0, msgs - 1) WHERE id = $1", &[&rid]).await?;
+        // Taken off the room row, which may go below zero as long as the room's total does not
+        // (what messages added is in its counter rows, see `rooms`). Deleters queue on the room
+        // row; each rechecks the total with the row as the one before left it (what counter
+        // rows hold only grows meanwhile).
+        exec(
+            &tx,
+            "UPDATE rooms SET msgs = msgs - 1 WHERE id = $1
+             AND msgs + coalesce((SELECT sum(c.msgs) FROM room_counters c WHERE c.rid = $1), 0) > 0",
+            &[&rid],
+        )
+        .await?;
         keep_in_trash(&tx, &doc_at(&row, 1)?, &rid, now).await?;
         tx.commit().await.map_err(pg)
     }

@@ -3,7 +3,10 @@
 //!
 //! A room's message counter, last message time and last message live in columns, so posting a
 //! message updates three small values instead of rewriting the room's document, and concurrent
-//! posts to one room never overwrite each other.
+//! posts to one room never overwrite each other. The room row holds what the room was created
+//! (or imported) with; what messages add goes to one of a few `room_counters` rows per room,
+//! picked at random per transaction, so transactions posting to one room at once (the group
+//! commits of several nodes) seldom lock the same row. Reads add the two up.
 
 use super::PgStore;
 use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, pg, rows, str_of, strings};
@@ -13,10 +16,64 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use serde_json::{Value, json};
 use tokio_postgres::Row;
-use tokio_postgres::types::Json;
+use tokio_postgres::types::{Json, ToSql};
 
-/// Selects what [`room_from_row`] reads.
-const ROOM_SELECT: &str = "SELECT doc, msgs, lm, last_message FROM rooms";
+/// A room's totals: its row's counters with what its counter rows add (`msgs` summed, `lm` and
+/// `last_message` of the latest), as columns `msgs`, `lm` and `last_message`, then `FROM` the
+/// room row joined with them. A locking read locks `OF rooms`.
+macro_rules! room_totals {
+    () => {
+        "rooms.msgs + coalesce(c.added, 0) AS msgs,
+        CASE WHEN c.latest > rooms.lm OR rooms.lm IS NULL THEN c.latest ELSE rooms.lm END AS lm,
+        CASE WHEN c.latest > rooms.lm OR rooms.lm IS NULL THEN c.latest_message ELSE rooms.last_message END
+            AS last_message
+        FROM rooms LEFT JOIN LATERAL (
+            SELECT sum(msgs)::bigint AS added, max(lm) AS latest,
+                (array_agg(last_message ORDER BY lm DESC NULLS LAST))[1] AS latest_message
+            FROM room_counters WHERE rid = rooms.id
+        ) c ON true"
+    };
+}
+
+/// Selects what [`room_from_row`] reads; filters name the columns of `rooms`.
+const ROOM_SELECT: &str = concat!("SELECT rooms.doc, ", room_totals!());
+
+/// Every column of `rooms`, its counters the room's totals: what an export reads instead of
+/// the table.
+pub(super) const ROOMS_WITH_TOTALS: &str = concat!(
+    "(SELECT rooms.seq, rooms.id, rooms.name, rooms.t, rooms.team_id, rooms.doc, ",
+    room_totals!(),
+    ") AS rooms"
+);
+
+/// How many counter rows a room's new messages are spread over.
+const COUNTER_SLOTS: i32 = 16;
+
+/// Adds `added` messages to the counters of room `rid`, `last` (posted at `ts`) the latest of
+/// them, in a counter row picked at random. Holds that row's lock until the transaction ends.
+/// A row keeps the latest message it was given: transactions may commit out of time order.
+pub(super) async fn add_to_room_counters(
+    c: &impl GenericClient,
+    rid: &str,
+    added: i64,
+    ts: &str,
+    last: &Doc,
+) -> StoreResult<()> {
+    let slot = rand::random_range(0..COUNTER_SLOTS);
+    let stmt = c
+        .prepare_cached(
+            "INSERT INTO room_counters (rid, slot, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (rid, slot) DO UPDATE
+             SET msgs = room_counters.msgs + excluded.msgs,
+                 lm = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.lm ELSE excluded.lm END,
+                 last_message = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.last_message
+                     ELSE excluded.last_message END",
+        )
+        .await
+        .map_err(pg)?;
+    c.execute(&stmt, &[&rid, &slot, &added, &ts, &json(last)]).await.map_err(pg)?;
+    Ok(())
+}
 
 pub(super) async fn put_room(c: &impl GenericClient, room: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(room)?;
@@ -24,27 +81,25 @@ pub(super) async fn put_room(c: &impl GenericClient, room: &Doc, insert: bool) -
     let msgs = doc.remove("msgs").and_then(|m| m.as_i64()).unwrap_or(0);
     let lm = doc.remove("lm").and_then(|v| v.as_str().map(str::to_owned));
     let last = doc.remove("lastMessage").map(Json);
-    let sql = if insert {
-        "INSERT INTO rooms (id, name, t, team_id, doc, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    let (name, t, team_id, doc) =
+        (str_of(room, "name"), str_of(room, "t").unwrap_or("c"), str_of(room, "teamId"), json(&doc));
+    let (sql, params): (&str, Vec<&(dyn ToSql + Sync)>) = if insert {
+        (
+            "INSERT INTO rooms (id, name, t, team_id, doc, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            vec![&id, &name, &t, &team_id, &doc, &msgs, &lm, &last],
+        )
     } else {
-        "UPDATE rooms SET name = $2, t = $3, team_id = $4, doc = $5, msgs = $6, lm = $7, last_message = $8 WHERE id = $1"
+        // The counters are left alone: only messages move them, and what one posted meanwhile
+        // added (to a counter row `room_for_update` does not lock) must not be overwritten.
+        (
+            "UPDATE rooms SET name = $2, t = $3, team_id = $4, doc = $5 WHERE id = $1",
+            vec![&id, &name, &t, &team_id, &doc],
+        )
     };
     let stmt = c.prepare_cached(sql).await.map_err(pg)?;
-    c.execute(
-        &stmt,
-        &[
-            &id,
-            &str_of(room, "name"),
-            &str_of(room, "t").unwrap_or("c"),
-            &str_of(room, "teamId"),
-            &json(&doc),
-            &msgs,
-            &lm,
-            &last,
-        ],
-    )
-    .await
-    .map_err(|e| conflict_or_backend(e, &[("rooms_name", "name"), ("rooms_pkey", "_id")]))?;
+    c.execute(&stmt, &params)
+        .await
+        .map_err(|e| conflict_or_backend(e, &[("rooms_name", "name"), ("rooms_pkey", "_id")]))?;
     Ok(())
 }
 
@@ -114,9 +169,7 @@ pub(super) async fn put_message(c: &impl GenericClient, msg: &Doc) -> StoreResul
     c.execute(&stmt, &[&id, &rid, &ts, &json(msg)])
         .await
         .map_err(|e| conflict_or_backend(e, &[("messages_pkey", "_id")]))?;
-    exec(c, "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3 WHERE id = $1", &[&rid, &ts, &json(msg)])
-        .await?;
-    Ok(())
+    add_to_room_counters(c, rid, 1, ts, msg).await
 }
 
 pub(super) async fn put_team(
@@ -171,7 +224,7 @@ pub(super) fn merge_set(doc: &mut Doc, set: Doc) {
 
 /// Reads a room for a read-modify-write, locking its row until the transaction ends.
 pub(super) async fn room_for_update(c: &impl GenericClient, id: &str) -> StoreResult<Option<Doc>> {
-    Ok(rooms_where(c, "id = $1 FOR UPDATE", id).await?.pop())
+    Ok(rooms_where(c, "id = $1 FOR UPDATE OF rooms", id).await?.pop())
 }
 
 /// Copies `name`, `fname` and `t` of a room into its subscriptions, as Rocket.Chat keeps them

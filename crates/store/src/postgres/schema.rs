@@ -149,6 +149,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX moderation_reports_message ON moderation_reports (message_id, ts);
     "#,
+    // 4: what new messages add to a room's counters, spread over a few rows per room, so
+    // nodes committing messages to one room at once rarely wait for each other's commit. A
+    // room's `msgs` is its row's plus the sum of these, its `lm` and `last_message` the latest
+    // of all (see `rooms::ROOM_SELECT`). A counter row is new only the first time its slot is
+    // used, so its key check on the room is rare; deleting a room deletes its counter rows.
+    r#"
+    CREATE TABLE room_counters (
+        rid TEXT COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        slot INTEGER NOT NULL,
+        msgs BIGINT NOT NULL DEFAULT 0,
+        lm TEXT COLLATE "C",
+        last_message JSONB,
+        PRIMARY KEY (rid, slot)
+    );
+    "#,
 ];
 
 /// The key of the lock held while first-start data is created.
