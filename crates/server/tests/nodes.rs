@@ -243,18 +243,112 @@ async fn create_outgoing(admin: &Client, url: &str, trigger: &str) -> String {
 
 /// Posts `count` messages "<trigger> <i>" to #general at once, through each client in turn.
 async fn post_through(clients: &[&Client], trigger: &str, count: usize) {
+    post_to(clients, "GENERAL", trigger, count).await;
+}
+
+/// Posts `count` messages "<prefix> <i>" to room `rid` at once, through each client in turn;
+/// returns their ids.
+async fn post_to(clients: &[&Client], rid: &str, prefix: &str, count: usize) -> Vec<String> {
     let mut posts = tokio::task::JoinSet::new();
     for i in 0..count {
         let via = clients[i % clients.len()].clone();
-        let text = format!("{trigger} {i}");
+        let body = json!({"roomId": rid, "text": format!("{prefix} {i}")});
         posts.spawn(async move {
-            let (status, body) = via.post("chat.postMessage", json!({"roomId": "GENERAL", "text": text})).await;
+            let (status, body) = via.post("chat.postMessage", body).await;
             assert_eq!(status, 200, "{body}");
+            body["message"]["_id"].as_str().unwrap().to_owned()
         });
     }
+    let mut ids = Vec::with_capacity(count);
     while let Some(done) = posts.join_next().await {
-        done.unwrap();
+        ids.push(done.unwrap());
     }
+    ids
+}
+
+/// `msgs`, `lm` and `lastMessage` of room `rid` as `channels.info` and `rooms.info` on `c` give them
+/// (asserted equal), with the stored messages of the room.
+async fn counters_and_messages(c: &Client, rid: &str) -> (i64, Value, Value, Vec<Value>) {
+    let (status, info) = c.get("channels.info", &[("roomId", rid)]).await;
+    assert_eq!(status, 200, "{info}");
+    let (status, room) = c.get("rooms.info", &[("roomId", rid)]).await;
+    assert_eq!(status, 200, "{room}");
+    let (ch, room) = (&info["channel"], &room["room"]);
+    for key in ["msgs", "lm", "lastMessage"] {
+        assert_eq!(ch[key], room[key], "{key}: channels.info and rooms.info differ");
+    }
+    let (status, page) = c.get("channels.messages", &[("roomId", rid), ("count", "0")]).await;
+    assert_eq!(status, 200, "{page}");
+    (
+        ch["msgs"].as_i64().unwrap(),
+        ch["lm"].clone(),
+        ch["lastMessage"].clone(),
+        page["messages"].as_array().unwrap().clone(),
+    )
+}
+
+/// Asserts on both nodes that room `rid` counts `msgs` messages, one for each stored message, and
+/// that its `lastMessage` is the latest stored one, `lm` its time.
+async fn assert_counters(nodes: &[&Client], rid: &str, msgs: i64) {
+    for c in nodes {
+        let (counted, lm, last, stored) = counters_and_messages(c, rid).await;
+        assert_eq!(counted, msgs, "msgs");
+        assert_eq!(stored.len() as i64, msgs, "one stored message per counted one");
+        let latest = stored.iter().map(|m| m["ts"].as_str().unwrap()).max().unwrap();
+        assert_eq!(last["ts"], latest, "lastMessage is the latest message: {last}");
+        assert!(stored.iter().any(|m| m["_id"] == last["_id"] && m["msg"] == last["msg"]), "{last}");
+        assert_eq!(lm, last["ts"], "lm is the time of the last message");
+    }
+}
+
+#[tokio::test]
+async fn room_counters_stay_right_when_both_nodes_post_and_delete_at_once() {
+    let Some((a, b)) = two_nodes() else { return };
+    let admin_a = a.admin().await;
+    let mut admin_b = b.client();
+    admin_b.auth = admin_a.auth.clone();
+    let (status, created) = admin_a.post("channels.create", json!({"name": "counted"})).await;
+    assert_eq!(status, 200, "{created}");
+    let rid = created["channel"]["_id"].as_str().unwrap().to_owned();
+    let (initial, ..) = counters_and_messages(&admin_a, &rid).await;
+
+    // Both nodes commit batches to the room at once, while a member joins (its system message
+    // written alone) and the room's topic changes (the room rewritten, with a system message).
+    let alice = b.user("alice").await;
+    let both = [&admin_a, &admin_b];
+    let (posted, joined, topic) = tokio::join!(
+        post_to(&both, &rid, "counted", 400),
+        alice.post("channels.join", json!({"roomId": rid})),
+        admin_a.post("channels.setTopic", json!({"roomId": rid, "topic": "counting"}))
+    );
+    assert_eq!(joined.0, 200, "{}", joined.1);
+    assert_eq!(topic.0, 200, "{}", topic.1);
+    let (with_join, ..) = counters_and_messages(&admin_b, &rid).await;
+    assert_eq!(with_join, initial + 402, "400 messages, the join and the topic change");
+    assert_counters(&[&admin_a, &admin_b], &rid, with_join).await;
+
+    // Deletions through both nodes at once take one each off the count (the oldest messages,
+    // so the last one stays).
+    let (.., stored) = counters_and_messages(&admin_a, &rid).await;
+    assert!(posted.iter().all(|id| stored.iter().any(|m| m["_id"] == id.as_str())), "every post is stored");
+    let mut oldest: Vec<&Value> = stored.iter().filter(|m| m["msg"].as_str().unwrap().starts_with("counted")).collect();
+    oldest.sort_by_key(|m| m["ts"].as_str().unwrap().to_owned());
+    let mut deletions = tokio::task::JoinSet::new();
+    for (i, m) in oldest.iter().take(50).enumerate() {
+        let via = if i % 2 == 0 { admin_a.clone() } else { admin_b.clone() };
+        let body = json!({"roomId": rid, "msgId": m["_id"]});
+        deletions.spawn(async move { via.post("chat.delete", body).await });
+    }
+    while let Some(done) = deletions.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let after_delete = with_join - 50;
+    assert_counters(&[&admin_a, &admin_b], &rid, after_delete).await;
+
+    // One more through each node: counted, and the latest of them is the last message.
+    post_to(&[&admin_b, &admin_a], &rid, "after", 2).await;
+    assert_counters(&[&admin_a, &admin_b], &rid, after_delete + 2).await;
 }
 
 /// How many hits each message text got.
