@@ -169,6 +169,19 @@ impl Workspace {
         (users, messages)
     }
 
+    /// `msgs`, `lm` and the last message's id of #general and of the team's room, as `server`
+    /// serves them.
+    async fn room_counters(&self, server: &Server) -> Vec<(Value, Value, Value)> {
+        let admin = server.admin().await;
+        let mut found = Vec::new();
+        for rid in ["GENERAL", self.team_room.as_str()] {
+            let room = &get_ok(&admin, "rooms.info", &[("roomId", rid)]).await["room"];
+            assert!(room["msgs"].as_u64().is_some_and(|n| n > 0), "{room}");
+            found.push((room["msgs"].clone(), room["lm"].clone(), room["lastMessage"]["_id"].clone()));
+        }
+        found
+    }
+
     /// Everything created is there under the same ids, and alice's old token still works.
     async fn check_served_by(&self, server: &Server) {
         let mut alice = server.client();
@@ -276,6 +289,7 @@ async fn sqlite_to_postgresql_and_back_serves_the_same_workspace() {
     let workspace = Workspace::create(&server).await;
     workspace.leave_pending_delivery(&server, 0).await;
     let totals = Workspace::totals(&server).await;
+    let counters = workspace.room_counters(&server).await;
     assert!(server.stop().success());
 
     // SQLite → PostgreSQL.
@@ -285,6 +299,7 @@ async fn sqlite_to_postgresql_and_back_serves_the_same_workspace() {
     assert!(line(&stdout, "messages").contains("(1 with NUL replaced by U+FFFD)"), "{stdout}");
     let receiver = workspace.start_receiver(0).await;
     let mut server = Server::start_on(&pg.url, ENV);
+    assert_eq!(workspace.room_counters(&server).await, counters, "room counters copied");
     workspace.check_served_by(&server).await;
     // Only the first outgoing integration has been used: the history copied is its own.
     workspace.check_delivery(&server, 0, &receiver, found["integration history"]).await;
@@ -294,6 +309,8 @@ async fn sqlite_to_postgresql_and_back_serves_the_same_workspace() {
     let totals = Workspace::totals(&server).await;
     let admin = server.admin().await;
     let first_history = history(&admin, &workspace.outgoing[0].0).await.len() as u64;
+    // Messages posted since the copy added to the counter rows: rooms go out with the totals.
+    let counters = workspace.room_counters(&server).await;
     assert!(server.stop().success());
     let (success, stdout, stderr) = migrate(&pg.url, &last);
     assert!(success, "{stdout}\n{stderr}");
@@ -301,6 +318,7 @@ async fn sqlite_to_postgresql_and_back_serves_the_same_workspace() {
     let later_history = found["integration history"] - first_history;
     let receiver = workspace.start_receiver(1).await;
     let server = Server::start_on(&last, ENV);
+    assert_eq!(workspace.room_counters(&server).await, counters, "room counters copied");
     workspace.check_served_by(&server).await;
     workspace.check_delivery(&server, 1, &receiver, later_history).await;
 }
