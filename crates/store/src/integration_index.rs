@@ -264,12 +264,9 @@ impl IntegrationIndex {
                 }
                 // Stable: equal documents keep insertion order. Only the sorted fields are
                 // copied out of the set.
-                let mut docs: Vec<(usize, Value)> = hits
-                    .iter()
-                    .filter_map(|&(_, s)| self.set.get(s).map(|d| (s, sort_view(d, &q.sort_keys))))
-                    .collect();
-                docs.sort_by(|a, b| sort.compare(&a.1, &b.1));
-                (docs.into_iter().skip(q.offset).take(limit).map(|(s, _)| s).collect(), total)
+                let (slots, views): (Vec<usize>, Vec<Value>) =
+                    hits.iter().filter_map(|&(_, s)| self.set.get(s).map(|d| (s, sort_view(d, &q.sort_keys)))).unzip();
+                (sort.order(&views).into_iter().skip(q.offset).take(limit).map(|i| slots[i]).collect(), total)
             }
             // Everything in scope: the page is a slice of the order.
             _ if q.filter.constant() == Some(true) => {
