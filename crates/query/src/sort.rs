@@ -155,11 +155,13 @@ impl Sort {
         if self.keys.is_empty() || docs.len() < 2 {
             return order;
         }
-        let keys: Vec<Vec<Key>> =
-            docs.iter().map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date)).collect()).collect();
+        // Document i's keys are keys[i * width..][..width].
+        let width = self.keys.len();
+        let keys: Vec<Key> =
+            docs.iter().flat_map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date))).collect();
         order.sort_by(|&i, &j| {
             for (n, (_, asc, _)) in self.keys.iter().enumerate() {
-                let o = keys[i][n].cmp(&keys[j][n]);
+                let o = keys[i * width + n].cmp(&keys[j * width + n]);
                 let o = if *asc { o } else { o.reverse() };
                 if o != Ordering::Equal {
                     return o;
