@@ -360,6 +360,15 @@ impl DocSet {
         self.other_docs.iter().map(|&(d, off)| (d, DocRef::val(&self.other, off)))
     }
 
+    /// Document `d` when it is not an object.
+    pub(crate) fn non_object_doc(&self, d: usize) -> Option<DocRef<'_>> {
+        if self.other_docs.is_empty() {
+            return None;
+        }
+        let k = self.other_docs.binary_search_by_key(&d, |&(doc, _)| doc).ok()?;
+        Some(DocRef::val(&self.other, self.other_docs[k].1))
+    }
+
     /// Bytes used by the encoded documents.
     pub fn encoded_bytes(&self) -> usize {
         self.cols.iter().map(|c| c.buf.len() + 4 * c.cells.len()).sum::<usize>()

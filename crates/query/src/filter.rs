@@ -127,6 +127,48 @@ impl Filter {
         n
     }
 
+    /// Calls `hit` with the index of each document of `docs` that matches, in order: what
+    /// [`Filter::select`] collects, without collecting it.
+    pub fn for_each_match(&self, docs: &DocSet, hit: impl FnMut(usize)) {
+        crate::scan::scan(&self.node, docs, hit);
+    }
+
+    /// Calls `hit` with each index of `among` whose document of `docs` matches, in the order
+    /// given (indices past the end are skipped). Evaluated as [`Filter::select`] evaluates,
+    /// for a few documents picked from a large set (such as those of a posting list).
+    pub fn for_each_match_among(&self, docs: &DocSet, among: impl IntoIterator<Item = usize>, hit: impl FnMut(usize)) {
+        crate::scan::scan_among(&self.node, docs, among, hit);
+    }
+
+    /// `Some(b)` when the filter answers `b` for every document, whatever it holds: it is
+    /// built of constants alone (as [`Filter::all`] and [`Filter::none`] are), or a constant
+    /// decides it (`false` in a conjunction, `true` in a disjunction).
+    pub fn constant(&self) -> Option<bool> {
+        fn of(n: &Node) -> Option<bool> {
+            // `any` in a disjunction, `all` in a conjunction: one `decides` child settles it,
+            // and it is constant when every child is.
+            fn fold(ks: &[Node], decides: bool) -> Option<bool> {
+                let mut constant = true;
+                for k in ks {
+                    match of(k) {
+                        Some(b) if b == decides => return Some(decides),
+                        Some(_) => {}
+                        None => constant = false,
+                    }
+                }
+                constant.then_some(!decides)
+            }
+            match n {
+                Node::Const(b) => Some(*b),
+                Node::And(ks) => fold(ks, false),
+                Node::Or(ks) => fold(ks, true),
+                Node::Nor(ks) => fold(ks, true).map(|b| !b),
+                Node::Field(..) => None,
+            }
+        }
+        of(&self.node)
+    }
+
     /// Keeps the documents of `docs` that match, in order.
     pub fn filter<'a>(&self, docs: impl IntoIterator<Item = &'a Value>) -> Vec<&'a Value> {
         docs.into_iter().filter(|d| self.matches(d)).collect()

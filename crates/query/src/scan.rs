@@ -227,6 +227,23 @@ pub(crate) fn scan(node: &Node, set: &DocSet, mut hit: impl FnMut(usize)) {
     plan.scan_objects(from, set.len(), &mut hit);
 }
 
+/// Calls `hit` with each of `docs` (indices of `set`, in the order given) that matches.
+pub(crate) fn scan_among(node: &Node, set: &DocSet, docs: impl IntoIterator<Item = usize>, mut hit: impl FnMut(usize)) {
+    let plan = Plan::new(node, set);
+    for d in docs {
+        if d >= set.len() {
+            continue;
+        }
+        let matched = match set.non_object_doc(d) {
+            Some(doc) => node.matches_doc(doc),
+            None => plan.matches(d),
+        };
+        if matched {
+            hit(d);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{DocSet, Filter};
@@ -324,7 +341,51 @@ mod tests {
                 assert_eq!(one_by_one, expected, "{q}");
                 assert_eq!(f.select(set), expected, "{q}");
                 assert_eq!(f.count(set), expected.len(), "{q}");
+                let mut each = Vec::new();
+                f.for_each_match(set, |d| each.push(d));
+                assert_eq!(each, expected, "{q}");
+                // Picked documents: every other one, backwards, repeated and past the end.
+                let among: Vec<usize> = (0..set.len() + 2).rev().step_by(2).chain([1, 1]).collect();
+                let mut picked = Vec::new();
+                f.for_each_match_among(set, among.iter().copied(), |d| picked.push(d));
+                let wanted: Vec<usize> = among.into_iter().filter(|d| expected.contains(d)).collect();
+                assert_eq!(picked, wanted, "{q}");
+                // A constant answer is the answer for every document.
+                if let Some(b) = f.constant() {
+                    let all: Vec<usize> = if b { (0..docs.len()).collect() } else { Vec::new() };
+                    assert_eq!(expected, all, "{q}");
+                }
             }
+        }
+    }
+
+    #[test]
+    fn constant_filters_are_recognised() {
+        let constant = |q: Value| Filter::parse(&q).unwrap().constant();
+        assert_eq!(Filter::all().constant(), Some(true));
+        assert_eq!(Filter::none().constant(), Some(false));
+        assert_eq!(Filter::and(vec![Filter::all(), Filter::all()]).constant(), Some(true));
+        assert_eq!(Filter::and(vec![Filter::all(), Filter::eq("type", "x")]).constant(), None);
+        assert_eq!(Filter::and(vec![Filter::none(), Filter::eq("type", "x")]).constant(), Some(false));
+        assert_eq!(Filter::or(vec![Filter::eq("type", "x"), Filter::all()]).constant(), Some(true));
+        assert_eq!(Filter::or(vec![Filter::eq("type", "x"), Filter::none()]).constant(), None);
+        assert_eq!(Filter::or(vec![Filter::none(), Filter::none()]).constant(), Some(false));
+        assert_eq!(Filter::nor(vec![Filter::none()]).constant(), Some(true));
+        assert_eq!(Filter::nor(vec![Filter::eq("type", "x"), Filter::all()]).constant(), Some(false));
+        assert_eq!(Filter::nor(vec![Filter::eq("type", "x"), Filter::none()]).constant(), None);
+        assert_eq!(constant(json!({})), Some(true));
+        assert_eq!(constant(json!({"type": "x"})), None);
+        assert_eq!(constant(json!({"$and": [{}, {"$or": [{}, {"type": "x"}]}]})), Some(true));
+        assert_eq!(constant(json!({"$nor": [{}]})), Some(false));
+        // Every document, objects or not, gets the constant answer.
+        let docs = docs();
+        let set = DocSet::from_values(&docs);
+        for (f, n) in [
+            (Filter::and(vec![Filter::all(), Filter::parse(&json!({"$or": [{}, {"a": 1}]})).unwrap()]), docs.len()),
+            (Filter::and(vec![Filter::eq("type", "webhook-incoming"), Filter::none()]), 0),
+        ] {
+            assert_eq!(f.count(&set), n);
+            assert!(docs.iter().all(|d| f.matches(d) == (n > 0)));
         }
     }
 

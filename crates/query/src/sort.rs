@@ -142,25 +142,34 @@ impl Sort {
         if self.keys.is_empty() || docs.len() < 2 {
             return;
         }
-        let mut order: Vec<usize> = (0..docs.len()).collect();
-        {
-            let keys: Vec<Vec<Key>> = docs
-                .iter()
-                .map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date)).collect())
-                .collect();
-            order.sort_by(|&i, &j| {
-                for (n, (_, asc, _)) in self.keys.iter().enumerate() {
-                    let o = keys[i][n].cmp(&keys[j][n]);
-                    let o = if *asc { o } else { o.reverse() };
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                Ordering::Equal
-            });
-        }
+        let order = self.order(docs);
         let mut slots: Vec<Option<Value>> = std::mem::take(docs).into_iter().map(Some).collect();
         docs.extend(order.into_iter().map(|i| slots[i].take().unwrap_or(Value::Null)));
+    }
+
+    /// The positions of `docs` in sorted order, stably (equal documents keep their order): the
+    /// order [`Sort::sort_values`] puts them in, and a sort by [`Sort::compare`]. Each
+    /// document's sort keys are read once, not at every comparison.
+    pub fn order(&self, docs: &[Value]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        if self.keys.is_empty() || docs.len() < 2 {
+            return order;
+        }
+        // Document i's keys are keys[i * width..][..width].
+        let width = self.keys.len();
+        let keys: Vec<Key> =
+            docs.iter().flat_map(|d| self.keys.iter().map(|(p, asc, date)| sort_key(d, p, *asc, *date))).collect();
+        order.sort_by(|&i, &j| {
+            for (n, (_, asc, _)) in self.keys.iter().enumerate() {
+                let o = keys[i * width + n].cmp(&keys[j * width + n]);
+                let o = if *asc { o } else { o.reverse() };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+        order
     }
 }
 
@@ -177,6 +186,29 @@ mod tests {
 
     fn ids(v: &[Value]) -> Vec<i64> {
         v.iter().map(|d| d["_id"].as_i64().unwrap()).collect()
+    }
+
+    #[test]
+    fn order_is_a_stable_sort_by_compare() {
+        let values = [json!(2), json!("s"), json!(null), json!([2, 1]), json!({"a": 1}), json!(true), json!(1.5)];
+        let docs: Vec<Value> = (0..70)
+            .map(|i| {
+                let mut d = json!({"_id": i, "v": values[i % 7].clone(), "n": format!("n{}", i % 5),
+                    "d": format!("2026-01-0{}T00:00:00.000Z", 1 + i % 4)});
+                if i % 11 == 0 {
+                    d.as_object_mut().unwrap().remove("v");
+                }
+                d
+            })
+            .collect();
+        for spec in [json!({"v": 1}), json!({"v": -1, "_id": 1}), json!({"d": -1}), json!({"n": 1, "v": -1})] {
+            let sort = Sort::parse_with_dates(&spec, &["d"]).unwrap();
+            let mut by_compare: Vec<usize> = (0..docs.len()).collect();
+            by_compare.sort_by(|&a, &b| sort.compare(&docs[a], &docs[b]));
+            assert_eq!(sort.order(&docs), by_compare, "{spec}");
+            assert!(by_compare.windows(2).any(|w| w[0] > w[1]), "{spec} reorders");
+        }
+        assert_eq!(Sort::parse(&json!({})).unwrap().order(&docs), (0..docs.len()).collect::<Vec<_>>());
     }
 
     #[test]

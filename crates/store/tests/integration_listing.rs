@@ -50,6 +50,9 @@ fn queries() -> Vec<(Filter, Vec<(String, bool)>)> {
             vec![],
         ),
         (f(json!({"channel": "#room2", "name": {"$regex": "hook", "$options": "i"}})), vec![("name".into(), true)]),
+        // everything in scope (an admin's listing): the page is read from the index's order
+        (Filter::and(vec![Filter::all()]), vec![]),
+        (Filter::and(vec![Filter::all(), f(json!({}))]), vec![("name".into(), true)]),
     ]
 }
 
