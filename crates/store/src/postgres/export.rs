@@ -56,7 +56,7 @@ impl PgStore {
             .collect::<Vec<_>>()
             .join(", ");
         // A room's counters are spread over its counter rows: rooms go out with their totals.
-        let from = if kind == Kind::Rooms { super::rooms::ROOMS_WITH_TOTALS } else { kind.table() };
+        let from = if kind == Kind::Rooms { super::room_counters::ROOMS_WITH_TOTALS } else { kind.table() };
         let tx = c.transaction().await.map_err(pg)?;
         tx.batch_execute(&format!(
             "DECLARE liftoff_export NO SCROLL CURSOR FOR SELECT {select} FROM {from} ORDER BY {order}"

@@ -9,7 +9,7 @@
 
 use super::docs::{id_of, json, pg, str_of};
 use super::outbox_rows::insert_deliveries;
-use super::rooms::add_to_room_counters;
+use super::room_counters::add_to_room_counters;
 use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;

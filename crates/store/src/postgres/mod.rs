@@ -16,6 +16,7 @@ mod notify;
 mod nul;
 mod outbox;
 mod outbox_rows;
+mod room_counters;
 mod rooms;
 mod schema;
 mod settings;

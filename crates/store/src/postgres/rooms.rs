@@ -6,74 +6,19 @@
 //! posts to one room never overwrite each other. The room row holds what the room was created
 //! (or imported) with; what messages add goes to one of a few `room_counters` rows per room,
 //! picked at random per transaction, so transactions posting to one room at once (the group
-//! commits of several nodes) seldom lock the same row. Reads add the two up.
+//! commits of several nodes) seldom lock the same row (see `room_counters`). Reads add the
+//! two up.
 
 use super::PgStore;
 use super::docs::{conflict_or_backend, doc_at, exec, id_of, json, pg, rows, str_of, strings};
 use super::membership::{bump_users_count, touch_user_rooms};
+use super::room_counters::{ROOM_SELECT, add_to_room_counters};
 use crate::{Doc, RoomStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use serde_json::{Value, json};
 use tokio_postgres::Row;
 use tokio_postgres::types::{Json, ToSql};
-
-/// A room's totals: its row's counters with what its counter rows add (`msgs` summed, `lm` and
-/// `last_message` of the latest), as columns `msgs`, `lm` and `last_message`, then `FROM` the
-/// room row joined with them. A locking read locks `OF rooms`.
-macro_rules! room_totals {
-    () => {
-        "rooms.msgs + coalesce(c.added, 0) AS msgs,
-        CASE WHEN c.latest > rooms.lm OR rooms.lm IS NULL THEN c.latest ELSE rooms.lm END AS lm,
-        CASE WHEN c.latest > rooms.lm OR rooms.lm IS NULL THEN c.latest_message ELSE rooms.last_message END
-            AS last_message
-        FROM rooms LEFT JOIN LATERAL (
-            SELECT sum(msgs)::bigint AS added, max(lm) AS latest,
-                (array_agg(last_message ORDER BY lm DESC NULLS LAST))[1] AS latest_message
-            FROM room_counters WHERE rid = rooms.id
-        ) c ON true"
-    };
-}
-
-/// Selects what [`room_from_row`] reads; filters name the columns of `rooms`.
-const ROOM_SELECT: &str = concat!("SELECT rooms.doc, ", room_totals!());
-
-/// Every column of `rooms`, its counters the room's totals: what an export reads instead of
-/// the table.
-pub(super) const ROOMS_WITH_TOTALS: &str = concat!(
-    "(SELECT rooms.seq, rooms.id, rooms.name, rooms.t, rooms.team_id, rooms.doc, ",
-    room_totals!(),
-    ") AS rooms"
-);
-
-/// How many counter rows a room's new messages are spread over.
-const COUNTER_SLOTS: i32 = 16;
-
-/// Adds `added` messages to the counters of room `rid`, `last` (posted at `ts`) the latest of
-/// them, in a counter row picked at random. Holds that row's lock until the transaction ends.
-/// A row keeps the latest message it was given: transactions may commit out of time order.
-pub(super) async fn add_to_room_counters(
-    c: &impl GenericClient,
-    rid: &str,
-    added: i64,
-    ts: &str,
-    last: &Doc,
-) -> StoreResult<()> {
-    let slot = rand::random_range(0..COUNTER_SLOTS);
-    let stmt = c
-        .prepare_cached(
-            "INSERT INTO room_counters (rid, slot, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (rid, slot) DO UPDATE
-             SET msgs = room_counters.msgs + excluded.msgs,
-                 lm = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.lm ELSE excluded.lm END,
-                 last_message = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.last_message
-                     ELSE excluded.last_message END",
-        )
-        .await
-        .map_err(pg)?;
-    c.execute(&stmt, &[&rid, &slot, &added, &ts, &json(last)]).await.map_err(pg)?;
-    Ok(())
-}
 
 pub(super) async fn put_room(c: &impl GenericClient, room: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(room)?;

@@ -152,7 +152,7 @@ const MIGRATIONS: &[&str] = &[
     // 4: what new messages add to a room's counters, spread over a few rows per room, so
     // nodes committing messages to one room at once rarely wait for each other's commit. A
     // room's `msgs` is its row's plus the sum of these, its `lm` and `last_message` the latest
-    // of all (see `rooms::ROOM_SELECT`). A counter row is new only the first time its slot is
+    // of all (see `room_counters::ROOM_SELECT`). A counter row is new only the first time its slot is
     // used, so its key check on the room is rare; deleting a room deletes its counter rows.
     r#"
     CREATE TABLE room_counters (
