@@ -2,6 +2,7 @@
 //! again each time with the same ids, the same login tokens and its pending deliveries; a
 //! non-empty target is refused and left as it was. The round trip needs `TEST_DATABASE_URL`.
 mod common;
+use common::migrate::{counts, migrate};
 use common::pg::TestDatabase;
 use common::receiver::{Receiver, unused_address};
 use common::*;
@@ -15,30 +16,6 @@ const ENV: &[(&str, &str)] = &[
     ("OVERWRITE_SETTING_Integrations_Outgoing_Allow_Private_Addresses", "true"),
 ];
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Runs `liftoff migrate-data`; returns whether it succeeded, its stdout and its stderr.
-fn migrate(from: &str, to: &str) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_liftoff"))
-        .args(["migrate-data", "--from", from, "--to", to])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run liftoff migrate-data");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.success(), text(&out.stdout), text(&out.stderr))
-}
-
-/// The report's "<kind>: <count>" lines.
-fn counts(stdout: &str) -> HashMap<String, u64> {
-    stdout
-        .lines()
-        .filter_map(|line| {
-            let (label, rest) = line.split_once(": ")?;
-            Some((label.to_owned(), rest.split_whitespace().next()?.parse().ok()?))
-        })
-        .collect()
-}
 
 fn line<'a>(stdout: &'a str, label: &str) -> &'a str {
     stdout.lines().find(|l| l.starts_with(&format!("{label}: "))).unwrap_or_else(|| panic!("no {label} in {stdout}"))

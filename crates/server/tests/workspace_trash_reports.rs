@@ -4,9 +4,9 @@
 //! and copied by `liftoff migrate-data`.
 
 mod common;
+use common::migrate::{counts, migrate};
 use common::*;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::Duration;
 
 const SINCE: &str = "2000-01-01T00:00:00.000Z";
@@ -166,22 +166,9 @@ async fn sync_endpoints_tell_what_was_deleted() {
 
 /// Runs `liftoff migrate-data` and returns its report's "<kind>: <count>" lines.
 fn migrate_counts(from: &str, to: &str) -> std::collections::HashMap<String, u64> {
-    let out = Command::new(env!("CARGO_BIN_EXE_liftoff"))
-        .args(["migrate-data", "--from", from, "--to", to])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run liftoff migrate-data");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-        .lines()
-        .filter_map(|line| {
-            let (label, rest) = line.split_once(": ")?;
-            Some((label.to_owned(), rest.split_whitespace().next()?.parse().ok()?))
-        })
-        .collect()
+    let (success, stdout, stderr) = migrate(from, to);
+    assert!(success, "{stdout}\n{stderr}");
+    counts(&stdout)
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! talks to it over HTTP like any client.
 #![allow(dead_code)]
 
+pub mod migrate;
 pub mod pg;
 pub mod python;
 pub mod receiver;
