@@ -1,10 +1,11 @@
 //! The trash of deleted messages: a delete keeps the message's record and drops records past
 //! the retention, on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod common;
+
 use query::Filter;
 use serde_json::{Value, json};
 use store::migrate::{Cell, Kind, Transfer};
-use store::postgres::PgStore;
 use store::prelude::*;
 use store::sqlite::SqliteStore;
 use store::{Doc, DocQuery, StoreError};
@@ -61,19 +62,7 @@ async fn sqlite_keeps_the_trash_for_its_retention() {
 
 #[tokio::test]
 async fn postgres_keeps_the_trash_for_its_retention() {
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("TEST_DATABASE_URL is not set: skipping the PostgreSQL trash test");
-        return;
-    };
-    let name = format!("liftoff_trash_{}", store::ids::random_id(12).to_lowercase());
-    let (admin, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.unwrap();
-    let admin_task = tokio::spawn(conn);
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    let slash = admin_url.rfind('/').unwrap();
-    let store = PgStore::connect(&format!("{}/{name}", &admin_url[..slash])).await.unwrap();
-    check(&store).await;
-    store.close().await;
-    drop(store);
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
-    admin_task.abort();
+    let Some(db) = common::fresh_database("trash").await else { return };
+    check(&*db.store).await;
+    db.drop_database().await;
 }

@@ -1,21 +1,21 @@
 //! Group commit of new messages, the hot path of `/hooks` and `chat.postMessage`. Each message
 //! bumps its room's counters, so one transaction per message queues every writer of a room
 //! behind a counter row's lock for the length of a commit (its WAL flush included). One task
-//! instead drains what is queued into one transaction — one multi-row insert, one counter
-//! update per room, the outbox rows — and acknowledges each caller once it committed. A batch
+//! instead drains what is queued into one statement — the messages, one counter update per
+//! room, the outbox rows — and acknowledges each caller once it committed. A batch
 //! that fails as a whole hands its messages back to be written one by one, so a bad message
-//! fails alone. Each batch adds to a counter row of its room picked at random (see `rooms`),
+//! fails alone. Each batch adds to a counter row of its room picked at random (see `room_counters`),
 //! so the batches of several nodes seldom wait for each other's commit.
 
-use super::docs::{id_of, json, pg, str_of};
-use super::outbox_rows::insert_deliveries;
-use super::room_counters::add_to_room_counters;
+use super::docs::{Param, id_of, json, pg, str_of};
+use super::outbox_rows::{DeliveryRows, insert_deliveries_sql};
+use super::room_counters::{CounterRows, add_to_counters_sql};
 use crate::{CommitObserverSlot, Delivery, Doc, StoreError, StoreResult};
 use deadpool_postgres::Pool;
 use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
 
-/// How many queued messages one transaction takes at most.
+/// How many queued messages one statement takes at most.
 const MAX_BATCH: usize = 512;
 const QUEUE_DEPTH: usize = 8 * 1024;
 
@@ -84,6 +84,18 @@ async fn run(pool: Pool, observer: CommitObserverSlot, mut rx: mpsc::Receiver<Jo
     }
 }
 
+/// The whole batch in one statement, so in one round trip and one implicit transaction: the
+/// messages, what they add to their rooms' counters, their outbox rows (none, often).
+const WRITE_BATCH: &str = concat!(
+    "WITH new_messages AS (
+        INSERT INTO messages (id, rid, ts, doc)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+    ), counted AS (",
+    add_to_counters_sql!("$5", "$6", "$7", "$8", "$9"),
+    ") ",
+    insert_deliveries_sql!("$10", "$11", "$12", "$13", "$14", "$15")
+);
+
 async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
     let mut ids = Vec::with_capacity(batch.len());
     let mut rids = Vec::with_capacity(batch.len());
@@ -92,6 +104,7 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
     // Per room: messages added and the latest of them. Ordered by id, so that nodes committing
     // batches at once lock counter rows in the same order and cannot deadlock.
     let mut rooms: BTreeMap<&str, (i64, &str, &Doc)> = BTreeMap::new();
+    let mut deliveries = DeliveryRows::default();
     for job in batch {
         let m = &job.message;
         let rid = str_of(m, "rid").ok_or(StoreError::Backend("message without rid".into()))?;
@@ -105,21 +118,32 @@ async fn write(pool: &Pool, batch: &[Job]) -> StoreResult<()> {
         if ts >= room.1 {
             (room.1, room.2) = (ts, m);
         }
+        job.deliveries.iter().for_each(|d| deliveries.push(d));
     }
-    let mut c = pool.get().await.map_err(|e| StoreError::Backend(e.to_string()))?;
-    let tx = c.transaction().await.map_err(pg)?;
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO messages (id, rid, ts, doc)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])",
-        )
-        .await
-        .map_err(pg)?;
-    tx.execute(&insert, &[&ids, &rids, &stamps, &docs]).await.map_err(pg)?;
+    let mut counters = CounterRows::default();
     for (rid, (added, ts, last)) in rooms {
-        add_to_room_counters(&tx, rid, added, ts, last).await?;
+        counters.push(rid, added, ts, last);
     }
-    let deliveries: Vec<Delivery> = batch.iter().flat_map(|j| j.deliveries.iter().cloned()).collect();
-    insert_deliveries(&tx, &deliveries).await?;
-    tx.commit().await.map_err(pg)
+    let c = pool.get().await.map_err(|e| StoreError::Backend(e.to_string()))?;
+    let stmt = c.prepare_cached(WRITE_BATCH).await.map_err(pg)?;
+    let d = &deliveries;
+    let params: [Param; 15] = [
+        &ids,
+        &rids,
+        &stamps,
+        &docs,
+        &counters.rids,
+        &counters.slots,
+        &counters.added,
+        &counters.ts,
+        &counters.last,
+        &d.ids,
+        &d.integrations,
+        &d.urls,
+        &d.due,
+        &d.attempts,
+        &d.docs,
+    ];
+    c.execute(&stmt, &params).await.map_err(pg)?;
+    Ok(())
 }

@@ -6,6 +6,8 @@
 use super::docs::{json, pg};
 use crate::{Doc, StoreResult};
 use deadpool_postgres::GenericClient;
+use std::borrow::Cow;
+use tokio_postgres::types::Json;
 
 /// A room's totals: its row's counters with what its counter rows add (`msgs` summed, `lm` and
 /// `last_message` of the latest), as columns `msgs`, `lm` and `last_message`, then `FROM` the
@@ -38,9 +40,60 @@ pub(super) const ROOMS_WITH_TOTALS: &str = concat!(
 /// How many counter rows a room's new messages are spread over.
 const COUNTER_SLOTS: i32 = 16;
 
+/// The statement that adds to counter rows, reading five parallel arrays — room ids, slots,
+/// messages added, latest `ts`, latest message — from the given placeholders. A row keeps the
+/// latest message it was given: transactions may commit out of time order. Holds each row's
+/// lock until the transaction ends; rooms in id order, so concurrent writers cannot deadlock.
+macro_rules! add_to_counters_sql {
+    ($rids:literal, $slots:literal, $added:literal, $ts:literal, $last:literal) => {
+        concat!(
+            "INSERT INTO room_counters (rid, slot, msgs, lm, last_message)
+             SELECT * FROM unnest(",
+            $rids,
+            "::text[], ",
+            $slots,
+            "::int4[], ",
+            $added,
+            "::int8[], ",
+            $ts,
+            "::text[], ",
+            $last,
+            "::jsonb[])
+             ON CONFLICT (rid, slot) DO UPDATE
+             SET msgs = room_counters.msgs + excluded.msgs,
+                 lm = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.lm ELSE excluded.lm END,
+                 last_message = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.last_message
+                     ELSE excluded.last_message END"
+        )
+    };
+}
+pub(super) use add_to_counters_sql;
+
+/// What a write adds to the counters of the rooms it posts in, one counter row per room picked
+/// at random, as the arrays `add_to_counters_sql!` reads.
+#[derive(Default)]
+pub(super) struct CounterRows<'a> {
+    pub rids: Vec<&'a str>,
+    pub slots: Vec<i32>,
+    pub added: Vec<i64>,
+    pub ts: Vec<&'a str>,
+    pub last: Vec<Json<Cow<'a, Doc>>>,
+}
+
+impl<'a> CounterRows<'a> {
+    /// Adds `added` messages to room `rid`, `last` (posted at `ts`) the latest of them. Rooms
+    /// must come in id order, each once.
+    pub fn push(&mut self, rid: &'a str, added: i64, ts: &'a str, last: &'a Doc) {
+        self.rids.push(rid);
+        self.slots.push(rand::random_range(0..COUNTER_SLOTS));
+        self.added.push(added);
+        self.ts.push(ts);
+        self.last.push(json(last));
+    }
+}
+
 /// Adds `added` messages to the counters of room `rid`, `last` (posted at `ts`) the latest of
-/// them, in a counter row picked at random. Holds that row's lock until the transaction ends.
-/// A row keeps the latest message it was given: transactions may commit out of time order.
+/// them.
 pub(super) async fn add_to_room_counters(
     c: &impl GenericClient,
     rid: &str,
@@ -48,18 +101,9 @@ pub(super) async fn add_to_room_counters(
     ts: &str,
     last: &Doc,
 ) -> StoreResult<()> {
-    let slot = rand::random_range(0..COUNTER_SLOTS);
-    let stmt = c
-        .prepare_cached(
-            "INSERT INTO room_counters (rid, slot, msgs, lm, last_message) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (rid, slot) DO UPDATE
-             SET msgs = room_counters.msgs + excluded.msgs,
-                 lm = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.lm ELSE excluded.lm END,
-                 last_message = CASE WHEN room_counters.lm > excluded.lm THEN room_counters.last_message
-                     ELSE excluded.last_message END",
-        )
-        .await
-        .map_err(pg)?;
-    c.execute(&stmt, &[&rid, &slot, &added, &ts, &json(last)]).await.map_err(pg)?;
+    let mut rows = CounterRows::default();
+    rows.push(rid, added, ts, last);
+    let stmt = c.prepare_cached(add_to_counters_sql!("$1", "$2", "$3", "$4", "$5")).await.map_err(pg)?;
+    c.execute(&stmt, &[&rows.rids, &rows.slots, &rows.added, &rows.ts, &rows.last]).await.map_err(pg)?;
     Ok(())
 }
