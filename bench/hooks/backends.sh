@@ -29,15 +29,17 @@ need_wrk
 command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
 build_release
 
-DATABASES=()
+# The databases this script makes are named liftoff_bench_*; dropped at exit (fresh_database
+# runs in a subshell, so they are found by name rather than remembered).
 drop_databases() {
-  for d in "${DATABASES[@]}"; do psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for d in $(psql "$PG_URL/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'liftoff\_bench\_%'"); do
+    psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+  done
 }
 trap 'cleanup; drop_databases' EXIT
 fresh_database() { # fresh_database <name>: prints its URL
   psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
   psql "$PG_URL/postgres" -qc "CREATE DATABASE $1" >/dev/null
-  DATABASES+=("$1")
   echo "$PG_URL/$1"
 }
 SYNC=$(psql "$PG_URL/postgres" -Atc 'show synchronous_commit')

@@ -27,39 +27,45 @@ fn free(now: &str) -> String {
     )
 }
 
+/// The earliest due time among the free deliveries to `url`, leaving out those `also` (a
+/// condition, or `true`) excludes; SQL expressions all. Walks the URL's index in due order and
+/// stops at the first free row, so it reads past the rows in flight, not the whole backlog.
+fn earliest_free(url: &str, now: &str, also: &str) -> String {
+    format!("(SELECT due_at FROM outbox WHERE url = {url} AND {} AND {also} ORDER BY due_at LIMIT 1)", free(now))
+}
+
 #[async_trait]
 impl OutboxStore for PgStore {
-    /// Claims every lane's due deliveries in one transaction of two statements, whatever the
-    /// number of lanes: the claim (one locked pick per lane) and each lane's next due time.
+    /// Claims every lane's due deliveries in one statement, whatever the number of lanes (the
+    /// dispatcher waits for it, so its round trips and commits bound the delivery rate): one
+    /// locked pick per lane, the picked rows updated by key (not by a join the planner may run
+    /// over the whole outbox), and each lane's next due time as rows without an id. That
+    /// statement reads the outbox as it was before the claim, so it leaves the picked rows out.
     async fn claim_due_deliveries(&self, lanes: Vec<(String, usize)>, now: i64) -> StoreResult<Vec<Claimed>> {
-        let mut c = self.conn().await?;
+        let c = self.conn().await?;
         let until = now + self.lease_ms();
         let urls: Vec<&str> = lanes.iter().map(|(url, _)| url.as_str()).collect();
         let limits: Vec<i64> = lanes.iter().map(|(_, limit)| *limit as i64).collect();
-        let tx = c.transaction().await.map_err(pg)?;
-        let claimed = rows(
-            &tx,
-            &format!(
-                "WITH picked AS (
-                     SELECT p.id FROM unnest($1::text[], $2::int8[]) AS lane(url, lim) CROSS JOIN LATERAL (
-                         SELECT id FROM outbox WHERE url = lane.url AND due_at <= $3 AND {}
-                         ORDER BY due_at, seq LIMIT lane.lim FOR UPDATE SKIP LOCKED) p)
-                 UPDATE outbox o SET claimed_by = $4, claimed_until = $5 FROM picked WHERE o.id = picked.id
-                 RETURNING o.url, o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq",
-                free("$3")
-            ),
-            &[&urls, &limits, &now, &self.node_id, &until],
-        )
-        .await?;
-        let next_due = rows(
-            &tx,
-            &format!("SELECT url, min(due_at) FROM outbox WHERE url = ANY($1) AND {} GROUP BY url", free("$2")),
-            &[&urls, &now],
-        )
-        .await?;
-        tx.commit().await.map_err(pg)?;
+        let sql = format!(
+            "WITH picked AS (
+                 SELECT p.id FROM unnest($1::text[], $2::int8[]) AS lane(url, lim) CROSS JOIN LATERAL (
+                     SELECT id FROM outbox WHERE url = lane.url AND due_at <= $3 AND {}
+                     ORDER BY due_at, seq LIMIT lane.lim FOR UPDATE SKIP LOCKED) p
+             ), claimed AS (
+                 UPDATE outbox o SET claimed_by = $4, claimed_until = $5 WHERE o.id = ANY(ARRAY(SELECT id FROM picked))
+                 RETURNING o.url, o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq
+             )
+             SELECT url, id, integration_id, due_at, attempt, doc, seq FROM claimed
+             UNION ALL
+             SELECT lane.url, NULL, NULL, {}, NULL, NULL, NULL FROM unnest($1::text[]) AS lane(url)",
+            free("$3"),
+            earliest_free("lane.url", "$3", "id <> ALL(ARRAY(SELECT id FROM picked))")
+        );
+        let found_rows = rows(&c, &sql, &[&urls, &limits, &now, &self.node_id, &until]).await?;
+        let (claimed, next_due): (Vec<_>, Vec<_>) =
+            found_rows.iter().partition(|r| matches!(r.try_get::<_, Option<&str>>(1), Ok(Some(_))));
         let mut found: HashMap<String, Vec<(i64, Delivery)>> = HashMap::with_capacity(lanes.len());
-        for r in &claimed {
+        for r in claimed {
             let url: String = r.try_get(0).map_err(pg)?;
             let attempt: i32 = r.try_get(4).map_err(pg)?;
             let delivery = Delivery {
@@ -73,8 +79,8 @@ impl OutboxStore for PgStore {
             found.entry(url).or_default().push((r.try_get(6).map_err(pg)?, delivery));
         }
         let mut next: HashMap<String, i64> = HashMap::with_capacity(next_due.len());
-        for r in &next_due {
-            if let Some(due) = r.try_get::<_, Option<i64>>(1).map_err(pg)? {
+        for r in next_due {
+            if let Some(due) = r.try_get::<_, Option<i64>>(3).map_err(pg)? {
                 next.insert(r.try_get(0).map_err(pg)?, due);
             }
         }
@@ -152,14 +158,27 @@ impl OutboxStore for PgStore {
         Ok(OutboxStats { pending: pending.max(0) as u64, earliest_due_ms: r.try_get(1).map_err(pg)? })
     }
 
+    /// Each URL of the outbox found by skipping through its index (one probe per URL, however
+    /// long the backlog: every node runs this a few times a second), then its earliest free
+    /// delivery.
     async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>> {
         let now = chrono::Utc::now().timestamp_millis();
         let c = self.conn().await?;
-        rows(&c, &format!("SELECT url, min(due_at) FROM outbox WHERE {} GROUP BY url", free("$1")), &[&now])
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
-            .collect()
+        let sql = format!(
+            "WITH RECURSIVE urls AS (
+                 SELECT min(url) AS url FROM outbox
+                 UNION ALL
+                 SELECT (SELECT min(url) FROM outbox WHERE url > urls.url) FROM urls WHERE urls.url IS NOT NULL)
+             SELECT url, {} FROM urls WHERE url IS NOT NULL",
+            earliest_free("urls.url", "$1", "true")
+        );
+        let mut pending = Vec::new();
+        for r in rows(&c, &sql, &[&now]).await? {
+            if let Some(due) = r.try_get::<_, Option<i64>>(1).map_err(pg)? {
+                pending.push((r.try_get(0).map_err(pg)?, due));
+            }
+        }
+        Ok(pending)
     }
 
     fn set_claim_lease(&self, ms: i64) {
