@@ -4,9 +4,7 @@
 
 mod common;
 
-use serde_json::json;
 use std::sync::Arc;
-use store::prelude::*;
 use store::sqlite::SqliteStore;
 use store::{AttemptRecord, Change, Claimed, Delivery, Store};
 
