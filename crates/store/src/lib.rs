@@ -6,6 +6,7 @@
 //! operations atomic in its own way. [`sqlite::SqliteStore`] is the embedded default.
 
 mod aggregates;
+mod columns;
 pub mod ids;
 mod integration_index;
 pub mod migrate;
@@ -18,10 +19,7 @@ mod tables;
 pub mod thread;
 pub mod trash;
 
-pub use aggregates::{
-    HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
-    SubscriptionStore, TeamStore, UserStore,
-};
+pub use aggregates::*;
 pub use observer::CommitObserver;
 pub(crate) use observer::CommitObserverSlot;
 pub use query::DocQuery;
@@ -32,10 +30,7 @@ pub use store::{
 
 /// The storage traits, for callers of a `dyn Store`: `use store::prelude::*`.
 pub mod prelude {
-    pub use crate::aggregates::{
-        HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
-        SubscriptionStore, TeamStore, UserStore,
-    };
+    pub use crate::aggregates::*;
     pub use crate::store::Store;
 }
 

@@ -1,10 +1,7 @@
 //! The domain-level storage interface shared by every backend.
 
 use crate::Doc;
-use crate::aggregates::{
-    HistoryStore, IntegrationStore, MessageStore, ModerationStore, OutboxStore, RoomStore, SettingsStore,
-    SubscriptionStore, TeamStore, UserStore,
-};
+use crate::aggregates::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ use super::docs::Routes;
 use super::listing::{DATE_FIELDS, ListParams};
 use super::pagination::Page;
 use super::validation::schema::Ty;
+use crate::domain::present_fields;
 use crate::domain::rooms::can_access_room;
 use crate::error::{ApiError, ApiResult, success};
 use crate::http::{Args, Caller, Query, arg_str};
@@ -191,9 +192,7 @@ pub async fn deleted_since(
 
 /// Only these fields of each document.
 fn pick(docs: &[Doc], keys: &[&str]) -> Vec<Value> {
-    docs.iter()
-        .map(|d| Value::Object(keys.iter().filter_map(|k| d.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect()))
-        .collect()
+    docs.iter().map(|d| Value::Object(present_fields(d, keys))).collect()
 }
 
 /// `chat.getDeletedMessages`: the room's messages deleted after `since`, in the order they were

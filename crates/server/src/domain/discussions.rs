@@ -88,7 +88,7 @@ pub async fn create_discussion(state: &AppState, user: &Doc, new: NewDiscussion)
     let drid = str_of(&room, "_id").to_owned();
     match parent_message {
         Some(message) => {
-            let link = set_fields(super::doc(json!({"drid": drid})));
+            let link = set_fields(doc(json!({"drid": drid})));
             edit_message(state, str_of(&message, "_id"), link).await?;
         }
         None => {

@@ -35,6 +35,12 @@ pub fn doc(value: Value) -> Doc {
     }
 }
 
+/// Only the fields of `from` named in `keys` that it has (as a MongoDB projection, which leaves
+/// absent fields out).
+pub fn present_fields(from: &Doc, keys: &[&str]) -> Doc {
+    keys.iter().filter_map(|k| from.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect()
+}
+
 pub fn str_of<'a>(doc: &'a Doc, key: &str) -> &'a str {
     doc.get(key).and_then(Value::as_str).unwrap_or_default()
 }

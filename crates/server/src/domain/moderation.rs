@@ -3,18 +3,12 @@
 //! back yet (the moderation console is not offered).
 
 use super::rooms::can_access_room;
-use super::{doc, str_of};
+use super::{doc, present_fields, str_of};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use serde_json::{Value, json};
+use serde_json::json;
 use store::Doc;
 use store::ids::{now_iso, object_id};
-
-/// The fields of `from` that are present, for the parts of a report Rocket.Chat builds field by
-/// field (absent ones are left out, as MongoDB drops `undefined`).
-fn present(from: &Doc, keys: &[&str]) -> Value {
-    Value::Object(keys.iter().filter_map(|k| from.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect())
-}
 
 /// Stores `reporter`'s report on the message `message_id`. A message the reporter cannot read
 /// is answered as one that does not exist.
@@ -34,8 +28,9 @@ pub async fn report_message(state: &AppState, reporter: &Doc, message_id: &str, 
         "_id": object_id(),
         "message": message,
         "description": description,
-        "reportedBy": present(reporter, &["_id", "username", "name", "createdAt"]),
-        "room": present(&room, &["_id", "name", "t", "federated", "fname"]),
+        // Rocket.Chat builds these field by field; MongoDB drops the `undefined` ones.
+        "reportedBy": present_fields(reporter, &["_id", "username", "name", "createdAt"]),
+        "room": present_fields(&room, &["_id", "name", "t", "federated", "fname"]),
         "ts": now,
         "_updatedAt": now,
     }));

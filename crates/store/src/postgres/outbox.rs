@@ -15,6 +15,7 @@ use crate::{AttemptRecord, Claimed, Delivery, Doc, OutboxStats, OutboxStore, Sto
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 
 /// Not claimed, or claimed by a node whose lease ran out, or by a node that has no connection
@@ -34,6 +35,39 @@ fn earliest_free(url: &str, now: &str, also: &str) -> String {
     format!("(SELECT due_at FROM outbox WHERE url = {url} AND {} AND {also} ORDER BY due_at LIMIT 1)", free(now))
 }
 
+/// The claim of every lane at once (see `claim_due_deliveries`): `$1` URLs, `$2` how many per
+/// URL, `$3` now, `$4` this node, `$5` the lease's end. Built once: the dispatcher runs it all
+/// the time.
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH picked AS (
+             SELECT p.id FROM unnest($1::text[], $2::int8[]) AS lane(url, lim) CROSS JOIN LATERAL (
+                 SELECT id FROM outbox WHERE url = lane.url AND due_at <= $3 AND {}
+                 ORDER BY due_at, seq LIMIT lane.lim FOR UPDATE SKIP LOCKED) p
+         ), claimed AS (
+             UPDATE outbox o SET claimed_by = $4, claimed_until = $5 WHERE o.id = ANY(ARRAY(SELECT id FROM picked))
+             RETURNING o.url, o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq
+         )
+         SELECT url, id, integration_id, due_at, attempt, doc, seq FROM claimed
+         UNION ALL
+         SELECT lane.url, NULL, NULL, {}, NULL, NULL, NULL FROM unnest($1::text[]) AS lane(url)",
+        free("$3"),
+        earliest_free("lane.url", "$3", "id <> ALL(ARRAY(SELECT id FROM picked))")
+    )
+});
+
+/// Every URL with free deliveries and the earliest of them (`$1` now).
+static PENDING_URLS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE urls AS (
+             SELECT min(url) AS url FROM outbox
+             UNION ALL
+             SELECT (SELECT min(url) FROM outbox WHERE url > urls.url) FROM urls WHERE urls.url IS NOT NULL)
+         SELECT url, {} FROM urls WHERE url IS NOT NULL",
+        earliest_free("urls.url", "$1", "true")
+    )
+});
+
 #[async_trait]
 impl OutboxStore for PgStore {
     /// Claims every lane's due deliveries in one statement, whatever the number of lanes (the
@@ -46,22 +80,7 @@ impl OutboxStore for PgStore {
         let until = now + self.lease_ms();
         let urls: Vec<&str> = lanes.iter().map(|(url, _)| url.as_str()).collect();
         let limits: Vec<i64> = lanes.iter().map(|(_, limit)| *limit as i64).collect();
-        let sql = format!(
-            "WITH picked AS (
-                 SELECT p.id FROM unnest($1::text[], $2::int8[]) AS lane(url, lim) CROSS JOIN LATERAL (
-                     SELECT id FROM outbox WHERE url = lane.url AND due_at <= $3 AND {}
-                     ORDER BY due_at, seq LIMIT lane.lim FOR UPDATE SKIP LOCKED) p
-             ), claimed AS (
-                 UPDATE outbox o SET claimed_by = $4, claimed_until = $5 WHERE o.id = ANY(ARRAY(SELECT id FROM picked))
-                 RETURNING o.url, o.id, o.integration_id, o.due_at, o.attempt, o.doc, o.seq
-             )
-             SELECT url, id, integration_id, due_at, attempt, doc, seq FROM claimed
-             UNION ALL
-             SELECT lane.url, NULL, NULL, {}, NULL, NULL, NULL FROM unnest($1::text[]) AS lane(url)",
-            free("$3"),
-            earliest_free("lane.url", "$3", "id <> ALL(ARRAY(SELECT id FROM picked))")
-        );
-        let found_rows = rows(&c, &sql, &[&urls, &limits, &now, &self.node_id, &until]).await?;
+        let found_rows = rows(&c, &CLAIM, &[&urls, &limits, &now, &self.node_id, &until]).await?;
         let (claimed, next_due): (Vec<_>, Vec<_>) =
             found_rows.iter().partition(|r| matches!(r.try_get::<_, Option<&str>>(1), Ok(Some(_))));
         let mut found: HashMap<String, Vec<(i64, Delivery)>> = HashMap::with_capacity(lanes.len());
@@ -164,16 +183,8 @@ impl OutboxStore for PgStore {
     async fn pending_delivery_urls(&self) -> StoreResult<Vec<(String, i64)>> {
         let now = chrono::Utc::now().timestamp_millis();
         let c = self.conn().await?;
-        let sql = format!(
-            "WITH RECURSIVE urls AS (
-                 SELECT min(url) AS url FROM outbox
-                 UNION ALL
-                 SELECT (SELECT min(url) FROM outbox WHERE url > urls.url) FROM urls WHERE urls.url IS NOT NULL)
-             SELECT url, {} FROM urls WHERE url IS NOT NULL",
-            earliest_free("urls.url", "$1", "true")
-        );
         let mut pending = Vec::new();
-        for r in rows(&c, &sql, &[&now]).await? {
+        for r in rows(&c, &PENDING_URLS, &[&now]).await? {
             if let Some(due) = r.try_get::<_, Option<i64>>(1).map_err(pg)? {
                 pending.push((r.try_get(0).map_err(pg)?, due));
             }

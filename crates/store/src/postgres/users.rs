@@ -1,7 +1,7 @@
 //! Users and login tokens in PostgreSQL.
 
 use super::PgStore;
-use super::docs::{conflict_or_backend, exec, id_of, json, pg, rows, str_of, strings};
+use super::docs::{conflict_or_backend, exec, id_of, json, pg, rows, strings};
 use crate::ids::now_iso;
 use crate::{Doc, StoreError, StoreResult, UserStore};
 use async_trait::async_trait;
@@ -10,13 +10,7 @@ use serde_json::Value;
 
 pub(super) async fn put_user(c: &impl GenericClient, user: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(user)?;
-    let username = str_of(user, "username").map(str::to_lowercase);
-    let email = user
-        .get("emails")
-        .and_then(|e| e.get(0))
-        .and_then(|e| e.get("address"))
-        .and_then(Value::as_str)
-        .map(str::to_lowercase);
+    let (username, email) = crate::columns::user_keys(user);
     let sql = if insert {
         "INSERT INTO users (id, username_lower, email_lower, doc) VALUES ($1, $2, $3, $4)"
     } else {

@@ -1,20 +1,14 @@
 //! SQLite rows of users, written inside the writer's transaction by whatever changes a user:
 //! the user's own writes, and joins and leaves (the user's `__rooms`).
 
-use super::docs::{backend, conflict_or_backend, id_of, one, str_of, text};
+use super::docs::{backend, conflict_or_backend, id_of, one, text};
 use crate::{Doc, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 pub(super) fn put_user(conn: &Connection, user: &Doc, insert: bool) -> StoreResult<()> {
     let id = id_of(user)?;
-    let username = str_of(user, "username").map(str::to_lowercase);
-    let email = user
-        .get("emails")
-        .and_then(|e| e.get(0))
-        .and_then(|e| e.get("address"))
-        .and_then(Value::as_str)
-        .map(str::to_lowercase);
+    let (username, email) = crate::columns::user_keys(user);
     let sql = if insert {
         "INSERT INTO users (id, username_lower, email_lower, doc) VALUES (?1, ?2, ?3, ?4)"
     } else {
