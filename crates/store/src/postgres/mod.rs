@@ -74,8 +74,14 @@ impl PgStore {
         let generation: Arc<AtomicU64> = Default::default();
         let (changes, listener) = notify::spawn_listener(config.clone(), generation.clone());
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool =
-            Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Last in, first out: consecutive statements (the message batches above all) reuse the
+        // backend that just ran one, warm in cache and awake, instead of rotating through every
+        // pooled backend.
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .queue_mode(deadpool_postgres::QueueMode::Lifo)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let commit_observer = crate::CommitObserverSlot::default();
         let store = Self {
             index: listing_index::PgIndex::start(&changes),
