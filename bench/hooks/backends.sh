@@ -8,7 +8,8 @@
 #   3. two liftoff nodes on one fresh PostgreSQL database, the hook created through the first;
 #      two wrk processes at the same time, half the connections each, one per node.
 # Every run is checked afterwards: the database holds at least as many hook messages as there
-# were 200 answers. ROUNDS rounds run the three one after the other each time, so drift in the
+# were 200 answers; on PostgreSQL the table also gives the messages stored per WAL flush
+# (`pg_stat_wal.wal_sync` around the run). ROUNDS rounds run the three one after the other each time, so drift in the
 # machine's load hits all three; the table gives each round and the median.
 #
 # PG_URL (default postgres://postgres@127.0.0.1:5432) is a server where this user may create
@@ -71,6 +72,15 @@ print(json.dumps({"label": label, "ok": ok, "seconds": seconds, "rps": ok / seco
 PY
 }
 
+# wal_flushes <database url>: PostgreSQL's WAL flushes so far (server-wide; 0 on SQLite). Taken
+# around a run (warm-up included), with the messages stored it gives messages per flush.
+wal_flushes() {
+  case $1 in
+    sqlite://*) echo 0 ;;
+    *) psql "$1" -Atc 'SELECT wal_sync FROM pg_stat_wal' ;;
+  esac
+}
+
 # stored <database url> <hook id>: messages the hook posted.
 stored() {
   case $1 in
@@ -93,12 +103,14 @@ measure() {
   local targets=()
   for u in "${urls[@]}"; do targets+=("$u$HOOK_PATH"); done
   log "$label: $nodes node(s), wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s in all"
-  local line
+  local line flushes_before
+  flushes_before=$(wal_flushes "$db")
   line=$(run "$label" "${targets[@]}")
   for p in "${node_pids[@]}"; do stop "$p"; done
-  local kept
+  local kept flushes
   kept=$(stored "$db" "$HOOK_ID")
-  RESULTS+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["stored"]=int(sys.argv[2]); print(json.dumps(d))' "$line" "$kept")")
+  flushes=$(($(wal_flushes "$db") - flushes_before))
+  RESULTS+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["stored"]=int(sys.argv[2]); d["flushes"]=int(sys.argv[3]); print(json.dumps(d))' "$line" "$kept" "$flushes")")
   echo "${RESULTS[-1]}" >&2
 }
 
@@ -120,14 +132,16 @@ print()
 print(f"{nproc} cores; load average before {before}, after {after}; PostgreSQL synchronous_commit={sync}")
 print(f"wrk -t{threads} -c{conns} -d{duration}s in all (split evenly over the nodes), {len(by_label[labels[0]])} round(s)")
 print()
-print("| run | hooks/s (median) | per round | of SQLite | p50 / p99 (worst round) | non-2xx | stored / answered |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| run | hooks/s (median) | per round | of SQLite | p50 / p99 (worst round) | non-2xx | stored / answered | messages per WAL flush |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 failed = False
 for l, rs in by_label.items():
     rounds = " / ".join(f"{r['rps']:,.0f}" for r in rs)
     p50, p99 = max(r["p50_us"] for r in rs), max(r["p99_us"] for r in rs)
     stored, ok = sum(r["stored"] for r in rs), sum(r["ok"] for r in rs)
-    print(f"| {l} | {median[l]:,.0f} | {rounds} | {median[l] / median[labels[0]] * 100:.0f}% | {p50 / 1000:.2f} / {p99 / 1000:.2f} ms | {sum(r['non2xx'] for r in rs)} | {stored:,} / {ok:,}+ |")
+    flushes = sum(r["flushes"] for r in rs)
+    per_flush = f"{stored / flushes:.1f}" if flushes else "-"
+    print(f"| {l} | {median[l]:,.0f} | {rounds} | {median[l] / median[labels[0]] * 100:.0f}% | {p50 / 1000:.2f} / {p99 / 1000:.2f} ms | {sum(r['non2xx'] for r in rs)} | {stored:,} / {ok:,}+ | {per_flush} |")
     failed |= any(r["stored"] < r["ok"] for r in rs)
 if len(labels) == 3:
     print(f"\ntwo nodes / one node (medians): {median[labels[2]] / median[labels[1]] * 100:.0f}%")

@@ -25,7 +25,7 @@ mod teams;
 mod users;
 
 use crate::{Doc, StoreError, StoreResult};
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, QueueMode, RecyclingMethod};
 use docs::pg;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ impl PgStore {
         // pooled backend.
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
-            .queue_mode(deadpool_postgres::QueueMode::Lifo)
+            .queue_mode(QueueMode::Lifo)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let commit_observer = crate::CommitObserverSlot::default();
