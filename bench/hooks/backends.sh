@@ -12,9 +12,15 @@
 # (`pg_stat_wal.wal_sync` around the run). ROUNDS rounds run the three one after the other each time, so drift in the
 # machine's load hits all three; the table gives each round and the median.
 #
+# NODE_CPUS (cores, e.g. 0.5) gives each liftoff process a CPU budget of its own, enforced by a
+# cgroup (v1 or v2 `cpu` controller; needs root): a model of nodes on machines of their own,
+# with PostgreSQL and wrk on the rest of the machine. Unset, every process shares every core,
+# so a second node adds no CPU, only a second committer.
+#
 # PG_URL (default postgres://postgres@127.0.0.1:5432) is a server where this user may create
 # and drop databases. Environment: ROUNDS (default 1), DURATION (s, default 15), CONNS (default
-# 64), WRK_THREADS (default 1), CARGO_TARGET_DIR. Installs wrk with apt-get when missing.
+# 64), WRK_THREADS (default 1), NODE_CPUS, CARGO_TARGET_DIR. Installs wrk with apt-get when
+# missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,13 +43,40 @@ drop_databases() {
     psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
   done
 }
-trap 'cleanup; drop_databases' EXIT
+trap 'cleanup; drop_databases; drop_budgets' EXIT
 fresh_database() { # fresh_database <name>: prints its URL
   psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
   psql "$PG_URL/postgres" -qc "CREATE DATABASE $1" >/dev/null
   echo "$PG_URL/$1"
 }
 SYNC=$(psql "$PG_URL/postgres" -Atc 'show synchronous_commit')
+
+# CPU budgets: one cgroup per node, named liftoff_bench_<node>, created on first use. Periods
+# of 10 ms, so a node over its budget pauses for milliseconds, not for most of the default
+# 100 ms period (which stalls every request in flight and makes the figure about throttling).
+NODE_CPUS=${NODE_CPUS:-}
+if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cgroup.procs ]; then CGROUPS=v1; CG_ROOT=/sys/fs/cgroup/cpu
+elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then CGROUPS=v2; CG_ROOT=/sys/fs/cgroup
+else CGROUPS=; fi
+PERIOD_US=10000
+budget() { # budget <node number>: prints the cgroup.procs file of that node's budget
+  local dir="$CG_ROOT/liftoff_bench_$1" quota
+  quota=$(python3 -c 'import sys; print(round(float(sys.argv[1]) * int(sys.argv[2])))' "$NODE_CPUS" "$PERIOD_US")
+  mkdir -p "$dir"
+  if [ "$CGROUPS" = v1 ]; then
+    echo "$PERIOD_US" >"$dir/cpu.cfs_period_us" && echo "$quota" >"$dir/cpu.cfs_quota_us"
+  else
+    grep -qw cpu "$CG_ROOT/cgroup.subtree_control" || echo +cpu >"$CG_ROOT/cgroup.subtree_control"
+    echo "$quota $PERIOD_US" >"$dir/cpu.max"
+  fi
+  echo "$dir/cgroup.procs"
+}
+in_budget() { echo "$BASHPID" >"$1" && exec "${@:2}"; } # in_budget <procs file> <cmd...>
+drop_budgets() { rmdir "$CG_ROOT"/liftoff_bench_* 2>/dev/null || true; }
+if [ -n "$NODE_CPUS" ]; then
+  [ -n "$CGROUPS" ] || { echo "NODE_CPUS needs a cgroup cpu controller under /sys/fs/cgroup" >&2; exit 1; }
+  budget 1 >/dev/null || { echo "NODE_CPUS: cannot create a cgroup under $CG_ROOT (run as root)" >&2; exit 1; }
+fi
 
 # stop <pid>: SIGTERM and wait, so every answered message is committed and counted.
 stop() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
@@ -95,6 +128,7 @@ RESULTS=()
 measure() {
   local label=$1 db=$2 nodes=$3 urls=() node_pids=()
   for n in $(seq 1 "$nodes"); do
+    [ -z "$NODE_CPUS" ] || LAUNCH=(in_budget "$(budget "$n")")
     start_liftoff "$label-$n" "$db"
     urls+=("$URL"); node_pids+=("$PID")
   done
@@ -121,16 +155,17 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER" "$SYNC" "$CONNS" "$WRK_THREADS" "$DURATION" "${RESULTS[@]}" <<'PY'
+python3 - "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER" "$SYNC" "$CONNS" "$WRK_THREADS" "$DURATION" "$NODE_CPUS" "${RESULTS[@]}" <<'PY'
 import json, statistics, sys
-nproc, before, after, sync, conns, threads, duration = sys.argv[1:8]
-runs = [json.loads(r) for r in sys.argv[8:]]
+nproc, before, after, sync, conns, threads, duration, node_cpus = sys.argv[1:9]
+runs = [json.loads(r) for r in sys.argv[9:]]
 labels = list(dict.fromkeys(r["label"] for r in runs))
 by_label = {l: [r for r in runs if r["label"] == l] for l in labels}
 median = {l: statistics.median(r["rps"] for r in rs) for l, rs in by_label.items()}
 print()
 print(f"{nproc} cores; load average before {before}, after {after}; PostgreSQL synchronous_commit={sync}")
 print(f"wrk -t{threads} -c{conns} -d{duration}s in all (split evenly over the nodes), {len(by_label[labels[0]])} round(s)")
+print(f"each liftoff process limited to {node_cpus} cores (cgroup)" if node_cpus else "every process shares every core")
 print()
 print("| run | hooks/s (median) | per round | of SQLite | p50 / p99 (worst round) | non-2xx | stored / answered | messages per WAL flush |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

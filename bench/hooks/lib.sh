@@ -48,10 +48,12 @@ start() {
 }
 
 # start_liftoff <name> <database url> [VAR=value...]: a release liftoff with an administrator
-# (admin / bench-pass), the REST rate limiter off and warnings-only logs.
+# (admin / bench-pass), the REST rate limiter off and warnings-only logs. LAUNCH, an array, is
+# put before the command when set (backends.sh starts nodes in a CPU budget with it).
+LAUNCH=()
 start_liftoff() {
   local name=$1 db=$2; shift 2
-  start "$name" env -i PATH="$PATH" PORT=0 BIND_IP=127.0.0.1 DATABASE_URL="$db" \
+  start "$name" "${LAUNCH[@]}" env -i PATH="$PATH" PORT=0 BIND_IP=127.0.0.1 DATABASE_URL="$db" \
     ADMIN_USERNAME=admin ADMIN_PASS=bench-pass ADMIN_EMAIL=admin@example.com RUST_LOG=warn \
     OVERWRITE_SETTING_API_Enable_Rate_Limiter=false "$@" "$LIFTOFF"
 }
