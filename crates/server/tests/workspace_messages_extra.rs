@@ -191,6 +191,23 @@ async fn threads_follow_and_sync() {
 }
 
 #[tokio::test]
+async fn deleting_a_reply_uncounts_it_on_the_thread() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let rid = channel(&alice, "ops", &[]).await;
+    let tmid = post(&alice, &rid, "thread start").await["_id"].as_str().unwrap().to_owned();
+    let first = reply(&alice, &rid, &tmid, "one").await;
+    reply(&alice, &rid, &tmid, "two").await;
+    let (status, body) = alice.post("chat.delete", json!({"roomId": rid, "msgId": first["_id"]})).await;
+    assert_eq!(status, 200, "{body}");
+    let parent = message(&alice, &tmid).await;
+    assert_eq!(parent["tcount"], 1);
+    assert_eq!(parent["replies"], json!([alice.user_id()]));
+    let (_, body) = alice.get("chat.getThreadMessages", &[("tmid", &tmid)]).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1, "{body}");
+}
+
+#[tokio::test]
 async fn mentions_search_and_ignores() {
     let server = Server::start();
     let alice = server.user("alice").await;

@@ -15,11 +15,17 @@ use tokio_postgres::types::{Json, ToSql};
 /// Counts a thread reply on its thread's first message, locked for the rest of the
 /// transaction that stores the reply.
 pub(super) async fn count_thread_reply(c: &impl GenericClient, reply: &Doc) -> StoreResult<()> {
-    let Some(tmid) = reply.get("tmid").and_then(serde_json::Value::as_str) else { return Ok(()) };
+    change_thread_parent(c, reply, |parent| crate::thread::count_reply(parent, reply)).await
+}
+
+/// Applies `change` to the first message of the thread `message` replies in, if any, locked for
+/// the rest of the transaction.
+async fn change_thread_parent(c: &impl GenericClient, message: &Doc, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
+    let Some(tmid) = message.get("tmid").and_then(serde_json::Value::as_str) else { return Ok(()) };
     let Some(mut parent) = one(c, "SELECT doc FROM messages WHERE id = $1 FOR UPDATE", &[&tmid]).await? else {
         return Ok(());
     };
-    crate::thread::count_reply(&mut parent, reply);
+    change(&mut parent);
     exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&tmid, &Json(&parent)]).await.map(drop)
 }
 
@@ -72,7 +78,9 @@ impl MessageStore for PgStore {
             &[&rid],
         )
         .await?;
-        keep_in_trash(&tx, &doc_at(&row, 1)?, &rid, now).await?;
+        let message = doc_at(&row, 1)?;
+        change_thread_parent(&tx, &message, crate::thread::uncount_reply).await?;
+        keep_in_trash(&tx, &message, &rid, now).await?;
         tx.commit().await.map_err(pg)
     }
 

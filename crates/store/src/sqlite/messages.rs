@@ -26,9 +26,14 @@ pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
 
 /// Counts a thread reply on its thread's first message, inside the writer's transaction.
 pub(super) fn count_thread_reply(conn: &Connection, reply: &Doc) -> StoreResult<()> {
-    let Some(tmid) = str_of(reply, "tmid") else { return Ok(()) };
+    change_thread_parent(conn, reply, |parent| crate::thread::count_reply(parent, reply))
+}
+
+/// Applies `change` to the first message of the thread `message` replies in, if any.
+fn change_thread_parent(conn: &Connection, message: &Doc, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
+    let Some(tmid) = str_of(message, "tmid") else { return Ok(()) };
     let Some(mut parent) = one(conn, "SELECT doc FROM messages WHERE id = ?1", [tmid])? else { return Ok(()) };
-    crate::thread::count_reply(&mut parent, reply);
+    change(&mut parent);
     exec(conn, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![tmid, text(&parent)])?;
     Ok(())
 }
@@ -71,7 +76,9 @@ impl MessageStore for SqliteStore {
             let Some((rid, doc)) = found else { return Err(StoreError::NotFound) };
             exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
             exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [&rid])?;
-            keep_in_trash(c, &parse(&doc)?, &rid, now)
+            let message = parse(&doc)?;
+            change_thread_parent(c, &message, crate::thread::uncount_reply)?;
+            keep_in_trash(c, &message, &rid, now)
         })
         .await
     }
