@@ -1,4 +1,4 @@
-# Shared pieces of the /hooks benchmarks (sourced by run.sh, fetch.sh, nodes.sh).
+# Shared pieces of the /hooks benchmarks (sourced by the scripts beside it).
 #
 # Expects ROOT (the checkout) to be set. Provides: TARGET_DIR, WORK (a temporary directory
 # removed on exit with every started process), log, need_wrk, build_release, start, wrk_run,

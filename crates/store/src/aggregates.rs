@@ -2,7 +2,7 @@
 //! the file of that aggregate (`sqlite/users.rs`, `postgres/users.rs`, ...); [`crate::Store`]
 //! ties them together with the write path of changes that raise events.
 
-use crate::{AttemptRecord, Claimed, Doc, DocQuery, MessageQuery, OutboxStats, StoreResult};
+use crate::{AttemptRecord, Claimed, Doc, DocQuery, MessageQuery, OutboxStats, StoreError, StoreResult};
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -78,9 +78,17 @@ pub trait SubscriptionStore: Send + Sync {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     async fn message_by_id(&self, id: &str) -> StoreResult<Option<Doc>>;
-    /// Deletes a message and, in the same write, keeps its trash record (see [`crate::trash`])
-    /// and drops records past the retention; `NotFound` when there is no such message.
-    async fn delete_message(&self, id: &str) -> StoreResult<()>;
+    /// Deletes the messages of `ids` that exist, in one write: each leaves the count of its room
+    /// (and, a thread reply, of its thread) and keeps its trash record (see [`crate::trash`]);
+    /// records past the retention are dropped. Returns how many were deleted.
+    async fn delete_messages(&self, ids: &[String]) -> StoreResult<usize>;
+    /// [`MessageStore::delete_messages`] of one message; `NotFound` when there is no such message.
+    async fn delete_message(&self, id: &str) -> StoreResult<()> {
+        match self.delete_messages(&[id.to_owned()]).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
     /// A page of a room's messages by `ts`, and the total count of messages matching the range.
     async fn room_messages(&self, rid: &str, query: MessageQuery) -> StoreResult<(Vec<Doc>, usize)>;
     /// A page of messages matching a filter (callers AND in the room and what the caller may

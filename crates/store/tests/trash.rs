@@ -1,5 +1,6 @@
-//! The trash of deleted messages: a delete keeps the message's record and drops records past
-//! the retention, on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+//! The trash of deleted messages: a delete (of one message or several in one write) keeps the
+//! message's record and drops records past the retention, on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
 
 mod common;
 
@@ -46,6 +47,16 @@ async fn check(store: &dyn Transfer) {
     assert_eq!(store.room_by_id("R").await.unwrap().unwrap()["msgs"], 0);
     assert!(matches!(store.delete_message("m1").await, Err(StoreError::NotFound)));
     assert_eq!(store.count(Kind::DeletedMessages).await.unwrap(), 2, "a failed delete keeps nothing");
+
+    // Several in one write: those that exist are deleted, counted and kept in the trash.
+    for id in ["m2", "m3"] {
+        let m = json!({"_id": id, "rid": "R", "msg": "x", "ts": "2026-01-01T00:00:01.000Z", "u": {"_id": "u1"}});
+        store.insert_message(doc(m)).await.unwrap();
+    }
+    assert_eq!(store.room_by_id("R").await.unwrap().unwrap()["msgs"], 2);
+    assert_eq!(store.delete_messages(&["m2", "gone", "m3"].map(String::from)).await.unwrap(), 2);
+    assert_eq!(store.room_by_id("R").await.unwrap().unwrap()["msgs"], 0);
+    assert_eq!(trash_ids(store).await, ["recent", "m1", "m2", "m3"]);
 
     // A deleted room takes its trash along.
     store.delete_room("R").await.unwrap();

@@ -61,14 +61,15 @@ pub async fn clean_room_history(state: &AppState, user: &store::Doc, clean: Clea
     let mut query = DocQuery::all(Filter::and(filters));
     query.limit = (clean.limit > 0).then_some(clean.limit);
     let (messages, _) = state.store().find_messages(query).await?;
+    let ids: Vec<String> = messages.iter().map(|m| crate::domain::str_of(m, "_id").to_owned()).collect();
     let mut deleted = 0;
-    for m in &messages {
-        match state.store().delete_message(crate::domain::str_of(m, "_id")).await {
-            Ok(()) => deleted += 1,
-            // Deleted meanwhile by someone else: not ours to count.
-            Err(store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
+    // A write per chunk, so that a large clean-up does not hold up other writers for long. Those
+    // deleted meanwhile by someone else are not counted.
+    for chunk in ids.chunks(DELETE_CHUNK) {
+        deleted += state.store().delete_messages(chunk).await?;
     }
     Ok(deleted)
 }
+
+/// How many messages one write deletes.
+const DELETE_CHUNK: usize = 500;

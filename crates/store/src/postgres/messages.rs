@@ -3,25 +3,26 @@
 //! are written by `rooms` with their room's counters, in groups by `message_batch`).
 
 use super::PgStore;
-use super::docs::{doc_at, exec, id_of, json, one, pg, rows};
+use super::docs::{doc_at, exec, id_of, one, pg, rows};
 use super::listing::find;
 use crate::tables::{MESSAGES, TRASH};
-use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreError, StoreResult, trash};
+use crate::{Doc, DocQuery, MessageQuery, MessageStore, StoreResult, trash};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use std::collections::BTreeMap;
 use tokio_postgres::types::{Json, ToSql};
 
 /// Counts a thread reply on its thread's first message, locked for the rest of the
 /// transaction that stores the reply.
 pub(super) async fn count_thread_reply(c: &impl GenericClient, reply: &Doc) -> StoreResult<()> {
-    change_thread_parent(c, reply, |parent| crate::thread::count_reply(parent, reply)).await
+    let Some(tmid) = reply.get("tmid").and_then(serde_json::Value::as_str) else { return Ok(()) };
+    change_thread_parent(c, tmid, |parent| crate::thread::count_reply(parent, reply)).await
 }
 
-/// Applies `change` to the first message of the thread `message` replies in, if any, locked for
-/// the rest of the transaction.
-async fn change_thread_parent(c: &impl GenericClient, message: &Doc, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
-    let Some(tmid) = message.get("tmid").and_then(serde_json::Value::as_str) else { return Ok(()) };
+/// Applies `change` to the first message of thread `tmid`, if it exists, locked for the rest of
+/// the transaction.
+async fn change_thread_parent(c: &impl GenericClient, tmid: &str, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
     let Some(mut parent) = one(c, "SELECT doc FROM messages WHERE id = $1 FOR UPDATE", &[&tmid]).await? else {
         return Ok(());
     };
@@ -29,20 +30,60 @@ async fn change_thread_parent(c: &impl GenericClient, message: &Doc, change: imp
     exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&tmid, &Json(&parent)]).await.map(drop)
 }
 
-/// Keeps the trash record of a message deleted at `now` and drops a batch of expired ones;
-/// expired records another transaction is already dropping are left to it.
-async fn keep_in_trash(c: &impl GenericClient, message: &Doc, rid: &str, now: DateTime<Utc>) -> StoreResult<()> {
+/// Deletes those of `ids` that exist, set-wise: their rows (locked in id order, so that
+/// deleters of overlapping sets queue instead of deadlocking), what they counted in their rooms
+/// and threads, and their trash records (deleted at `now`). Returns how many were deleted.
+async fn delete_all(c: &impl GenericClient, ids: &[String], now: DateTime<Utc>) -> StoreResult<usize> {
+    exec(c, "SELECT 1 FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids]).await?;
+    let deleted = rows(c, "DELETE FROM messages WHERE id = ANY($1) RETURNING rid, doc", &[&ids]).await?;
     let deleted_at = crate::ids::iso(now);
-    let record = trash::record(message, &deleted_at);
-    let id = id_of(&record)?;
+    let mut per_room: BTreeMap<String, i64> = BTreeMap::new();
+    let mut per_thread: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut trash_ids, mut trash_rids, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &deleted {
+        let rid: String = row.try_get(0).map_err(pg)?;
+        let message = doc_at(row, 1)?;
+        *per_room.entry(rid.clone()).or_default() += 1;
+        if let Some(tmid) = message.get("tmid").and_then(serde_json::Value::as_str) {
+            *per_thread.entry(tmid.to_owned()).or_default() += 1;
+        }
+        trash_ids.push(id_of(&message)?.to_owned());
+        trash_rids.push(rid);
+        records.push(trash::record(&message, &deleted_at));
+    }
+    // Taken off the room row, which may go below zero as long as the room's total does not
+    // (what messages added is in its counter rows, see `rooms`). Rooms in id order, as the
+    // message batches lock them.
+    for (rid, n) in &per_room {
+        exec(
+            c,
+            "UPDATE rooms SET msgs = msgs - least($2::int8, greatest(0,
+                 msgs + coalesce((SELECT sum(c.msgs) FROM room_counters c WHERE c.rid = $1), 0))::int8)
+             WHERE id = $1",
+            &[rid, n],
+        )
+        .await?;
+    }
+    for (tmid, n) in &per_thread {
+        let uncount = |parent: &mut Doc| (0..*n).for_each(|_| crate::thread::uncount_reply(parent));
+        change_thread_parent(c, tmid, uncount).await?;
+    }
     // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
-    exec(c, "DELETE FROM message_trash WHERE id = $1", &[&id]).await?;
+    exec(c, "DELETE FROM message_trash WHERE id = ANY($1)", &[&trash_ids]).await?;
+    let records: Vec<Json<&Doc>> = records.iter().map(Json).collect();
     exec(
         c,
-        "INSERT INTO message_trash (id, rid, deleted_at, doc) VALUES ($1, $2, $3, $4)",
-        &[&id, &rid, &deleted_at, &json(&record)],
+        "INSERT INTO message_trash (id, rid, deleted_at, doc)
+         SELECT id, rid, $3, doc FROM unnest($1::text[], $2::text[], $4::jsonb[]) AS t(id, rid, doc)",
+        &[&trash_ids, &trash_rids, &deleted_at, &records],
     )
     .await?;
+    Ok(deleted.len())
+}
+
+/// Drops a batch of the trash records expired at `now`; records another transaction is already
+/// dropping are left to it.
+async fn prune_trash(c: &impl GenericClient, now: DateTime<Utc>) -> StoreResult<()> {
     exec(
         c,
         "DELETE FROM message_trash WHERE id IN
@@ -59,29 +100,14 @@ impl MessageStore for PgStore {
         self.doc_query("SELECT doc FROM messages WHERE id = $1", &[&id]).await
     }
 
-    async fn delete_message(&self, id: &str) -> StoreResult<()> {
+    async fn delete_messages(&self, ids: &[String]) -> StoreResult<usize> {
         let now = Utc::now();
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        let Some(row) = rows(&tx, "DELETE FROM messages WHERE id = $1 RETURNING rid, doc", &[&id]).await?.pop() else {
-            return Err(StoreError::NotFound);
-        };
-        let rid: String = row.try_get(0).map_err(pg)?;
-        // Taken off the room row, which may go below zero as long as the room's total does not
-        // (what messages added is in its counter rows, see `rooms`). Deleters queue on the room
-        // row; each rechecks the total with the row as the one before left it (what counter
-        // rows hold only grows meanwhile).
-        exec(
-            &tx,
-            "UPDATE rooms SET msgs = msgs - 1 WHERE id = $1
-             AND msgs + coalesce((SELECT sum(c.msgs) FROM room_counters c WHERE c.rid = $1), 0) > 0",
-            &[&rid],
-        )
-        .await?;
-        let message = doc_at(&row, 1)?;
-        change_thread_parent(&tx, &message, crate::thread::uncount_reply).await?;
-        keep_in_trash(&tx, &message, &rid, now).await?;
-        tx.commit().await.map_err(pg)
+        let deleted = delete_all(&tx, ids, now).await?;
+        prune_trash(&tx, now).await?;
+        tx.commit().await.map_err(pg)?;
+        Ok(deleted)
     }
 
     async fn room_messages(&self, rid: &str, q: MessageQuery) -> StoreResult<(Vec<Doc>, usize)> {

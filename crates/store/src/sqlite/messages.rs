@@ -38,11 +38,20 @@ fn change_thread_parent(conn: &Connection, message: &Doc, change: impl FnOnce(&m
     Ok(())
 }
 
-/// Keeps the trash record of a message deleted at `now` and drops a batch of expired ones.
-fn keep_in_trash(conn: &Connection, message: &Doc, rid: &str, now: DateTime<Utc>) -> StoreResult<()> {
+/// Deletes one message, if it exists, with what that changes and its trash record (deleted at
+/// `now`); tells whether it existed.
+fn delete_one(conn: &Connection, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let found: Option<(String, String)> = conn
+        .query_row("SELECT rid, doc FROM messages WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(backend)?;
+    let Some((rid, doc)) = found else { return Ok(false) };
+    exec(conn, "DELETE FROM messages WHERE id = ?1", [id])?;
+    exec(conn, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [&rid])?;
+    let message = parse(&doc)?;
+    change_thread_parent(conn, &message, crate::thread::uncount_reply)?;
     let deleted_at = crate::ids::iso(now);
-    let record = trash::record(message, &deleted_at);
-    let id = id_of(&record)?;
+    let record = trash::record(&message, &deleted_at);
     // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
     exec(conn, "DELETE FROM message_trash WHERE id = ?1", [id])?;
     exec(
@@ -50,6 +59,11 @@ fn keep_in_trash(conn: &Connection, message: &Doc, rid: &str, now: DateTime<Utc>
         "INSERT INTO message_trash (id, rid, deleted_at, doc) VALUES (?1, ?2, ?3, ?4)",
         params![id, rid, deleted_at, text(&record)],
     )?;
+    Ok(true)
+}
+
+/// Drops a batch of the trash records expired at `now`.
+fn prune_trash(conn: &Connection, now: DateTime<Utc>) -> StoreResult<()> {
     exec(
         conn,
         "DELETE FROM message_trash WHERE id IN
@@ -65,20 +79,16 @@ impl MessageStore for SqliteStore {
         self.read_one("SELECT doc FROM messages WHERE id = ?1", id).await
     }
 
-    async fn delete_message(&self, id: &str) -> StoreResult<()> {
-        let id = id.to_owned();
+    async fn delete_messages(&self, ids: &[String]) -> StoreResult<usize> {
+        let ids = ids.to_vec();
         let now = Utc::now();
         self.write(move |c| {
-            let found: Option<(String, String)> = c
-                .query_row("SELECT rid, doc FROM messages WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(backend)?;
-            let Some((rid, doc)) = found else { return Err(StoreError::NotFound) };
-            exec(c, "DELETE FROM messages WHERE id = ?1", [&id])?;
-            exec(c, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [&rid])?;
-            let message = parse(&doc)?;
-            change_thread_parent(c, &message, crate::thread::uncount_reply)?;
-            keep_in_trash(c, &message, &rid, now)
+            let mut deleted = 0;
+            for id in &ids {
+                deleted += usize::from(delete_one(c, id, now)?);
+            }
+            prune_trash(c, now)?;
+            Ok(deleted)
         })
         .await
     }
