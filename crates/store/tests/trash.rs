@@ -77,3 +77,33 @@ async fn postgres_keeps_the_trash_for_its_retention() {
     check(&*db.store).await;
     db.drop_database().await;
 }
+
+/// A thread's first message and its reply deleted at the same moment, many times over: each
+/// delete locks the messages (a reply with its thread's first message) before the room, so the
+/// two never wait on each other in a cycle.
+#[tokio::test]
+async fn postgres_deletes_a_thread_and_its_reply_at_once() {
+    let Some(db) = common::fresh_database("trash_race").await else { return };
+    let store = db.store.clone();
+    store.create_room(doc(json!({"_id": "R", "t": "c", "name": "r", "msgs": 0})), vec![]).await.unwrap();
+    let ts = "2026-01-01T00:00:00.000Z";
+    for i in 0..40 {
+        let parent = json!({"_id": format!("p{i}"), "rid": "R", "msg": "start", "ts": ts, "u": {"_id": "u1"}});
+        store.insert_message(doc(parent)).await.unwrap();
+        let reply = json!({"_id": format!("r{i}"), "rid": "R", "msg": "re", "ts": ts, "tmid": format!("p{i}"), "u": {"_id": "u2"}});
+        store.insert_message(doc(reply)).await.unwrap();
+    }
+    let mut deletes = Vec::new();
+    for i in 0..40 {
+        for id in [format!("r{i}"), format!("p{i}")] {
+            let store = store.clone();
+            deletes.push(tokio::spawn(async move { store.delete_message(&id).await }));
+        }
+    }
+    for d in deletes {
+        d.await.unwrap().unwrap();
+    }
+    assert_eq!(store.room_by_id("R").await.unwrap().unwrap()["msgs"], 0);
+    drop(store);
+    db.drop_database().await;
+}

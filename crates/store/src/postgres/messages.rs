@@ -30,11 +30,20 @@ async fn change_thread_parent(c: &impl GenericClient, tmid: &str, change: impl F
     exec(c, "UPDATE messages SET doc = $2 WHERE id = $1", &[&tmid, &Json(&parent)]).await.map(drop)
 }
 
-/// Deletes those of `ids` that exist, set-wise: their rows (locked in id order, so that
-/// deleters of overlapping sets queue instead of deadlocking), what they counted in their rooms
+/// Deletes those of `ids` that exist, set-wise: their rows, what they counted in their rooms
 /// and threads, and their trash records (deleted at `now`). Returns how many were deleted.
 async fn delete_all(c: &impl GenericClient, ids: &[String], now: DateTime<Utc>) -> StoreResult<usize> {
-    exec(c, "SELECT 1 FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids]).await?;
+    // Every message row this changes (the messages, their threads' first messages) locked
+    // first and in id order, then the rooms: deleters of a thread and of its replies at once
+    // queue instead of deadlocking.
+    exec(
+        c,
+        "SELECT 1 FROM messages WHERE id = ANY($1)
+            OR id IN (SELECT doc->>'tmid' FROM messages WHERE id = ANY($1))
+         ORDER BY id FOR UPDATE",
+        &[&ids],
+    )
+    .await?;
     let deleted = rows(c, "DELETE FROM messages WHERE id = ANY($1) RETURNING rid, doc", &[&ids]).await?;
     let deleted_at = crate::ids::iso(now);
     let mut per_room: BTreeMap<String, i64> = BTreeMap::new();
@@ -52,8 +61,8 @@ async fn delete_all(c: &impl GenericClient, ids: &[String], now: DateTime<Utc>) 
         records.push(trash::record(&message, &deleted_at));
     }
     // Taken off the room row, which may go below zero as long as the room's total does not
-    // (what messages added is in its counter rows, see `rooms`). Rooms in id order, as the
-    // message batches lock them.
+    // (what messages added is in its counter rows, see `rooms`). Rooms in id order, so that
+    // deleters in several rooms lock them alike.
     for (rid, n) in &per_room {
         exec(
             c,
