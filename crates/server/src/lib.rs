@@ -15,6 +15,7 @@ pub mod http;
 pub mod integration_cache;
 pub mod migrate_data;
 pub mod observability;
+pub mod outbound_http;
 pub mod outgoing;
 pub mod permissions;
 pub mod ratelimit;

@@ -9,7 +9,7 @@
 
 use super::page_meta::{decode_body, meta_tags, relevant};
 use crate::error::{ApiError, ApiResult};
-use crate::outgoing::http::{Clients, check_url, error_text};
+use crate::outbound_http::{Clients, check_url, error_text};
 use crate::settings::Settings;
 use crate::state::AppState;
 use regex::Regex;

@@ -5,12 +5,12 @@
 use super::answer::post_answer;
 use super::call::call;
 use super::history::History;
-use super::http::USER_AGENT;
 use super::index::Hook;
 use super::retry;
 use crate::domain::str_of;
 use crate::domain::truthy;
 use crate::observability::metrics;
+use crate::outbound_http::USER_AGENT;
 use crate::scripts::has_runnable_script;
 use crate::state::AppState;
 use script::{CallError, CallOutcome, ScriptKey};

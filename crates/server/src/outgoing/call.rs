@@ -2,10 +2,10 @@
 //! when the integration has a signing secret, through the guarded or open client.
 
 use super::engine::Outgoing;
-use super::http::{check_url, error_text, is_refused};
 use super::index::Hook;
 use super::signing;
 use crate::domain::str_of;
+use crate::outbound_http::{check_url, error_text, is_refused};
 use crate::settings::Settings;
 use serde_json::{Map, Value, json};
 use std::time::Duration;

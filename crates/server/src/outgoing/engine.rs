@@ -7,13 +7,13 @@
 //!
 //! [`index`]: super::index
 
-use super::http::Clients;
 use super::index::{Hook, IndexCache};
 use super::lanes::Dispatcher;
 use super::payload;
 use super::recorder::Recorder;
 use crate::domain::events::{Event, EventSink};
 use crate::domain::str_of;
+use crate::outbound_http::Clients;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use store::ids::{now_iso, now_ms, object_id};

@@ -22,7 +22,6 @@ pub mod call;
 pub mod dispatch;
 pub mod engine;
 pub mod history;
-pub mod http;
 pub mod index;
 pub mod lanes;
 pub mod payload;

@@ -3,7 +3,7 @@
 //! DNS and on every redirect), honours `allowSelfSignedCertificate` per call, and stops reading
 //! a response at `Integrations_Script_Max_Fetch_Bytes`.
 
-use crate::outgoing::http::{GuardedResolver, check_url, error_text};
+use crate::outbound_http::{GuardedResolver, check_url, error_text};
 use crate::state::{AppState, WeakState};
 use reqwest::redirect;
 use script::{FetchFuture, FetchRequest, FetchResponse, Fetcher};
@@ -39,7 +39,7 @@ fn client(guard: bool, insecure: bool) -> reqwest::Client {
         }
     });
     let mut b = reqwest::Client::builder()
-        .user_agent(crate::outgoing::http::USER_AGENT)
+        .user_agent(crate::outbound_http::USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(64)
         .no_proxy()

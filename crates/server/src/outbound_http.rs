@@ -1,4 +1,5 @@
-//! The HTTP client of outgoing webhooks and its address guard.
+//! The server's outbound HTTP client and its address guard, shared by outgoing webhooks, the
+//! scripts' `fetch` and URL previews.
 //!
 //! With `Integrations_Outgoing_Allow_Private_Addresses` off (the default), a call may only reach
 //! public unicast addresses: every name is resolved by [`GuardedResolver`], which drops
