@@ -152,28 +152,24 @@ fn builder() -> reqwest::ClientBuilder {
         .no_proxy()
 }
 
+/// Follows up to `MAX_REDIRECTS` hops, each checked like the first URL (by the address guard
+/// when `guard` is on).
+pub fn redirect_policy(guard: bool) -> redirect::Policy {
+    redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if let Err(e) = check_url(attempt.url(), guard) {
+            attempt.error(e)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 impl Clients {
     pub fn new() -> Self {
-        let guarded_policy = redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if let Err(e) = check_url(attempt.url(), true) {
-                attempt.error(e)
-            } else {
-                attempt.follow()
-            }
-        });
-        let open_policy = redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if let Err(e) = check_url(attempt.url(), false) {
-                attempt.error(e)
-            } else {
-                attempt.follow()
-            }
-        });
-        let guarded = builder().dns_resolver(GuardedResolver).redirect(guarded_policy).build();
-        let open = builder().redirect(open_policy).build();
+        let guarded = builder().dns_resolver(GuardedResolver).redirect(redirect_policy(true)).build();
+        let open = builder().redirect(redirect_policy(false)).build();
         Clients {
             guarded: guarded.expect("build the outgoing HTTP client"),
             open: open.expect("build the outgoing HTTP client"),

@@ -3,15 +3,11 @@
 //! DNS and on every redirect), honours `allowSelfSignedCertificate` per call, and stops reading
 //! a response at `Integrations_Script_Max_Fetch_Bytes`.
 
-use crate::outbound_http::{GuardedResolver, check_url, error_text};
+use crate::outbound_http::{GuardedResolver, check_url, error_text, redirect_policy};
 use crate::state::{AppState, WeakState};
-use reqwest::redirect;
 use script::{FetchFuture, FetchRequest, FetchResponse, Fetcher};
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// Redirect hops followed at most (as outgoing webhooks).
-const MAX_REDIRECTS: usize = 5;
 
 /// Makes scripts' requests on the server's runtime.
 pub struct HostFetcher {
@@ -29,21 +25,12 @@ struct Clients {
 }
 
 fn client(guard: bool, insecure: bool) -> reqwest::Client {
-    let policy = redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= MAX_REDIRECTS {
-            attempt.error("too many redirects")
-        } else if let Err(e) = check_url(attempt.url(), guard) {
-            attempt.error(e)
-        } else {
-            attempt.follow()
-        }
-    });
     let mut b = reqwest::Client::builder()
         .user_agent(crate::outbound_http::USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(64)
         .no_proxy()
-        .redirect(policy)
+        .redirect(redirect_policy(guard))
         .danger_accept_invalid_certs(insecure);
     if guard {
         b = b.dns_resolver(GuardedResolver);
