@@ -78,9 +78,6 @@ if [ -n "$NODE_CPUS" ]; then
   budget 1 >/dev/null || { echo "NODE_CPUS: cannot create a cgroup under $CG_ROOT (run as root)" >&2; exit 1; }
 fi
 
-# stop <pid>: SIGTERM and wait, so every answered message is committed and counted.
-stop() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
-
 # run <label> <url...>: warms up, then drives each url with its share of the connections at
 # the same time; prints one JSON line {label, ok, seconds, p50_us, p99_us, non2xx}.
 run() {

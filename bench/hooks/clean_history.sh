@@ -38,7 +38,7 @@ PY
     -H "X-User-Id: $ADMIN_ID" -H "X-Auth-Token: $ADMIN_TOKEN" -d "$body")
   python3 -c 'import json,sys; n = json.loads(sys.argv[2])["count"]; print(f"{sys.argv[1]}: {n:,} messages deleted in {float(sys.argv[4]) - float(sys.argv[3]):.3f} s")' \
     "$1" "$answer" "$started" "$(date +%s.%N)"
-  kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+  stop "$PID"
 }
 
 measure sqlite "sqlite://$WORK/clean.db"

@@ -2,7 +2,7 @@
 #
 # Expects ROOT (the checkout) to be set. Provides: TARGET_DIR, WORK (a temporary directory
 # removed on exit with every started process), log, need_wrk, build_release, start, wrk_run,
-# field, login, create_hook.
+# stop, start_liftoff, field, login, create_hook.
 
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 LIFTOFF=${LIFTOFF:-$TARGET_DIR/release/liftoff}
@@ -46,6 +46,9 @@ start() {
   done
   echo "$name did not start" >&2; cat "$WORK/$name.err" >&2; exit 1
 }
+
+# stop <pid>: SIGTERM and wait, so that a server commits what it answered and exits.
+stop() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
 
 # start_liftoff <name> <database url> [VAR=value...]: a release liftoff with an administrator
 # (admin / bench-pass), the REST rate limiter off and warnings-only logs. LAUNCH, an array, is

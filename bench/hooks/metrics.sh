@@ -40,7 +40,7 @@ one() {
   local json
   json=$(wrk_run "$base$HOOK_PATH" "$DURATION")
   [ -n "$scraper" ] && kill "$scraper" 2>/dev/null
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  stop "$pid"
   field "$json" "(d['requests'] - d['non2xx']) / (d['duration_us'] / 1e6)"
 }
 

@@ -63,7 +63,7 @@ PLAIN_URL="$URL/hooks/abc/def"
 log "plain HTTP ceiling: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s POST $PLAIN_URL"
 wrk_run "$PLAIN_URL" 2 >/dev/null
 PLAIN_JSON=$(wrk_run "$PLAIN_URL" "$DURATION")
-kill "$PID"; wait "$PID" 2>/dev/null || true
+stop "$PID"
 echo "$PLAIN_JSON" >&2
 
 # --- liftoff --------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ RSS_FIXED=$(max_of "$RSS_FILE.fixed")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 5. durability check --------------------------------------------------------------------
-kill -TERM "$LIFTOFF_PID"; wait "$LIFTOFF_PID" 2>/dev/null || true
+stop "$LIFTOFF_PID"
 python3 - "$WORK/liftoff.db" "$PLAIN_ID" "$SCRIPT_ID" "$WARM_JSON" "$HOOK_JSON" "$SWARM_JSON" "$SCRIPT_JSON" \
   "$LAT_JSON" "$SLAT_JSON" "$PLAIN_JSON" "$RSS_IDLE" "$RSS_MAX" "$RSS_FIXED" "$CPU" "$NPROC" "$LOAD_BEFORE" "$LOAD_AFTER" \
   "$RATE" "$CONNS" "$WRK_THREADS" "$DURATION" "$LATENCY_DURATION" "$CPU_HOOK" "$CPU_SCRIPT" "$(getconf CLK_TCK)" <<'PY'

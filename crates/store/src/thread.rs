@@ -32,25 +32,24 @@ pub fn count_reply(parent: &mut Doc, reply: &Doc) {
     }
 }
 
-/// Rocket.Chat's `decreaseReplyCountById`: a deleted reply is no longer counted on its thread's
-/// first message (its followers and `tlm` stay as they were).
-pub fn uncount_reply(parent: &mut Doc) {
+/// Rocket.Chat's `decreaseReplyCountById`: `deleted` replies are no longer counted on their
+/// thread's first message (its followers and `tlm` stay as they were).
+pub fn uncount_replies(parent: &mut Doc, deleted: i64) {
     let count = parent.get("tcount").and_then(Value::as_i64).unwrap_or(0);
-    parent.insert("tcount".into(), json!((count - 1).max(0)));
+    parent.insert("tcount".into(), json!((count - deleted).max(0)));
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{count_reply, uncount_reply};
+    use super::{count_reply, uncount_replies};
     use serde_json::json;
 
     #[test]
     fn a_deleted_reply_is_uncounted_never_below_zero() {
         let mut parent = json!({"_id": "p", "tcount": 2, "replies": ["a"]}).as_object().unwrap().clone();
-        uncount_reply(&mut parent);
+        uncount_replies(&mut parent, 1);
         assert_eq!(parent["tcount"], 1);
-        uncount_reply(&mut parent);
-        uncount_reply(&mut parent);
+        uncount_replies(&mut parent, 2);
         assert_eq!(parent["tcount"], 0);
         assert_eq!(parent["replies"], json!(["a"]));
     }

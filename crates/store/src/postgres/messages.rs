@@ -47,7 +47,7 @@ async fn delete_all(c: &impl GenericClient, ids: &[String], now: DateTime<Utc>) 
     let deleted = rows(c, "DELETE FROM messages WHERE id = ANY($1) RETURNING rid, doc", &[&ids]).await?;
     let deleted_at = crate::ids::iso(now);
     let mut per_room: BTreeMap<String, i64> = BTreeMap::new();
-    let mut per_thread: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_thread: BTreeMap<String, i64> = BTreeMap::new();
     let (mut trash_ids, mut trash_rids, mut records) = (Vec::new(), Vec::new(), Vec::new());
     for row in &deleted {
         let rid: String = row.try_get(0).map_err(pg)?;
@@ -73,9 +73,8 @@ async fn delete_all(c: &impl GenericClient, ids: &[String], now: DateTime<Utc>) 
         )
         .await?;
     }
-    for (tmid, n) in &per_thread {
-        let uncount = |parent: &mut Doc| (0..*n).for_each(|_| crate::thread::uncount_reply(parent));
-        change_thread_parent(c, tmid, uncount).await?;
+    for (tmid, &n) in &per_thread {
+        change_thread_parent(c, tmid, |parent| crate::thread::uncount_replies(parent, n)).await?;
     }
     // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
     exec(c, "DELETE FROM message_trash WHERE id = ANY($1)", &[&trash_ids]).await?;

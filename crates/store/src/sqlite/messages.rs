@@ -26,12 +26,12 @@ pub(super) fn put_message(conn: &Connection, msg: &Doc) -> StoreResult<()> {
 
 /// Counts a thread reply on its thread's first message, inside the writer's transaction.
 pub(super) fn count_thread_reply(conn: &Connection, reply: &Doc) -> StoreResult<()> {
-    change_thread_parent(conn, reply, |parent| crate::thread::count_reply(parent, reply))
+    let Some(tmid) = str_of(reply, "tmid") else { return Ok(()) };
+    change_thread_parent(conn, tmid, |parent| crate::thread::count_reply(parent, reply))
 }
 
-/// Applies `change` to the first message of the thread `message` replies in, if any.
-fn change_thread_parent(conn: &Connection, message: &Doc, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
-    let Some(tmid) = str_of(message, "tmid") else { return Ok(()) };
+/// Applies `change` to the first message of thread `tmid`, if it exists.
+fn change_thread_parent(conn: &Connection, tmid: &str, change: impl FnOnce(&mut Doc)) -> StoreResult<()> {
     let Some(mut parent) = one(conn, "SELECT doc FROM messages WHERE id = ?1", [tmid])? else { return Ok(()) };
     change(&mut parent);
     exec(conn, "UPDATE messages SET doc = ?2 WHERE id = ?1", params![tmid, text(&parent)])?;
@@ -49,7 +49,9 @@ fn delete_one(conn: &Connection, id: &str, now: DateTime<Utc>) -> StoreResult<bo
     exec(conn, "DELETE FROM messages WHERE id = ?1", [id])?;
     exec(conn, "UPDATE rooms SET msgs = max(0, msgs - 1) WHERE id = ?1", [&rid])?;
     let message = parse(&doc)?;
-    change_thread_parent(conn, &message, crate::thread::uncount_reply)?;
+    if let Some(tmid) = str_of(&message, "tmid") {
+        change_thread_parent(conn, tmid, |parent| crate::thread::uncount_replies(parent, 1))?;
+    }
     let deleted_at = crate::ids::iso(now);
     let record = trash::record(&message, &deleted_at);
     // A message re-sent with the id of a deleted one and deleted again: the newer deletion counts.
